@@ -1,0 +1,45 @@
+"""Watch Globus Search tasks live in Jupyter.
+
+    import search_task_widget as stw
+    stw.watch(search_client.ingest(index_id, document), auth=token)
+    stw.demo()  # the same on the built-in simulator, no account needed
+
+Importing this package is cheap: globus-sdk is imported only when a token is used or the
+service URL has to be looked up.
+"""
+
+import logging as _logging
+
+from ._errors import (
+    PollingStoppedError,
+    SearchTaskError,
+    TaskAPIError,
+    TaskNetworkError,
+    TaskResponseError,
+)
+from ._poller import Poller, default_poller
+from ._task import KNOWN_STATES, TERMINAL_STATES, Task
+from ._version import __version__
+from ._watch import demo, task_id_of, watch
+from ._widget import TaskWidget
+
+# A library logs; the application decides where logs go (nothing is printed by default).
+_logging.getLogger("search_task_widget").addHandler(_logging.NullHandler())
+
+__all__ = [
+    "KNOWN_STATES",
+    "TERMINAL_STATES",
+    "Poller",
+    "PollingStoppedError",
+    "SearchTaskError",
+    "Task",
+    "TaskAPIError",
+    "TaskNetworkError",
+    "TaskResponseError",
+    "TaskWidget",
+    "__version__",
+    "default_poller",
+    "demo",
+    "task_id_of",
+    "watch",
+]

@@ -1,0 +1,105 @@
+"""Errors this package raises, shaped like globus-sdk's (``http_status``, ``code``, ``message``).
+
+Every error carries a sentence for people (``str(error)``) and the facts for programs. None
+of them ever holds a token or an ``Authorization`` header: they are built only from the
+service's answer and the request's URL.
+"""
+
+from __future__ import annotations
+
+
+class SearchTaskError(Exception):
+    """Base class: watching a Search task went wrong.
+
+    Attributes:
+        http_status: the HTTP status the service answered with, or None when there was no answer.
+        code: the service's error code (e.g. ``"NotFound.Generic"``), or a short code of
+            this package's for faults without one (e.g. ``"NetworkError"``).
+        message: the service's own message, or a description of the fault.
+        request_id: the service's request id, for support tickets, when it sent one.
+        retry_after: seconds the service asked us to wait (``Retry-After``), if any.
+        transient: True when trying again later may succeed (5xx, 429, network trouble).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str = "Error",
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        transient: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.code = code
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.transient = transient
+
+    def __str__(self) -> str:
+        status = f"HTTP {self.http_status} " if self.http_status is not None else ""
+        return f"{self.summary} ({status}{self.code}): {self.message}"
+
+    @property
+    def summary(self) -> str:
+        """A short phrase for people, e.g. 'Task not found'."""
+        return "Could not check the task"
+
+
+class TaskAPIError(SearchTaskError):
+    """Search answered with an error status (4xx or 5xx)."""
+
+    @property
+    def summary(self) -> str:
+        return _SUMMARIES.get(self.http_status or 0, "Search answered with an error")
+
+
+class TaskNetworkError(SearchTaskError):
+    """No answer from the service: connection refused or reset, DNS failure, timeout."""
+
+    def __init__(self, message: str, *, code: str = "NetworkError") -> None:
+        super().__init__(message, code=code, transient=True)
+
+    @property
+    def summary(self) -> str:
+        return "Search could not be reached"
+
+
+class TaskResponseError(SearchTaskError):
+    """The service (or something in between) answered with an unusable body.
+
+    For example a proxy's HTML error page, truncated JSON, or a document without ``state``.
+    """
+
+    @property
+    def summary(self) -> str:
+        return "Search sent an answer that is not a Task document"
+
+
+class PollingStoppedError(SearchTaskError):
+    """``wait()`` cannot finish: polling was stopped or the widget closed before the end."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="PollingStopped")
+
+    @property
+    def summary(self) -> str:
+        return "Polling stopped"
+
+
+_SUMMARIES = {
+    400: "Search refused the request",
+    401: "Sign-in needed: the token is missing, invalid or expired",
+    403: "Not allowed to see this task",
+    404: "Task not found",
+    408: "Search timed out",
+    409: "Search reported a conflict",
+    429: "Search asks us to slow down",
+    500: "Search had an internal error",
+    502: "A gateway in front of Search failed",
+    503: "Search is unavailable",
+    504: "Search timed out",
+}

@@ -1,0 +1,352 @@
+"""The background poller: one thread that watches every task in the kernel.
+
+Each watched task is a :class:`Watch`. A single daemon thread wakes when some watch is due,
+spends from a global :class:`~._schedule.RateBudget` (default 5 requests/s for all watches
+together) and asks the service, batching watches that share an index into one
+``GET /v1/task_list/<index_id>``. Results go to each watch's :class:`Listener` (the widget).
+
+Why one thread and not one per task: Globus Search allows about 5-10 requests per second per
+client, so hundreds of independent loops would be throttled and would leak threads. Why a
+thread at all: the kernel's event loop is blocked while a cell runs, and a widget must keep
+moving while the user works in other cells.
+
+The thread starts inside a copy of the caller's :mod:`contextvars` context: on ipykernel
+7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). No
+exception ever leaves the thread: each request and each listener call is guarded, and
+problems reach the user through the listener (widget state) and :mod:`logging`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import itertools
+import logging
+import threading
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ._client import TaskClient
+from ._errors import SearchTaskError
+from ._schedule import AdaptiveInterval, Backoff, Clock, RateBudget, SystemClock
+from ._task import Task
+
+log = logging.getLogger("search_task_widget")
+
+#: Give up on a watch after this many seconds of uninterrupted transient trouble.
+DEFAULT_GIVE_UP_AFTER = 300.0
+#: Requests per second for all watches together (Search allows about 5-10 per client).
+DEFAULT_RATE = 5.0
+
+
+class Listener(Protocol):
+    """Receives what the poller learns about one task. Called on the poller thread."""
+
+    def on_task(self, task: Task, schedule: Schedule) -> None:
+        """A Task document was fetched (changed or not)."""
+
+    def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
+        """A transient failure; polling continues at ``schedule.next_check``."""
+
+    def on_fatal(self, error: SearchTaskError) -> None:
+        """Polling stopped for good on ``error`` (403, 404, gave up, ...)."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the poller checked and will check a task next, for people (epoch seconds)."""
+
+    checked_at: float
+    next_check: float | None  # None once polling has ended
+    interval: float
+    changed: bool = False
+    failures: int = 0
+
+
+@dataclass(eq=False)
+class Watch:
+    """One watched task: its client, schedule and failure bookkeeping."""
+
+    task_id: str
+    client: TaskClient
+    listener: weakref.ReferenceType[Listener] | Listener
+    interval: AdaptiveInterval
+    index_id: str | None = None
+    next_due: float = 0.0
+    fresh: bool = True  # new or just changed: served first when the budget is short
+    failures: int = 0
+    trouble_since: float | None = None
+    last_task: Task | None = None
+    active: bool = True
+    serial: int = field(default_factory=itertools.count().__next__)
+
+    def deliver(self) -> Listener | None:
+        listener = self.listener
+        if isinstance(listener, weakref.ReferenceType):
+            return listener()
+        return listener
+
+
+class Poller:
+    """Polls every registered :class:`Watch` from one background thread.
+
+    Args:
+        rate: requests per second for all watches together.
+        burst: requests that may be sent at once before ``rate`` applies (1: never more
+            than ``rate`` in any one-second window).
+        give_up_after: seconds of continuous transient trouble before a watch stops with
+            a fatal error (a documented end, so ``wait()`` cannot hang forever on an outage).
+        clock: time source; tests pass a fake one and call :meth:`tick` directly.
+        backoff: the retry policy for transient trouble.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate: float = DEFAULT_RATE,
+        burst: float = 1.0,
+        give_up_after: float = DEFAULT_GIVE_UP_AFTER,
+        clock: Clock | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.budget = RateBudget(rate, burst, self.clock)
+        self.give_up_after = give_up_after
+        self.backoff = backoff or Backoff()
+        self._watches: dict[int, Watch] = {}
+        self._unlistable: set[tuple[int, str]] = set()  # (client id, index id) we may not list
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # -- registration (any thread) ----------------------------------------------------
+
+    def add(self, watch: Watch, *, background: bool = True) -> Watch:
+        """Start polling ``watch``; with ``background`` the thread runs it."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this poller was shut down")
+            watch.next_due = self.clock.monotonic()
+            self._watches[watch.serial] = watch
+            if background and (self._thread is None or not self._thread.is_alive()):
+                self._start_thread()
+        self._wake.set()
+        return watch
+
+    def remove(self, watch: Watch) -> None:
+        """Stop polling ``watch`` (idempotent). No listener call for it happens afterwards."""
+        with self._lock:
+            watch.active = False
+            self._watches.pop(watch.serial, None)
+        self._wake.set()
+
+    @property
+    def watch_count(self) -> int:
+        with self._lock:
+            return len(self._watches)
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop every watch and the thread (used at interpreter exit)."""
+        with self._lock:
+            self._closed = True
+            for watch in self._watches.values():
+                watch.active = False
+            self._watches.clear()
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    # -- the thread -------------------------------------------------------------------
+
+    def _start_thread(self) -> None:
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run,), name="search-task-poller", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._watches or self._closed:
+                    self._thread = None
+                    return
+            try:
+                delay = self.tick()
+            except Exception:  # never let the thread die silently
+                log.exception("search_task_widget poller: unexpected error; continuing")
+                delay = 1.0
+            self._wake.clear()
+            if delay > 0:
+                self.clock.wait(self._wake, delay)
+
+    # -- one round (the poller thread, or a test) -------------------------------------
+
+    def tick(self) -> float:
+        """Poll what is due now, within the budget; return seconds until the next round."""
+        now = self.clock.monotonic()
+        due = self._due(now)
+        for index_key, group in self._batches(due):
+            if not self.budget.try_take():
+                return self._next_delay()
+            self._poll_index(index_key, group)
+        for watch in due:
+            if not watch.active or watch.next_due > now:
+                continue  # served by a task list above, or removed meanwhile
+            if not self.budget.try_take():
+                break
+            self._poll_one(watch)
+        return self._next_delay()
+
+    def _due(self, now: float) -> list[Watch]:
+        with self._lock:
+            due = [w for w in self._watches.values() if w.next_due <= now]
+        # New and just-changed tasks first: they are the ones most likely to move.
+        due.sort(key=lambda w: (not w.fresh, w.next_due, w.serial))
+        return due
+
+    def _next_delay(self) -> float:
+        with self._lock:
+            if not self._watches:
+                return 0.0
+            soonest = min(w.next_due for w in self._watches.values())
+        delay = max(0.0, soonest - self.clock.monotonic())
+        return max(delay, self.budget.seconds_until_available())
+
+    def _batches(self, due: list[Watch]) -> Iterable[tuple[tuple[int, str], list[Watch]]]:
+        """Indexes worth one task_list request: two or more due watches share them."""
+        groups: dict[tuple[int, str], list[Watch]] = {}
+        for watch in due:
+            if watch.index_id:
+                key = (id(watch.client), watch.index_id)
+                if key not in self._unlistable:
+                    groups.setdefault(key, []).append(watch)
+        unplaced = [w for w in due if not w.index_id]
+        for key, group in groups.items():
+            # Tasks whose index is not known yet are often among an index's recent tasks.
+            strays = [w for w in unplaced if id(w.client) == key[0]]
+            if len(group) + len(strays) >= 2:
+                yield key, group
+
+    def _poll_index(self, key: tuple[int, str], group: list[Watch]) -> None:
+        client, index_id = group[0].client, key[1]
+        try:
+            tasks = client.get_task_list(index_id)
+        except SearchTaskError as error:
+            if error.transient:
+                for watch in group:
+                    self._trouble(watch, error)
+            else:
+                # No right to list (or no such list): fall back to one request per task.
+                log.debug(
+                    "task_list of %s refused (%s); polling tasks one by one", index_id, error.code
+                )
+                self._unlistable.add(key)
+            return
+        except Exception as error:  # a bug must not stop the other watches
+            log.exception("unexpected error listing tasks of index %s", index_id)
+            for watch in group:
+                self._trouble(watch, SearchTaskError(repr(error), transient=True))
+            return
+        by_id = {task.task_id: task for task in tasks}
+        with self._lock:
+            same_client = [w for w in self._watches.values() if w.client is client]
+        for watch in same_client:
+            task = by_id.get(watch.task_id)
+            if task is not None:
+                self._observe(watch, task)
+
+    def _poll_one(self, watch: Watch) -> None:
+        try:
+            task = watch.client.get_task(watch.task_id)
+        except SearchTaskError as error:
+            if error.transient:
+                self._trouble(watch, error)
+            else:
+                self._fatal(watch, error)
+            return
+        except Exception as error:
+            log.exception("unexpected error polling task %s", watch.task_id)
+            self._trouble(watch, SearchTaskError(repr(error), transient=True))
+            return
+        self._observe(watch, task)
+
+    # -- outcomes ---------------------------------------------------------------------
+
+    def _observe(self, watch: Watch, task: Task) -> None:
+        if not watch.active:
+            return
+        changed = task != watch.last_task
+        interval = watch.interval.changed() if changed else watch.interval.unchanged()
+        watch.last_task, watch.fresh = task, changed
+        watch.failures, watch.trouble_since = 0, None
+        watch.index_id = task.index_id or watch.index_id
+        now, wall = self.clock.monotonic(), self.clock.time()
+        if task.is_terminal:
+            self.remove(watch)
+            schedule = Schedule(wall, None, interval, changed)
+        else:
+            watch.next_due = now + interval
+            schedule = Schedule(wall, wall + interval, interval, changed)
+        self._notify(watch, "on_task", task, schedule)
+
+    def _trouble(self, watch: Watch, error: SearchTaskError) -> None:
+        if not watch.active:
+            return
+        now, wall = self.clock.monotonic(), self.clock.time()
+        watch.failures += 1
+        watch.trouble_since = watch.trouble_since if watch.trouble_since is not None else now
+        if now - watch.trouble_since >= self.give_up_after:
+            error.message = (
+                f"gave up after {watch.failures} failed attempts over "
+                f"{now - watch.trouble_since:.0f} s; last: {error.message}"
+            )
+            self._fatal(watch, error)
+            return
+        delay = self.backoff.delay(watch.failures, error.retry_after)
+        if error.http_status in (429, 503) and error.retry_after is not None:
+            # The service asked every client to slow down, not just this task.
+            self.budget.pause(error.retry_after)
+        watch.next_due = now + delay
+        schedule = Schedule(wall, wall + delay, watch.interval.current, failures=watch.failures)
+        self._notify(watch, "on_trouble", error, schedule)
+
+    def _fatal(self, watch: Watch, error: SearchTaskError) -> None:
+        if not watch.active:
+            return
+        self.remove(watch)
+        self._notify(watch, "on_fatal", error)
+
+    def _notify(self, watch: Watch, method: str, *args: object) -> None:
+        listener = watch.deliver()
+        if listener is None:  # the widget was garbage-collected: nobody is watching
+            self.remove(watch)
+            return
+        try:
+            getattr(listener, method)(*args)
+        except Exception:
+            log.exception(
+                "search_task_widget: a listener failed in %s for %s", method, watch.task_id
+            )
+
+
+_default: Poller | None = None
+_default_lock = threading.Lock()
+
+
+def default_poller() -> Poller:
+    """The kernel-wide poller that widgets share unless given their own."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Poller()
+            atexit.register(_default.shutdown, 1.0)
+        return _default

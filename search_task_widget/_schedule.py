@@ -1,0 +1,161 @@
+"""Timing policy: the clock, polling intervals, backoff and the global request budget.
+
+Everything here takes its time from a :class:`Clock`, so tests drive the schedule with a
+fake clock and assert exact times instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Where the poller gets its time from, and how it waits."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (for schedules)."""
+        ...
+
+    def time(self) -> float:
+        """Seconds since the epoch (for what people see, e.g. 'last checked')."""
+        ...
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        """Block until ``event`` is set or ``timeout`` seconds passed; True if set."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        return event.wait(max(0.0, timeout))
+
+
+def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - now_epoch
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def check_interval(name: str, value: object) -> float:
+    """Validate a user-supplied interval: a finite number of seconds above zero."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{name} must be a finite number of seconds above 0, got {value!r}")
+    return seconds
+
+
+@dataclass
+class AdaptiveInterval:
+    """Poll fast right after a change, slower while nothing changes.
+
+    Short ingests finish in seconds, so a watch starts at ``minimum``; each unchanged poll
+    stretches the interval by ``growth`` up to ``maximum``; any change snaps it back.
+    """
+
+    minimum: float = 1.0
+    maximum: float = 10.0
+    growth: float = 1.25
+    current: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.maximum = max(self.maximum, self.minimum)
+        self.current = self.minimum
+
+    def changed(self) -> float:
+        self.current = self.minimum
+        return self.current
+
+    def unchanged(self) -> float:
+        self.current = min(self.maximum, self.current * self.growth)
+        return self.current
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter for transient trouble.
+
+    The n-th consecutive failure waits a random time up to ``base * 2**(n-1)`` seconds
+    (at least ``floor``), capped at ``cap``; a service's ``Retry-After`` is honoured as a
+    lower bound. Jitter keeps hundreds of watches from retrying in lock-step.
+    """
+
+    base: float = 1.0
+    cap: float = 60.0
+    floor: float = 0.5
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, failures: int, retry_after: float | None = None) -> float:
+        ceiling = min(self.cap, self.base * 2 ** max(0, failures - 1))
+        wait = max(self.floor, self.rng.uniform(ceiling / 2, ceiling))
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.cap * 5))
+        return wait
+
+
+class RateBudget:
+    """A token bucket shared by every watch: at most ``rate`` requests per second overall.
+
+    ``burst`` tokens may be spent at once (e.g. the first poll of several new tasks); the
+    bucket then refills at ``rate`` per second. Not thread safe: only the poller thread
+    spends from it.
+    """
+
+    def __init__(self, rate: float, burst: float, clock: Clock) -> None:
+        self.rate = check_interval("rate", rate)
+        self.burst = max(1.0, float(burst))
+        self._clock = clock
+        self._tokens = self.burst
+        self._stamp = clock.monotonic()
+        self._paused_until = 0.0
+
+    def _refill(self) -> float:
+        now = self._clock.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        return now
+
+    def try_take(self) -> bool:
+        """Spend one request if the budget allows it now."""
+        now = self._refill()
+        if now < self._paused_until or self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+    def seconds_until_available(self) -> float:
+        now = self._refill()
+        pause = max(0.0, self._paused_until - now)
+        refill = 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+        return max(pause, refill)
+
+    def pause(self, seconds: float) -> None:
+        """Spend nothing for ``seconds``: the service said to slow down (429/503)."""
+        self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)

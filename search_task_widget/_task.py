@@ -1,0 +1,165 @@
+"""The Search Task document: parsing, states and dates.
+
+The Task API (``GET /v1/task/<task_id>``) answers with a small JSON document. This module
+turns it into a :class:`Task`, tolerating what real payloads do (absent ``task_type`` in
+older documents, ``null`` messages, dates with or without microseconds) and refusing what
+is unusable (no ``task_id`` or ``state``). It knows nothing about HTTP or widgets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+#: States the service documents, in lifecycle order.
+KNOWN_STATES = ("CREATING", "PENDING", "PROGRESS", "SUCCESS", "FAILED")
+
+#: States after which a task never changes again. ``CANCELLED`` is outside the documented
+#: enum but Search moves pending tasks of a deleted index there, and they stay there.
+TERMINAL_STATES = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
+
+#: The fields of a Task document, in the order the service sends them.
+FIELDS = (
+    "task_id",
+    "state",
+    "task_type",
+    "state_description",
+    "index_id",
+    "message",
+    "additional_details",
+    "creation_date",
+    "completion_date",
+)
+
+
+class MalformedTaskError(ValueError):
+    """A Task document that lacks what every Task document has (``task_id``, ``state``)."""
+
+
+def normalize_task_id(value: object) -> str:
+    """Return ``value`` as a canonical task id (lower-case, hyphenated UUID).
+
+    Accepts a :class:`uuid.UUID` or a string in any form :class:`uuid.UUID` reads.
+    Raises :class:`ValueError` for anything else, before any request is made.
+    """
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"a task id must be a str or uuid.UUID, not {type(value).__name__}")
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise ValueError(
+            f"{shown!r} is not a valid Search task id: task ids are UUIDs such as "
+            "'05c1ec1b-2400-44e2-9797-922c29199042'"
+        ) from None
+
+
+def parse_service_date(value: object) -> datetime | None:
+    """Parse a date as Search writes it (ISO 8601, no timezone, meaning UTC).
+
+    Returns an aware UTC datetime, or None for null/empty/unparseable values: a bad date
+    must never stop a task from being shown.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _optional_str(document: Mapping[str, Any], name: str) -> str | None:
+    value = document.get(name)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One Task document, as the service sent it."""
+
+    task_id: str
+    state: str
+    task_type: str | None = None
+    state_description: str = ""
+    index_id: str | None = None
+    message: str | None = None
+    additional_details: dict[str, Any] | None = None
+    creation_date: str | None = None
+    completion_date: str | None = None
+
+    @classmethod
+    def from_document(cls, document: object) -> Task:
+        """Build a Task from a decoded JSON document, or raise :class:`MalformedTaskError`."""
+        if not isinstance(document, Mapping):
+            raise MalformedTaskError(
+                f"expected a Task document (a JSON object), got {type(document).__name__}"
+            )
+        task_id, state = document.get("task_id"), document.get("state")
+        if not isinstance(task_id, str) or not task_id:
+            raise MalformedTaskError("the Task document has no 'task_id'")
+        if not isinstance(state, str) or not state.strip():
+            raise MalformedTaskError("the Task document has no 'state'")
+        details = document.get("additional_details")
+        return cls(
+            task_id=task_id,
+            state=state.strip(),  # shown as the service wrote it
+            task_type=_optional_str(document, "task_type"),
+            state_description=_optional_str(document, "state_description") or "",
+            index_id=_optional_str(document, "index_id"),
+            message=_optional_str(document, "message"),
+            additional_details=dict(details) if isinstance(details, Mapping) else None,
+            creation_date=_optional_str(document, "creation_date"),
+            completion_date=_optional_str(document, "completion_date"),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the task can no longer change (SUCCESS, FAILED, CANCELLED)."""
+        return self.state in TERMINAL_STATES
+
+    @property
+    def created_at(self) -> datetime | None:
+        return parse_service_date(self.creation_date)
+
+    @property
+    def completed_at(self) -> datetime | None:
+        return parse_service_date(self.completion_date)
+
+    def elapsed(self, now: datetime | None = None) -> float | None:
+        """Seconds from creation to completion (or to ``now`` while the task runs)."""
+        start = self.created_at
+        if start is None:
+            return None
+        end = self.completed_at or now or datetime.now(timezone.utc)
+        return max(0.0, (end - start).total_seconds())
+
+    def to_document(self) -> dict[str, Any]:
+        """The Task as a plain dict with every documented field."""
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+def format_duration(seconds: float | None) -> str:
+    """Render a duration the way people read it: '7 s', '4 min 05 s', '1 h 02 min 03 s'."""
+    if seconds is None:
+        return "unknown"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {secs:02d} s"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"

@@ -1,0 +1,413 @@
+"""The TaskWidget: one Search task, live in a notebook cell.
+
+The widget is a view of what the poller learns: it registers a :class:`~._poller.Watch`,
+and the poller thread calls back ``on_task`` / ``on_trouble`` / ``on_fatal``, which write
+synced traits. Writes are grouped with ``hold_sync`` so one poll produces at most one comm
+message, and an unchanged poll produces nothing but a liveness stamp every
+``STAMP_EVERY`` seconds, so a page of hundreds of widgets stays quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+import uuid
+import weakref
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ._auth import credential_key, resolve_auth
+from ._client import TaskClient, is_loopback, resolve_base_url, shared_clients
+from ._errors import PollingStoppedError, SearchTaskError
+from ._poller import Poller, Schedule, Watch, default_poller
+from ._schedule import AdaptiveInterval, check_interval
+from ._static import snapshot_html, standalone_html
+from ._task import Task, format_duration, normalize_task_id
+
+log = logging.getLogger("search_task_widget")
+
+#: Seconds between liveness stamps ("last checked") while a task does not change.
+STAMP_EVERY = 10.0
+#: Traits shown by the static snapshot and carried by the standalone export.
+_DOCUMENT_TRAITS = (
+    "task_id", "state", "task_type", "state_description", "index_id", "message",
+    "additional_details", "creation_date", "completion_date",
+)  # fmt: skip
+_SNAPSHOT_TRAITS = (*_DOCUMENT_TRAITS, "error")
+_EXPORT_TRAITS = (
+    *_SNAPSHOT_TRAITS, "trouble", "polling", "stage_times", "last_checked", "next_check",
+    "poll_interval",
+)  # fmt: skip
+#: By default the interval grows up to this many times the starting interval.
+MAX_INTERVAL_FACTOR = 10.0
+
+
+def _asset(name: str) -> Path:
+    """The front end file ``name``: inside the installed wheel, else in the source tree.
+
+    The wheel carries ``js/`` as ``search_task_widget/static/``; an editable install or a
+    plain checkout reads the top-level ``js/`` folder directly (no build step).
+    """
+    packaged = Path(str(resources.files(__package__))) / "static" / name
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "js" / name
+
+
+class TaskWidget(anywidget.AnyWidget):
+    """A live view of one Globus Search task.
+
+    Args:
+        task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`).
+        auth: an access token (str), a globus-sdk ``GlobusAuthorizer``, or None to use
+            ``$SEARCH_TASK_WIDGET_TOKEN`` when set and no token otherwise (the simulator).
+        base_url: the Search service; default as globus-sdk resolves it
+            (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
+        poll_interval: seconds between the first checks; the interval grows while nothing
+            changes and snaps back on a change. At least 1 s against a non-loopback service.
+        max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
+        index_id: the task's index, if known (lets the poller batch from the first poll).
+        start: start polling now (else call :meth:`start`).
+        poller: the :class:`~search_task_widget.Poller` to use (default: the kernel-wide one).
+
+    Raises:
+        ValueError: a malformed task id or a bad interval, before any request.
+        TypeError: ``auth`` of a kind this package does not accept.
+    """
+
+    _esm = _asset("widget.js")
+    _css = _asset("widget.css")
+
+    # Named exactly like the Task document's fields.
+    task_id = traitlets.Unicode("").tag(sync=True)
+    state = traitlets.Unicode("").tag(sync=True)
+    task_type = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    state_description = traitlets.Unicode("").tag(sync=True)
+    index_id = traitlets.Unicode("").tag(sync=True)
+    message = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    additional_details = traitlets.Dict(None, allow_none=True).tag(sync=True)
+    creation_date = traitlets.Unicode("").tag(sync=True)
+    completion_date = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    # About polling, for people and for the front end.
+    error = traitlets.Unicode("").tag(sync=True)
+    trouble = traitlets.Enum(("", "retrying", "fatal"), default_value="").tag(sync=True)
+    polling = traitlets.Bool(False).tag(sync=True)
+    stage_times = traitlets.Dict().tag(sync=True)
+    last_checked = traitlets.Float(0.0).tag(sync=True)
+    next_check = traitlets.Float(0.0).tag(sync=True)
+    poll_interval = traitlets.Float(1.0).tag(sync=True)
+
+    def __init__(
+        self,
+        task_id: object,
+        *,
+        auth: object = None,
+        base_url: str | None = None,
+        poll_interval: float = 1.0,
+        max_poll_interval: float | None = None,
+        index_id: str | None = None,
+        start: bool = True,
+        poller: Poller | None = None,
+    ) -> None:
+        normalized_id = normalize_task_id(task_id)
+        url = resolve_base_url(base_url)
+        self._min_interval, self._max_interval = _intervals(url, poll_interval, max_poll_interval)
+        authorizer = resolve_auth(auth)
+        hint = normalize_task_id(index_id) if index_id is not None else ""
+        super().__init__(task_id=normalized_id, index_id=hint, poll_interval=self._min_interval)
+        self._lock = threading.RLock()  # one writer at a time for synced traits
+        self._done = threading.Event()  # set when polling ends, for wait()
+        self._poller = poller or default_poller()
+        self._client: TaskClient | None = shared_clients.acquire(
+            url, authorizer, credential_key(auth)
+        )
+        self._watch: Watch | None = None
+        self._task: Task | None = None
+        self._fatal_error: SearchTaskError | None = None
+        self._stamp_sent = 0.0
+        self._closed = False
+        self._shown_in_cell: int | None = None
+        self._display_ids: list[str] = []
+        if start:
+            self.start()
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def task(self) -> dict[str, Any] | None:
+        """The last Task document seen (all fields), or None before the first answer."""
+        return self._task.to_document() if self._task else None
+
+    @property
+    def done(self) -> bool:
+        """True once the task reached a terminal state (SUCCESS, FAILED, CANCELLED)."""
+        return self._task is not None and self._task.is_terminal
+
+    def start(self) -> None:
+        """Start (or resume) polling. No-op while polling or after the task ended."""
+        with self._lock:
+            if self._closed:
+                raise PollingStoppedError("this widget was closed; create a new one")
+            if self._watch is not None or self.done:
+                return
+            self._fatal_error = None
+            self._done.clear()
+            self._watch = Watch(
+                task_id=self.task_id,
+                client=self._client,  # type: ignore[arg-type]
+                listener=weakref.ref(self),
+                interval=AdaptiveInterval(self._min_interval, self._max_interval),
+                index_id=self.index_id or None,
+            )
+            with self.hold_sync():
+                self.polling = True
+                self.error, self.trouble = "", ""
+        self._poller.add(self._watch)
+
+    def stop(self) -> None:
+        """Stop polling; the view keeps the last known state. :meth:`start` resumes."""
+        with self._lock:
+            watch, self._watch = self._watch, None
+            if watch is not None:
+                self._poller.remove(watch)
+            with self.hold_sync():
+                self.polling = False
+                self.next_check = 0.0
+            self._done.set()
+
+    def close(self) -> None:
+        """Stop polling, release the connection and close the widget's views."""
+        if not hasattr(self, "_lock"):  # __init__ refused its arguments; nothing to undo
+            super().close()
+            return
+        self.stop()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                if self._client is not None:
+                    shared_clients.release(self._client)
+                    self._client = None
+        super().close()
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the task ends; return its Task document (a FAILED task too).
+
+        Starts polling if it is not running. Raises :class:`TimeoutError` after
+        ``timeout`` seconds, the polling error (a :class:`SearchTaskError` with
+        ``http_status``, ``code`` and ``message``) if polling stopped on a fatal answer,
+        and :class:`PollingStoppedError` if it was stopped. Ctrl-C stops polling too.
+        """
+        if timeout is not None:
+            timeout = check_interval("timeout", timeout) if timeout != 0 else 0.0
+        if not self.done and self._fatal_error is None and self._watch is None:
+            self.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._done.wait(_slice(deadline)):
+                if deadline is not None and time.monotonic() >= deadline:
+                    state = self.state or "unknown"
+                    raise TimeoutError(f"task {self.task_id} is still {state} after {timeout:g} s")
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        return self._outcome()
+
+    def _outcome(self) -> dict[str, Any]:
+        if self._task is not None and self._task.is_terminal:
+            return self._task.to_document()
+        if self._fatal_error is not None:
+            raise self._fatal_error
+        raise PollingStoppedError(
+            f"polling of task {self.task_id} was stopped while it was {self.state or 'unknown'}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<TaskWidget {self.describe()}>"
+
+    def show(self) -> None:
+        """Display the widget in the current cell (what :func:`watch` does)."""
+        from IPython.display import display
+
+        display(self)
+        # ``stw.watch(...)`` as a cell's last line would otherwise show a second view of the
+        # same widget as the cell's result: remember the cell so that result is skipped.
+        self._shown_in_cell = _execution_count()
+
+    def _ipython_display_(self) -> None:
+        # Every display gets a display id, so that when the task ends the static parts of
+        # the output (text/plain, text/html) can be replaced by the final state: a saved
+        # notebook opened where widgets don't run then shows SUCCESS, not PENDING.
+        from IPython.display import display
+
+        if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
+            self._shown_in_cell = None
+            return
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        display(self._bundle(), raw=True, display_id=display_id)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self._bundle()
+
+    def _bundle(self) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_()
+        data = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
+        data["text/plain"] = repr(self)
+        data["text/html"] = snapshot_html(self.get_state(_SNAPSHOT_TRAITS), self._task)
+        return data
+
+    def _refresh_displays(self) -> None:
+        if not self._display_ids:
+            return
+        try:
+            from IPython.display import update_display
+
+            bundle = self._bundle()
+            for display_id in self._display_ids:
+                update_display(bundle, raw=True, display_id=display_id)
+        except Exception:  # a display problem must never reach the poller or the kernel
+            log.debug("could not refresh the displays of task %s", self.task_id, exc_info=True)
+
+    def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
+        """A self-contained HTML page of the widget as it is now (works offline).
+
+        The page runs the widget's own front end on a frozen copy of its state; no
+        notebook, kernel or CDN is needed to view it. Written to ``path`` when given.
+        """
+        page = standalone_html(
+            _asset("widget.js").read_text(encoding="utf-8"),
+            _asset("widget.css").read_text(encoding="utf-8"),
+            self.get_state(_EXPORT_TRAITS),
+            title=f"Search task {self.task_id}",
+        )
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
+    def describe(self) -> str:
+        """One line for people: id, state, description, elapsed, and any error."""
+        text = f"task {self.task_id}: {self.state or 'not checked yet'}"
+        if self.state_description:
+            text += f" ({self.state_description})"
+        if self._task is not None and self._task.elapsed() is not None:
+            text += f", elapsed {format_duration(self._task.elapsed())}"
+        if self.error:
+            text += f"; {self.error}"
+        return text
+
+    # -- Listener: called on the poller thread ----------------------------------------
+
+    def on_task(self, task: Task, schedule: Schedule) -> None:
+        with self._lock, self.hold_sync():
+            first = self._task is None
+            self._task = task
+            if schedule.changed or first:
+                self._show_document(task, schedule.checked_at)
+                self._stamp(schedule)
+            elif schedule.checked_at - self._stamp_sent >= STAMP_EVERY:
+                self._stamp(schedule)
+            if self.error:
+                self.error, self.trouble = "", ""
+            if task.is_terminal:
+                self._finish()
+        if task.is_terminal:
+            self._refresh_displays()
+
+    def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
+        with self._lock, self.hold_sync():
+            wait = max(
+                0, math.ceil((schedule.next_check or schedule.checked_at) - schedule.checked_at)
+            )
+            self.error = f"Retrying in {wait} s: {error}"
+            self.trouble = "retrying"
+            self.next_check = _ms(schedule.next_check)
+
+    def on_fatal(self, error: SearchTaskError) -> None:
+        with self._lock, self.hold_sync():
+            self._fatal_error = error
+            self.error = f"{error}. {_advice(error, self.index_id)}".strip()
+            self.trouble = "fatal"
+            self._finish()
+        self._refresh_displays()
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _show_document(self, task: Task, seen_at: float) -> None:
+        self.state = task.state
+        self.task_type = task.task_type
+        self.state_description = task.state_description
+        self.index_id = task.index_id or self.index_id
+        self.message = task.message
+        self.additional_details = task.additional_details
+        self.creation_date = task.creation_date or ""
+        self.completion_date = task.completion_date
+        if task.state not in self.stage_times:
+            self.stage_times = {**self.stage_times, task.state: _ms(seen_at)}
+
+    def _stamp(self, schedule: Schedule) -> None:
+        self._stamp_sent = schedule.checked_at
+        self.last_checked = _ms(schedule.checked_at)
+        self.next_check = _ms(schedule.next_check)
+        self.poll_interval = schedule.interval
+
+    def _finish(self) -> None:
+        self._watch = None
+        self.polling = False
+        self.next_check = 0.0
+        self._done.set()
+
+
+def _intervals(
+    url: str, poll_interval: float, max_poll_interval: float | None
+) -> tuple[float, float]:
+    minimum = check_interval("poll_interval", poll_interval)
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    if minimum < 1.0 and not is_loopback(host):
+        raise ValueError(
+            f"poll_interval must be at least 1 s against {host} (Search allows only a few "
+            "requests per second per client); shorter intervals are for loopback test services"
+        )
+    if max_poll_interval is None:
+        return minimum, minimum * MAX_INTERVAL_FACTOR
+    maximum = check_interval("max_poll_interval", max_poll_interval)
+    if maximum < minimum:
+        raise ValueError("max_poll_interval must not be smaller than poll_interval")
+    return minimum, maximum
+
+
+def _advice(error: SearchTaskError, index_id: str) -> str:
+    index = f"index {index_id}" if index_id else "the task's index"
+    return {
+        400: "Check the task id.",
+        401: "Sign in again or pass a fresh access token (auth=...).",
+        403: f"The signed-in identity needs the owner, admin or writer role on {index}.",
+        404: "Check the task id, and that base_url / GLOBUS_SDK_ENVIRONMENT point at the "
+        "Search service where the task was created.",
+    }.get(error.http_status or 0, "Call start() to try again.")
+
+
+def _ms(epoch_seconds: float | None) -> float:
+    return 0.0 if epoch_seconds is None else round(epoch_seconds * 1000.0, 3)
+
+
+def _execution_count() -> int | None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    shell = get_ipython()
+    return getattr(shell, "execution_count", None) if shell is not None else None
+
+
+def _slice(deadline: float | None) -> float:
+    # Short waits keep Ctrl-C responsive and let the deadline be checked.
+    if deadline is None:
+        return 0.5
+    return max(0.0, min(0.5, deadline - time.monotonic()))

@@ -1,0 +1,54 @@
+"""Browser fixtures shared by every browser test: Debian's Chromium through Playwright.
+
+Never run ``playwright install``: the tests drive the system Chromium at /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _missing(reason: str) -> None:
+    """Skip on a developer machine, fail on CI where the browser must be there."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium for the whole session."""
+    if not os.access(CHROMIUM, os.X_OK):
+        _missing(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright Python package is not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser):
+    """A page in a fresh browser context (no shared storage, permissions or clock)."""
+    context = chromium_browser.new_context()
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

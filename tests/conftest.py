@@ -1,0 +1,30 @@
+"""Fixtures shared by the whole suite: the loopback fake Search service and a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fake_search import FakeSearch
+from fakes import FakeClock
+
+from search_task_widget import Poller
+
+
+@pytest.fixture
+def fake_search() -> Iterator[FakeSearch]:
+    with FakeSearch() as service:
+        yield service
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def poller() -> Iterator[Poller]:
+    """A private poller on the real clock (widgets in a test don't share the kernel's)."""
+    instance = Poller(rate=50.0)
+    yield instance
+    instance.shutdown()

@@ -1,0 +1,311 @@
+"""The widget in real kernels: what the poller thread sends over the comm, and when.
+
+Each test starts its own kernel (ipykernel of this environment, or 7.0.0 from a cached
+venv), runs cells through jupyter_client and reads the kernel's IOPub messages. Nothing
+sleeps and hopes: every wait is for a message or a condition, with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from fake_search import task_doc
+from kernel_harness import (
+    WIDGET_VIEW_MIME,
+    Cell,
+    KernelHarness,
+    Received,
+    WidgetStream,
+    describe_messages,
+    distinct_in_order,
+    problems,
+    update_state,
+)
+
+pytestmark = pytest.mark.kernel
+
+LIFECYCLE = ["CREATING", "PENDING", "PROGRESS", "SUCCESS"]
+
+IMPORTS = """
+import json, threading, time, uuid
+import search_task_widget as stw
+from search_task_widget.simulator import Simulator
+"""
+
+# Waits for the poller thread to end (it ends when no task is left to watch). Everything
+# the thread sent is then on IOPub before this cell's idle status: nothing can trail in.
+JOIN_POLLER = """
+_thread = stw.default_poller().thread
+if _thread is not None:
+    _thread.join(10)
+assert _thread is None or not _thread.is_alive(), "the poller thread is still running"
+"""
+
+# What a poll that changed the task sends, all in one update message.
+CHANGED_FIELDS = {"state", "state_description", "stage_times", "last_checked", "next_check"}
+# The first answer also fills in what was unknown before it.
+FIRST_FIELDS = CHANGED_FIELDS | {"task_type", "index_id", "creation_date"}
+# The last answer also ends polling.
+FINAL_FIELDS = CHANGED_FIELDS | {"completion_date", "polling"}
+
+
+def displayed_model_id(cell: Cell) -> str:
+    """The widget model shown by the cell's display_data (also checks the bundle)."""
+    shown = cell.of_type("display_data")
+    assert len(shown) == 1, f"expected one display_data:\n{cell.describe()}"
+    data = shown[0].content["data"]
+    assert WIDGET_VIEW_MIME in data, f"no widget view in the display: {data}"
+    return data[WIDGET_VIEW_MIME]["model_id"]
+
+
+def state_updates(messages: list[Received], comm_id: str) -> list[Received]:
+    """The comm's update messages that carry a task state (the poller's, not start()'s)."""
+    return [u for u in WidgetStream.of(messages, comm_id).updates if "state" in update_state(u)]
+
+
+def saw_state(kernel: KernelHarness, comm_id: str, state: str):
+    """A collect_until predicate: some update of ``comm_id`` (ever read) carries ``state``."""
+
+    def predicate(_new: list[Received]) -> bool:
+        return any(
+            update_state(u).get("state") == state for u in state_updates(kernel.iopub, comm_id)
+        )
+
+    return predicate
+
+
+def assert_quiet(kernel: KernelHarness) -> None:
+    """No traceback and no printed text anywhere: the thread reports only through the widget."""
+    bad = problems(kernel.iopub)
+    assert not bad, "error/stream messages were published:\n" + describe_messages(bad)
+
+
+def assert_one_message_per_poll(state: dict[str, Any], required: set[str]) -> None:
+    missing = required - set(state)
+    assert not missing, f"update for {state.get('state')} lacks {sorted(missing)}: {state}"
+    assert state["state"] in state["stage_times"], state
+
+
+def start_simulated_widget(kernel: KernelHarness, *, speed: float) -> tuple[Cell, str]:
+    """Display a widget for a new "success" task on an in-kernel simulator."""
+    kernel.execute(IMPORTS)
+    cell = kernel.execute(
+        f"sim = Simulator(speed={speed}).start()\n"
+        "task_id = sim.submit('success')['task_id']\n"
+        "w = stw.TaskWidget(task_id, base_url=sim.base_url, poll_interval=0.2)\n"
+        "display(w)\n"
+    )
+    return cell, displayed_model_id(cell)
+
+
+def check_lifecycle(kernel: KernelHarness) -> None:
+    """The thread drives a displayed widget to SUCCESS after its cell ended, quietly."""
+    cell, comm_id = start_simulated_widget(kernel, speed=1.0)
+    kernel.collect_until(saw_state(kernel, comm_id, "SUCCESS"), 20, "update to SUCCESS")
+    kernel.execute(JOIN_POLLER)
+
+    stream = WidgetStream.of(kernel.iopub, comm_id)
+    assert stream.opened is not None
+    polls = state_updates(kernel.iopub, comm_id)
+    states = [update_state(u)["state"] for u in polls]
+    # Each state is sent once, in lifecycle order, ending in SUCCESS. CREATING lasts 0.5 s
+    # and is normally seen by the very first poll, but a slow machine may miss it; PENDING
+    # (1.5 s) and PROGRESS (3 s) outlast the poll interval, which snaps back to 0.2 s on
+    # every change.
+    assert states == distinct_in_order(states), f"a state was sent twice: {states}"
+    assert states == [s for s in LIFECYCLE if s in states], states
+    assert states[-1] == "SUCCESS", states
+    assert {"PENDING", "PROGRESS"} <= set(states), states
+
+    # All fields one poll changed travel in one message.
+    for number, update in enumerate(polls):
+        state = update_state(update)
+        if number == 0:
+            assert_one_message_per_poll(state, FIRST_FIELDS)
+        elif state["state"] == "SUCCESS":
+            assert_one_message_per_poll(state, FINAL_FIELDS)
+            assert state["polling"] is False
+            assert state["next_check"] == 0
+            assert state["completion_date"]
+        else:
+            assert_one_message_per_poll(state, CHANGED_FIELDS)
+    # The only other update is start()'s, sent by the cell itself: unchanged polls send
+    # nothing (a liveness stamp is due only after 10 s).
+    others = [update_state(u) for u in stream.updates if u not in polls]
+    assert others == [{"polling": True}], others
+
+    # The later states came from the thread after the cell had finished.
+    after_cell = [update_state(u)["state"] for u in state_updates(kernel.iopub[cell.ended :], comm_id)]
+    assert {"PROGRESS", "SUCCESS"} <= set(after_cell), after_cell
+    assert_quiet(kernel)
+
+
+def test_thread_drives_widget_to_success_after_cell_ends(kernel):
+    check_lifecycle(kernel)
+
+
+def test_unchanged_polls_send_nothing(kernel, fake_search):
+    pending = task_doc(state="PENDING")
+    task_id = pending["task_id"]
+    fake_search.put_task(pending)
+    path = f"/v1/task/{task_id}"
+
+    kernel.execute(IMPORTS)
+    cell = kernel.execute(
+        f"w = stw.TaskWidget({task_id!r}, base_url={fake_search.base_url!r}, "
+        "poll_interval=0.2)\ndisplay(w)\n"
+    )
+    comm_id = displayed_model_id(cell)
+    kernel.collect_until(saw_state(kernel, comm_id, "PENDING"), 10, "the first poll's update")
+    first_request = fake_search.requests_for(path)[0]
+
+    # Seven requests mean six polls were fully handled: the thread is single, so it sends
+    # request n+1 only after it dealt with answer n. A cell run after that is published
+    # behind anything those six polls sent.
+    kernel.collect_until(
+        lambda _new: len(fake_search.requests_for(path)) >= 7, 8, "seven polls of the task"
+    )
+    kernel.execute("pass")
+    window = time.monotonic() - first_request.at
+    assert window < 9.0, f"took {window:.1f} s: a 10 s liveness stamp could be due already"
+    polls = state_updates(kernel.iopub, comm_id)
+    assert len(polls) == 1, "unchanged polls sent updates:\n" + describe_messages(polls)
+    assert update_state(polls[0])["state"] == "PENDING"
+    assert len(WidgetStream.of(kernel.iopub, comm_id).updates) == 2  # start() + first poll
+
+    fake_search.put_task(task_doc(task_id, "SUCCESS", creation_date=pending["creation_date"]))
+    kernel.collect_until(saw_state(kernel, comm_id, "SUCCESS"), 10, "update to SUCCESS")
+    kernel.execute(JOIN_POLLER)
+
+    updates = WidgetStream.of(kernel.iopub, comm_id).updates
+    after_first = updates[updates.index(polls[0]) + 1 :]
+    assert len(after_first) == 1, describe_messages(after_first)
+    final = update_state(after_first[0])
+    assert final["state"] == "SUCCESS"
+    assert final["state_description"] == "Task succeeded"
+    assert_one_message_per_poll(final, FINAL_FIELDS)
+    assert final["polling"] is False
+    assert final["next_check"] == 0
+    assert final["last_checked"] > update_state(polls[0])["last_checked"]
+    # No request after the one that answered SUCCESS.
+    assert fake_search.requests_for(path)[-1].at <= after_first[0].at
+    assert_quiet(kernel)
+
+
+def test_updates_arrive_while_another_cell_is_busy(kernel):
+    _cell, comm_id = start_simulated_widget(kernel, speed=1.0)
+    seen = [update_state(u)["state"] for u in state_updates(kernel.iopub, comm_id)]
+    before = seen[-1] if seen else None
+
+    # The task turns PENDING at 0.5 s and PROGRESS at 2 s, while this cell sleeps.
+    busy = kernel.execute("time.sleep(3)")
+    during = state_updates(busy.messages, comm_id)
+    new_states = [update_state(u)["state"] for u in during if update_state(u)["state"] != before]
+    assert new_states, (
+        f"no new state while the cell was busy (last before: {before}):\n{busy.describe()}"
+    )
+    # Published between the cell's busy and idle status, and stamped before its reply.
+    replied = busy.reply["header"]["date"]
+    assert all(u.msg["header"]["date"] < replied for u in during), [
+        (u.msg["header"]["date"], replied) for u in during
+    ]
+    assert_quiet(kernel)
+
+
+def test_lifecycle_on_ipykernel_7_0(kernel70):
+    """The regression: on 7.0.0 only a thread started in a copied context can send."""
+    assert kernel70.run_and_echo("import ipykernel; ipykernel.__version__") == "'7.0.0'"
+    check_lifecycle(kernel70)
+
+
+def test_ipykernel_7_0_breaks_plain_threads(kernel70):
+    """Control: the 7.0.0 environment does reproduce the bug the copied context avoids.
+
+    The same poller started on a plain ``threading.Thread`` learns the task's states (the
+    kernel side reaches SUCCESS) but not one of them reaches the front end.
+    """
+    kernel70.execute(IMPORTS)
+    cell = kernel70.execute(
+        "class PlainThreadPoller(stw.Poller):\n"
+        "    def _start_thread(self):\n"
+        "        self._thread = threading.Thread(target=self._run, daemon=True)\n"
+        "        self._thread.start()\n"
+        "sim = Simulator(speed=5.0).start()\n"
+        "task_id = sim.submit('success')['task_id']\n"
+        "w = stw.TaskWidget(task_id, base_url=sim.base_url, poll_interval=0.2,\n"
+        "                   poller=PlainThreadPoller())\n"
+        "display(w)\n"
+    )
+    comm_id = displayed_model_id(cell)
+    assert kernel70.run_and_echo("w.wait(timeout=15)['state']") == "'SUCCESS'"
+    assert state_updates(kernel70.iopub, comm_id) == [], (
+        "ipykernel 7.0.0 delivered updates from a plain thread: this environment does not "
+        "reproduce ipykernel#1450, so test_lifecycle_on_ipykernel_7_0 proves nothing"
+    )
+
+
+def test_wait_returns_document_and_404_raises(kernel):
+    kernel.execute(IMPORTS + "sim = Simulator(speed=5.0).start()\n")
+    done = kernel.execute(
+        "task_id = sim.submit('success')['task_id']\n"
+        "w = stw.TaskWidget(task_id, base_url=sim.base_url, poll_interval=0.2)\n"
+        "doc = w.wait(timeout=20)\n"
+        "print(json.dumps({'task_id': task_id, 'doc': doc}))\n"
+        "doc['state']\n"
+    )
+    assert done.result == "'SUCCESS'"
+    printed = json.loads(done.stdout)
+    assert printed["doc"]["state"] == "SUCCESS"
+    assert printed["doc"]["task_id"] == printed["task_id"]
+    assert printed["doc"]["completion_date"]
+
+    missing = kernel.execute(
+        "missing = stw.TaskWidget(uuid.uuid4(), base_url=sim.base_url, poll_interval=0.2)\n"
+        "display(missing)\n"
+        "missing.wait(timeout=10)\n",
+        allow_error=True,
+    )
+    assert missing.status == "error"
+    assert missing.reply["content"]["ename"] == "TaskAPIError", missing.reply["content"]
+    assert "HTTP 404" in missing.reply["content"]["evalue"]
+    facts = kernel.execute(
+        "try:\n"
+        "    missing.wait(timeout=5)\n"
+        "except stw.TaskAPIError as error:\n"
+        "    print(error.http_status, error.code)\n"
+    )
+    assert facts.stdout.split() == ["404", "NotFound.Generic"]
+
+    comm_id = displayed_model_id(missing)
+    errors = [
+        update_state(u)
+        for u in WidgetStream.of(kernel.iopub, comm_id).updates
+        if update_state(u).get("error")
+    ]
+    assert len(errors) == 1, errors
+    assert "Task not found" in errors[0]["error"]
+    assert errors[0]["trouble"] == "fatal"
+    assert errors[0]["polling"] is False
+
+
+def test_display_text_names_the_task(kernel, fake_search):
+    doc = task_doc(state="PROGRESS")
+    fake_search.put_task(doc)
+    kernel.execute(IMPORTS)
+    cell = kernel.execute(
+        f"w = stw.TaskWidget({doc['task_id']!r}, base_url={fake_search.base_url!r}, "
+        "poll_interval=0.2)\ndisplay(w)\n"
+    )
+    comm_id = displayed_model_id(cell)
+    data = cell.of_type("display_data")[0].content["data"]
+    assert doc["task_id"] in data["text/plain"], data["text/plain"]
+    assert data["text/plain"].startswith("<TaskWidget task ")
+    assert data[WIDGET_VIEW_MIME]["version_major"] == 2
+    opened = WidgetStream.of(cell.messages, comm_id).opened
+    assert opened is not None, "the displayed model was never opened"
+    assert opened.content["data"]["state"]["task_id"] == doc["task_id"]
+    kernel.execute("w.close()")
+    assert_quiet(kernel)

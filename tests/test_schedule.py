@@ -1,0 +1,84 @@
+"""Timing policy: Retry-After, intervals, backoff, the request budget (all on a fake clock)."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timezone
+from email.utils import format_datetime
+
+import pytest
+from fakes import FakeClock
+
+from search_task_widget._schedule import (
+    AdaptiveInterval,
+    Backoff,
+    RateBudget,
+    check_interval,
+    parse_retry_after,
+)
+
+NOW = 1_700_000_000.0
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("3", 3.0), (" 2.5 ", 2.5), ("0", 0.0), ("-4", 0.0)]
+)
+def test_retry_after_in_seconds(header, seconds):
+    assert parse_retry_after(header, NOW) == seconds
+
+
+def test_retry_after_as_http_date():
+    later = format_datetime(datetime.fromtimestamp(NOW + 30, timezone.utc), usegmt=True)
+    assert parse_retry_after(later, NOW) == pytest.approx(30.0)
+    earlier = format_datetime(datetime.fromtimestamp(NOW - 30, timezone.utc), usegmt=True)
+    assert parse_retry_after(earlier, NOW) == 0.0
+
+
+@pytest.mark.parametrize("header", [None, "", "soon", "nan", "inf"])
+def test_unusable_retry_after_is_ignored(header):
+    assert parse_retry_after(header, NOW) is None
+
+
+@pytest.mark.parametrize("value", [0, -1, math.nan, math.inf, True, "1", None])
+def test_bad_intervals_are_refused(value):
+    with pytest.raises((ValueError, TypeError)):
+        check_interval("poll_interval", value)
+
+
+def test_interval_grows_while_unchanged_and_snaps_back():
+    interval = AdaptiveInterval(minimum=1.0, maximum=3.0, growth=1.5)
+    assert interval.current == 1.0
+    assert [interval.unchanged() for _ in range(4)] == [1.5, 2.25, 3.0, 3.0]
+    assert interval.changed() == 1.0
+
+
+def test_backoff_doubles_within_jitter_and_caps():
+    backoff = Backoff(base=1.0, cap=8.0, floor=0.0, rng=random.Random(7))
+    for failures, ceiling in [(1, 1), (2, 2), (3, 4), (4, 8), (9, 8)]:
+        delay = backoff.delay(failures)
+        assert ceiling / 2 <= delay <= ceiling
+
+
+def test_backoff_honours_retry_after_as_a_lower_bound():
+    backoff = Backoff(base=1.0, cap=60.0, rng=random.Random(1))
+    assert backoff.delay(1, retry_after=20.0) >= 20.0
+
+
+def test_budget_allows_burst_then_rate():
+    clock = FakeClock()
+    budget = RateBudget(rate=5.0, burst=5.0, clock=clock)
+    assert sum(budget.try_take() for _ in range(10)) == 5
+    assert budget.seconds_until_available() == pytest.approx(0.2)
+    clock.advance(1.0)
+    assert sum(budget.try_take() for _ in range(10)) == 5
+
+
+def test_budget_pause_blocks_everything_until_it_ends():
+    clock = FakeClock()
+    budget = RateBudget(rate=5.0, burst=5.0, clock=clock)
+    budget.pause(3.0)
+    assert not budget.try_take()
+    assert budget.seconds_until_available() == pytest.approx(3.0)
+    clock.advance(3.0)
+    assert budget.try_take()

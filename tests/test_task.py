@@ -1,0 +1,127 @@
+"""The Task document model: parsing, ids, dates, durations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from search_task_widget import Task
+from search_task_widget._task import (
+    MalformedTaskError,
+    format_duration,
+    normalize_task_id,
+    parse_service_date,
+)
+
+FULL = {
+    "task_id": "05c1ec1b-2400-44e2-9797-922c29199042",
+    "state": "SUCCESS",
+    "task_type": "ingest",
+    "state_description": "Task succeeded",
+    "index_id": "696af25c-8c24-469a-b5e0-67d3e4b71df7",
+    "message": None,
+    "creation_date": "2018-12-13T18:08:42.746911",
+    "completion_date": "2018-12-13T18:08:44.539611",
+    "additional_details": None,
+}
+
+
+def test_full_document_round_trips():
+    task = Task.from_document(FULL)
+    assert task.state == "SUCCESS"
+    assert task.is_terminal
+    assert task.to_document() == FULL
+    assert task.elapsed() == pytest.approx(1.7927, abs=1e-4)
+
+
+def test_optional_fields_may_be_absent():
+    task = Task.from_document({"task_id": FULL["task_id"], "state": "PENDING"})
+    assert task.task_type is None
+    assert task.state_description == ""
+    assert task.message is None
+    assert task.additional_details is None
+    assert task.created_at is None
+    assert task.elapsed() is None
+    assert not task.is_terminal
+
+
+def test_failed_document_keeps_message_and_details():
+    details = {"errors": [{"error_type": "ValidationError", "message": "bad subject"}]}
+    task = Task.from_document(
+        {**FULL, "state": "FAILED", "message": "1 failed", "additional_details": details}
+    )
+    assert task.is_terminal
+    assert task.message == "1 failed"
+    assert task.additional_details == details
+
+
+@pytest.mark.parametrize("state", ["CANCELLED", "SOMETHING_NEW", "paused"])
+def test_unknown_states_are_kept_as_sent(state):
+    task = Task.from_document({**FULL, "state": state, "completion_date": None})
+    assert task.state == state
+
+
+def test_only_documented_end_states_are_terminal():
+    assert Task.from_document({**FULL, "state": "CANCELLED"}).is_terminal
+    assert not Task.from_document({**FULL, "state": "SOMETHING_NEW"}).is_terminal
+    assert not Task.from_document({**FULL, "state": "PROGRESS"}).is_terminal
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"state": "PENDING"},
+        {"task_id": FULL["task_id"]},
+        {"task_id": FULL["task_id"], "state": ""},
+        {"task_id": 42, "state": "PENDING"},
+        ["not", "an", "object"],
+        None,
+    ],
+)
+def test_documents_without_id_or_state_are_refused(document):
+    with pytest.raises(MalformedTaskError):
+        Task.from_document(document)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2018-12-13T18:08:42.746911", datetime(2018, 12, 13, 18, 8, 42, 746911, timezone.utc)),
+        ("2021-10-05T18:42:49", datetime(2021, 10, 5, 18, 42, 49, tzinfo=timezone.utc)),
+        ("2021-10-05T18:42:49Z", datetime(2021, 10, 5, 18, 42, 49, tzinfo=timezone.utc)),
+        ("2021-10-05T20:42:49+02:00", datetime(2021, 10, 5, 18, 42, 49, tzinfo=timezone.utc)),
+    ],
+)
+def test_service_dates_are_utc(text, expected):
+    parsed = parse_service_date(text)
+    assert parsed == expected
+    assert parsed.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("text", [None, "", "yesterday", 12345])
+def test_unparseable_dates_are_none(text):
+    assert parse_service_date(text) is None
+
+
+def test_task_ids_are_normalized():
+    canonical = "05c1ec1b-2400-44e2-9797-922c29199042"
+    assert normalize_task_id(canonical.upper()) == canonical
+    assert normalize_task_id(f"  {canonical}\n") == canonical
+    assert normalize_task_id(canonical.replace("-", "")) == canonical
+    assert normalize_task_id(uuid.UUID(canonical)) == canonical
+
+
+@pytest.mark.parametrize("bad", ["", "not-a-task", "05c1ec1b-2400-44e2-9797", None, 42, "x" * 500])
+def test_malformed_task_ids_raise_value_error(bad):
+    with pytest.raises(ValueError, match="task id"):
+        normalize_task_id(bad)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "unknown"), (0, "0 s"), (7.4, "7 s"), (245, "4 min 05 s"), (3723, "1 h 02 min 03 s")],
+)
+def test_durations_read_like_people_write_them(seconds, text):
+    assert format_duration(seconds) == text
