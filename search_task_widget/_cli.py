@@ -402,8 +402,8 @@ class _Watcher:
     def run(self, header: str) -> int:
         self._line(header)
         deadline = None if self.timeout is None else self._started + self.timeout
-        self.poller.add(self.watch)
         try:
+            self.poller.add(self.watch)
             while True:
                 for event in self.recorder.drain():
                     status = self._handle(event)
@@ -416,7 +416,7 @@ class _Watcher:
                     self._draw()
                 pause = 1.0 if deadline is None else min(1.0, deadline - now)
                 self.clock.wait(self.recorder.ready, pause)
-                pass  # events that came meanwhile are drained next
+                self.recorder.ready.clear()  # events that came meanwhile are drained next
         except KeyboardInterrupt:
             self._clear()
             _emit(
@@ -614,24 +614,26 @@ def _main(
             client = TaskClient(base_url, resolve_auth(None))
         except (TypeError, ValueError) as error:
             usage.error(str(error))
-        # The client is not closed at the end: Poller.remove() does not wait for a request
-        # already in flight, and closing under it would log an error. Its few idle
-        # connections go with the process (or the garbage collector).
-        watcher = _Watcher(
-            task_id=task_id,
-            client=client,
-            poller=poller or default_poller(),
-            clock=clock,
-            stdout=out,
-            stderr=err,
-            output_format=args.format,
-            timeout=args.timeout,
-            timeout_exit_code=args.timeout_exit_code,
-            interval=args.polling_interval,
-            heartbeat=args.heartbeat,
-        )
-        header += f"Watching task {task_id} on {base_url} (Ctrl-C stops watching)"
-        return watcher.run(header)
+        poller = poller or default_poller()
+        try:
+            watcher = _Watcher(
+                task_id=task_id,
+                client=client,
+                poller=poller,
+                clock=clock,
+                stdout=out,
+                stderr=err,
+                output_format=args.format,
+                timeout=args.timeout,
+                timeout_exit_code=args.timeout_exit_code,
+                interval=args.polling_interval,
+                heartbeat=args.heartbeat,
+            )
+            header += f"Watching task {task_id} on {base_url} (Ctrl-C stops watching)"
+            return watcher.run(header)
+        finally:
+            # Closed by the poller thread between requests: one may still be in flight.
+            poller.retire(client)
     finally:
         if simulator is not None:
             simulator.stop()

@@ -98,6 +98,8 @@ class TaskClient:
                 "use an https:// base_url (plain http is allowed only for loopback addresses)"
             )
         self.authorizer = authorizer
+        #: Indexes whose task list this identity may not read (the poller asks per task).
+        self.unlistable_indexes: set[str] = set()
         # Authorizers that refresh are not documented as thread safe; one lock per client
         # keeps two threads from refreshing at once.
         self._auth_lock = threading.Lock()
@@ -266,16 +268,17 @@ class ClientPool:
             entry[1] += 1
             return entry[0]
 
-    def release(self, client: TaskClient) -> None:
-        """Give a client back; the last user closes its connections."""
+    def release(self, client: TaskClient) -> bool:
+        """Give a client back; True when that was the last user (the caller closes it)."""
         with self._lock:
             for pool_key, entry in list(self._entries.items()):
                 if entry[0] is client:
                     entry[1] -= 1
                     if entry[1] <= 0:
                         del self._entries[pool_key]
-                        client.close()
-                    return
+                        return True
+                    return False
+        return False
 
     def __len__(self) -> int:
         with self._lock:

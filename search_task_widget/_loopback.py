@@ -130,6 +130,9 @@ class _Server(ThreadingHTTPServer):
     # The stock join in server_close() waits forever on idle keep-alive connections;
     # stop() instead shuts their sockets down and joins with a timeout.
     block_on_close = False
+    # The default backlog of 5 drops connections when hundreds of clients start at once
+    # (the benchmark's naive loops, a classroom of simulators).
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], handler: Handler, family: int) -> None:
         self.address_family = family

@@ -116,7 +116,7 @@ class Poller:
         self.give_up_after = give_up_after
         self.backoff = backoff or Backoff()
         self._watches: dict[int, Watch] = {}
-        self._unlistable: set[tuple[int, str]] = set()  # (client id, index id) we may not list
+        self._retired: list[TaskClient] = []  # clients to close between requests
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -142,6 +142,26 @@ class Poller:
             watch.active = False
             self._watches.pop(watch.serial, None)
         self._wake.set()
+
+    def retire(self, client: TaskClient) -> None:
+        """Close ``client`` once no request of this poller can be using it.
+
+        Requests run on the poller thread, so that thread closes retired clients between
+        requests; closing one from another thread could cut a request off mid-flight.
+        """
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._retired.append(client)
+                client = None  # type: ignore[assignment]
+        if client is not None:
+            client.close()
+        self._wake.set()
+
+    def _close_retired(self) -> None:
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for client in retired:
+            client.close()
 
     @property
     def watch_count(self) -> int:
@@ -175,18 +195,23 @@ class Poller:
 
     def _run(self) -> None:
         while True:
+            self._close_retired()
             with self._lock:
                 if not self._watches or self._closed:
                     self._thread = None
-                    return
+                    retired, self._retired = self._retired, []
+                    break
+            # Clear before planning: a watch added while tick() runs must wake the next wait.
+            self._wake.clear()
             try:
                 delay = self.tick()
             except Exception:  # never let the thread die silently
                 log.exception("search_task_widget poller: unexpected error; continuing")
                 delay = 1.0
-            self._wake.clear()
             if delay > 0:
                 self.clock.wait(self._wake, delay)
+        for client in retired:
+            client.close()
 
     # -- one round (the poller thread, or a test) -------------------------------------
 
@@ -226,8 +251,8 @@ class Poller:
         groups: dict[tuple[int, str], list[Watch]] = {}
         for watch in due:
             if watch.index_id:
-                key = (id(watch.client), watch.index_id)
-                if key not in self._unlistable:
+                if watch.index_id not in watch.client.unlistable_indexes:
+                    key = (id(watch.client), watch.index_id)
                     groups.setdefault(key, []).append(watch)
         unplaced = [w for w in due if not w.index_id]
         for key, group in groups.items():
@@ -249,7 +274,7 @@ class Poller:
                 log.debug(
                     "task_list of %s refused (%s); polling tasks one by one", index_id, error.code
                 )
-                self._unlistable.add(key)
+                client.unlistable_indexes.add(index_id)
             return
         except Exception as error:  # a bug must not stop the other watches
             log.exception("unexpected error listing tasks of index %s", index_id)

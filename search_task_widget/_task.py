@@ -8,9 +8,10 @@ is unusable (no ``task_id`` or ``state``). It knows nothing about HTTP or widget
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -39,8 +40,10 @@ class MalformedTaskError(ValueError):
     """A Task document that lacks what every Task document has (``task_id``, ``state``)."""
 
 
-def normalize_task_id(value: object) -> str:
+def normalize_task_id(value: object, what: str = "task id") -> str:
     """Return ``value`` as a canonical task id (lower-case, hyphenated UUID).
+
+    ``what`` names the value in error messages (index ids are UUIDs too).
 
     Accepts a :class:`uuid.UUID` or a string in any form :class:`uuid.UUID` reads.
     Raises :class:`ValueError` for anything else, before any request is made.
@@ -48,13 +51,13 @@ def normalize_task_id(value: object) -> str:
     if isinstance(value, uuid.UUID):
         return str(value)
     if not isinstance(value, str):
-        raise ValueError(f"a task id must be a str or uuid.UUID, not {type(value).__name__}")
+        raise ValueError(f"a {what} must be a str or uuid.UUID, not {type(value).__name__}")
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:
         shown = value if len(value) <= 60 else value[:57] + "..."
         raise ValueError(
-            f"{shown!r} is not a valid Search task id: task ids are UUIDs such as "
+            f"{shown!r} is not a valid Search {what}: Search ids are UUIDs such as "
             "'05c1ec1b-2400-44e2-9797-922c29199042'"
         ) from None
 
@@ -99,6 +102,8 @@ class Task:
     additional_details: dict[str, Any] | None = None
     creation_date: str | None = None
     completion_date: str | None = None
+    #: The document exactly as the service sent it (fields added later included).
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_document(cls, document: object) -> Task:
@@ -123,6 +128,7 @@ class Task:
             additional_details=dict(details) if isinstance(details, Mapping) else None,
             creation_date=_optional_str(document, "creation_date"),
             completion_date=_optional_str(document, "completion_date"),
+            raw=copy.deepcopy(dict(document)),
         )
 
     @property
@@ -147,8 +153,10 @@ class Task:
         return max(0.0, (end - start).total_seconds())
 
     def to_document(self) -> dict[str, Any]:
-        """The Task as a plain dict with every documented field."""
-        return {name: getattr(self, name) for name in FIELDS}
+        """The document as the service sent it, with every documented field present."""
+        document = {name: getattr(self, name) for name in FIELDS}
+        document.update(copy.deepcopy(dict(self.raw)))
+        return document
 
 
 def format_duration(seconds: float | None) -> str:

@@ -38,14 +38,15 @@ def watch(task: object, **kwargs: Any) -> TaskWidget:
     return widget
 
 
-def demo(scenario: str = "success", **kwargs: Any) -> TaskWidget:
+def demo(scenario: str = "success", *, speed: float = 1.0, **kwargs: Any) -> TaskWidget:
     """Watch a task on the built-in simulator: no account, no network.
 
     ``scenario`` is one of :data:`search_task_widget.simulator.SCENARIOS` ("success",
-    "failure", "slow-queue", "outage", ...). Keyword arguments go to :class:`TaskWidget`.
+    "failure", "slow-queue", "outage", ...); ``speed`` runs its timeline faster (2 = twice
+    as fast). Other keyword arguments go to :class:`TaskWidget`.
     """
     from .simulator import shared_simulator
 
-    simulator = shared_simulator()
+    simulator = shared_simulator(speed)
     kwargs.setdefault("base_url", simulator.base_url)
     return watch(simulator.submit(scenario), **kwargs)

@@ -120,7 +120,7 @@ class TaskWidget(anywidget.AnyWidget):
         url = resolve_base_url(base_url)
         self._min_interval, self._max_interval = _intervals(url, poll_interval, max_poll_interval)
         authorizer = resolve_auth(auth)
-        hint = normalize_task_id(index_id) if index_id is not None else ""
+        hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
         super().__init__(task_id=normalized_id, index_id=hint, poll_interval=self._min_interval)
         self._lock = threading.RLock()  # one writer at a time for synced traits
         self._done = threading.Event()  # set when polling ends, for wait()
@@ -191,9 +191,9 @@ class TaskWidget(anywidget.AnyWidget):
         with self._lock:
             if not self._closed:
                 self._closed = True
-                if self._client is not None:
-                    shared_clients.release(self._client)
-                    self._client = None
+                if self._client is not None and shared_clients.release(self._client):
+                    self._poller.retire(self._client)
+                self._client = None
         super().close()
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
@@ -305,20 +305,22 @@ class TaskWidget(anywidget.AnyWidget):
     # -- Listener: called on the poller thread ----------------------------------------
 
     def on_task(self, task: Task, schedule: Schedule) -> None:
-        with self._lock, self.hold_sync():
-            first = self._task is None
-            self._task = task
-            if schedule.changed or first:
-                self._show_document(task, schedule.checked_at)
-                self._stamp(schedule)
-            elif schedule.checked_at - self._stamp_sent >= STAMP_EVERY:
-                self._stamp(schedule)
-            if self.error:
-                self.error, self.trouble = "", ""
+        try:
+            with self._lock, self.hold_sync():
+                first = self._task is None
+                self._task = task
+                if schedule.changed or first:
+                    self._show_document(task, schedule.checked_at)
+                    self._stamp(schedule)
+                elif schedule.checked_at - self._stamp_sent >= STAMP_EVERY:
+                    self._stamp(schedule)
+                if self.error:
+                    self.error, self.trouble = "", ""
+                if task.is_terminal:
+                    self._finish()
+        finally:  # even if sending failed, wait() must learn that the task ended
             if task.is_terminal:
-                self._finish()
-        if task.is_terminal:
-            self._refresh_displays()
+                self._ended()
 
     def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
         with self._lock, self.hold_sync():
@@ -330,12 +332,19 @@ class TaskWidget(anywidget.AnyWidget):
             self.next_check = _ms(schedule.next_check)
 
     def on_fatal(self, error: SearchTaskError) -> None:
-        with self._lock, self.hold_sync():
-            self._fatal_error = error
-            self.error = f"{error}. {_advice(error, self.index_id)}".strip()
-            self.trouble = "fatal"
-            self._finish()
+        try:
+            with self._lock, self.hold_sync():
+                self._fatal_error = error
+                self.error = f"{error}. {_advice(error, self.index_id)}".strip()
+                self.trouble = "fatal"
+                self._finish()
+        finally:
+            self._ended()
+
+    def _ended(self) -> None:
+        # Last of all: wait() returns only once the final state and display were sent.
         self._refresh_displays()
+        self._done.set()
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -361,7 +370,6 @@ class TaskWidget(anywidget.AnyWidget):
         self._watch = None
         self.polling = False
         self.next_check = 0.0
-        self._done.set()
 
 
 def _intervals(

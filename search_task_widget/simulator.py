@@ -545,15 +545,14 @@ def _invalid_uuid(name: str, value: str) -> Response:
     )
 
 
-_shared: Simulator | None = None
+_shared: dict[float, Simulator] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_simulator() -> Simulator:
-    """The process-wide simulator, started on first use (and again if it was stopped)."""
-    global _shared
+def shared_simulator(speed: float = 1.0) -> Simulator:
+    """The process-wide simulator for ``speed``, started on first use (and again if stopped)."""
     with _shared_lock:
-        if _shared is None:
-            _shared = Simulator()
+        if speed not in _shared:
+            _shared[speed] = Simulator(speed=speed)
         # start() is a no-op when already serving, so repeat calls are cheap.
-        return _shared.start()
+        return _shared[speed].start()

@@ -25,6 +25,7 @@ from fake_search import FakeSearch, http_error, proxy_html, task_doc
 
 from search_task_widget import Poller
 from search_task_widget._cli import CLEAR_LINE, DEFAULT_TIMEOUT_EXIT_CODE, main
+from search_task_widget._schedule import Backoff
 
 REPO = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (\S+) ?(.*)$")
@@ -70,19 +71,6 @@ def _clean_env(monkeypatch):
     monkeypatch.delenv("GLOBUS_SDK_SERVICE_URL_SEARCH", raising=False)
 
 
-@pytest.fixture
-def fake():
-    with FakeSearch() as server:
-        yield server
-
-
-@pytest.fixture
-def poller():
-    fast = Poller(rate=100)
-    yield fast
-    fast.shutdown()
-
-
 def run(argv: list[str], poller: Poller | None = None, **kwargs) -> Result:
     out = kwargs.pop("stdout", None) or ThreadCheckingStream()
     err = kwargs.pop("stderr", None) or ThreadCheckingStream()
@@ -96,19 +84,21 @@ def lifecycle(task_id: str, *states: str) -> list[dict]:
     return [task_doc(task_id, state, creation_date=created) for state in states]
 
 
-def watch_args(fake: FakeSearch, task_id: str, *extra: str) -> list[str]:
-    return ["watch", task_id, "--base-url", fake.base_url, *FAST, *extra]
+def watch_args(fake_search: FakeSearch, task_id: str, *extra: str) -> list[str]:
+    return ["watch", task_id, "--base-url", fake_search.base_url, *FAST, *extra]
 
 
 # -- outcomes and exit statuses ------------------------------------------------------------
 
 
-def test_success_exits_0_with_one_line_per_change_and_a_summary(fake, poller):
+def test_success_exits_0_with_one_line_per_change_and_a_summary(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.script(task_id, lifecycle(task_id, "PENDING", "PENDING", "PENDING", "PROGRESS", "SUCCESS"))
+    fake_search.script(
+        task_id, lifecycle(task_id, "PENDING", "PENDING", "PENDING", "PROGRESS", "SUCCESS")
+    )
     out, err = ThreadCheckingStream(), ThreadCheckingStream()
 
-    result = run(watch_args(fake, task_id), poller, stdout=out, stderr=err)
+    result = run(watch_args(fake_search, task_id), poller, stdout=out, stderr=err)
 
     assert result.code == 0, result
     assert result.lines() == [
@@ -126,14 +116,14 @@ def test_success_exits_0_with_one_line_per_change_and_a_summary(fake, poller):
     assert result.err == ""
     # Only the main thread writes: the poller thread merely records events.
     assert out.writers == {threading.main_thread().name}
-    assert len(fake.requests_for(f"/v1/task/{task_id}")) == 5
+    assert len(fake_search.requests_for(f"/v1/task/{task_id}")) == 5
 
 
-def test_failed_task_exits_1_and_shows_message_and_details(fake, poller):
+def test_failed_task_exits_1_and_shows_message_and_details(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.script(task_id, lifecycle(task_id, "PROGRESS", "FAILED"))
+    fake_search.script(task_id, lifecycle(task_id, "PROGRESS", "FAILED"))
 
-    result = run(watch_args(fake, task_id), poller)
+    result = run(watch_args(fake_search, task_id), poller)
 
     assert result.code == 1, result
     assert re.search(r"^State:\s+FAILED \(Task failed\)$", result.out, re.M)
@@ -144,35 +134,35 @@ def test_failed_task_exits_1_and_shows_message_and_details(fake, poller):
     assert json.loads(details_text) == task_doc(task_id, "FAILED")["additional_details"]
 
 
-def test_cancelled_task_exits_1_and_is_shown_as_it_is(fake, poller):
+def test_cancelled_task_exits_1_and_is_shown_as_it_is(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.script(task_id, lifecycle(task_id, "PENDING", "CANCELLED"))
+    fake_search.script(task_id, lifecycle(task_id, "PENDING", "CANCELLED"))
 
-    result = run(watch_args(fake, task_id), poller)
+    result = run(watch_args(fake_search, task_id), poller)
 
     assert result.code == 1
     assert ("CANCELLED", "Task cancelled because its index was deleted") in result.lines()
     assert re.search(r"^State:\s+CANCELLED \(", result.out, re.M)
 
 
-def test_json_output_is_exactly_the_final_document_and_progress_goes_to_stderr(fake, poller):
+def test_json_output_is_exactly_the_final_document_and_progress_goes_to_stderr(fake_search, poller):
     task_id = str(uuid.uuid4())
     docs = lifecycle(task_id, "CREATING", "PENDING", "SUCCESS")
-    fake.script(task_id, docs)
+    fake_search.script(task_id, docs)
 
-    result = run(watch_args(fake, task_id, "--format", "json"), poller)
+    result = run(watch_args(fake_search, task_id, "--format", "json"), poller)
 
     assert result.code == 0
     assert json.loads(result.out) == docs[-1]
     assert [state for state, _ in result.lines(result.err)] == ["CREATING", "PENDING", "SUCCESS"]
 
 
-def test_timeout_exits_with_124_by_default_and_reports_the_last_state(fake, poller):
+def test_timeout_exits_with_124_by_default_and_reports_the_last_state(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.put_task(task_doc(task_id, "PENDING"))
+    fake_search.put_task(task_doc(task_id, "PENDING"))
     started = time.monotonic()
 
-    result = run(watch_args(fake, task_id, "--timeout", "0.4"), poller)
+    result = run(watch_args(fake_search, task_id, "--timeout", "0.4"), poller)
 
     assert result.code == DEFAULT_TIMEOUT_EXIT_CODE == 124
     assert time.monotonic() - started < 10
@@ -181,13 +171,13 @@ def test_timeout_exits_with_124_by_default_and_reports_the_last_state(fake, poll
     assert re.search(r"^State:\s+PENDING", result.out, re.M)
 
 
-def test_timeout_exit_code_can_be_chosen(fake, poller):
+def test_timeout_exit_code_can_be_chosen(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.put_task(task_doc(task_id, "PROGRESS"))
+    fake_search.put_task(task_doc(task_id, "PROGRESS"))
 
     result = run(
         watch_args(
-            fake, task_id, "--timeout", "0.3", "--timeout-exit-code", "1", "--format", "json"
+            fake_search, task_id, "--timeout", "0.3", "--timeout-exit-code", "1", "--format", "json"
         ),
         poller,
     )
@@ -203,12 +193,12 @@ def test_timeout_exit_code_can_be_chosen(fake, poller):
         (403, "Not allowed to see this task (HTTP 403 Forbidden.Generic)"),
     ],
 )
-def test_fatal_polling_error_exits_3_with_the_errors_sentence(fake, poller, status, summary):
+def test_fatal_polling_error_exits_3_with_the_errors_sentence(fake_search, poller, status, summary):
     task_id = str(uuid.uuid4())
     if status != 404:  # an unknown task is a 404 by itself
-        fake.script(task_id, [http_error(status)])
+        fake_search.script(task_id, [http_error(status)])
 
-    result = run(watch_args(fake, task_id, "--format", "json"), poller)
+    result = run(watch_args(fake_search, task_id, "--format", "json"), poller)
 
     assert result.code == 3
     assert f"Error: {summary}" in result.err
@@ -217,12 +207,16 @@ def test_fatal_polling_error_exits_3_with_the_errors_sentence(fake, poller, stat
     assert result.out == ""  # no document to report
 
 
-def test_transient_trouble_prints_retry_lines_and_recovers(fake, poller):
+def test_transient_trouble_prints_retry_lines_and_recovers(fake_search):
+    poller = Poller(rate=100, backoff=Backoff(base=0.05, cap=0.2, floor=0.01))
     task_id = str(uuid.uuid4())
     first, *rest = lifecycle(task_id, "PENDING", "PROGRESS", "SUCCESS")
-    fake.script(task_id, [first, http_error(503, retry_after=0), proxy_html(502), *rest])
+    fake_search.script(task_id, [first, http_error(503, retry_after=0), proxy_html(502), *rest])
 
-    result = run(watch_args(fake, task_id), poller)
+    try:
+        result = run(watch_args(fake_search, task_id), poller)
+    finally:
+        poller.shutdown()
 
     assert result.code == 0, result
     states = [state for state, _ in result.lines()]
@@ -232,11 +226,13 @@ def test_transient_trouble_prints_retry_lines_and_recovers(fake, poller):
     assert "HTML page" in retries[1]
 
 
-def test_heartbeat_prints_a_line_for_each_unchanged_check(fake, poller):
+def test_heartbeat_prints_a_line_for_each_unchanged_check(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.script(task_id, lifecycle(task_id, "PENDING", "PENDING", "PENDING", "PENDING", "SUCCESS"))
+    fake_search.script(
+        task_id, lifecycle(task_id, "PENDING", "PENDING", "PENDING", "PENDING", "SUCCESS")
+    )
 
-    result = run(watch_args(fake, task_id, "--heartbeat"), poller)
+    result = run(watch_args(fake_search, task_id, "--heartbeat"), poller)
 
     assert result.code == 0
     lines = result.lines()
@@ -248,38 +244,40 @@ def test_heartbeat_prints_a_line_for_each_unchanged_check(fake, poller):
 # -- the token -----------------------------------------------------------------------------
 
 
-def test_token_from_the_environment_is_sent_as_bearer_and_never_printed(fake, poller, monkeypatch):
+def test_token_from_the_environment_is_sent_as_bearer_and_never_printed(
+    fake_search, poller, monkeypatch
+):
     token = "AgTestToken" + uuid.uuid4().hex
     monkeypatch.setenv("SEARCH_TASK_WIDGET_TOKEN", token)
-    fake.require_bearer = token
+    fake_search.require_bearer = token
     task_id = str(uuid.uuid4())
-    fake.script(task_id, lifecycle(task_id, "PENDING", "SUCCESS"))
+    fake_search.script(task_id, lifecycle(task_id, "PENDING", "SUCCESS"))
 
-    result = run(watch_args(fake, task_id), poller)
+    result = run(watch_args(fake_search, task_id), poller)
 
     assert result.code == 0, result
-    requests = fake.requests_for(f"/v1/task/{task_id}")
+    requests = fake_search.requests_for(f"/v1/task/{task_id}")
     assert requests
     assert {r.headers.get("authorization") for r in requests} == {f"Bearer {token}"}
     assert token not in result.out + result.err
 
 
-def test_no_token_means_no_authorization_header(fake, poller):
+def test_no_token_means_no_authorization_header(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.script(task_id, lifecycle(task_id, "SUCCESS"))
+    fake_search.script(task_id, lifecycle(task_id, "SUCCESS"))
 
-    assert run(watch_args(fake, task_id), poller).code == 0
-    assert all("authorization" not in r.headers for r in fake.requests)
+    assert run(watch_args(fake_search, task_id), poller).code == 0
+    assert all("authorization" not in r.headers for r in fake_search.requests)
 
 
-def test_rejected_token_exits_3_without_printing_it(fake, poller, monkeypatch):
+def test_rejected_token_exits_3_without_printing_it(fake_search, poller, monkeypatch):
     token = "AgExpiredToken" + uuid.uuid4().hex
     monkeypatch.setenv("SEARCH_TASK_WIDGET_TOKEN", token)
-    fake.require_bearer = "some-other-token"
+    fake_search.require_bearer = "some-other-token"
     task_id = str(uuid.uuid4())
-    fake.put_task(task_doc(task_id))
+    fake_search.put_task(task_doc(task_id))
 
-    result = run(watch_args(fake, task_id), poller)
+    result = run(watch_args(fake_search, task_id), poller)
 
     assert result.code == 3
     assert "Sign-in needed" in result.err
@@ -333,7 +331,7 @@ ID = "05c1ec1b-2400-44e2-9797-922c29199042"
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
-def test_usage_errors_exit_2_with_a_clear_message(argv, message, fake, poller):
+def test_usage_errors_exit_2_with_a_clear_message(argv, message, fake_search, poller):
     result = run(argv, poller)
 
     assert result.code == 2
@@ -341,7 +339,7 @@ def test_usage_errors_exit_2_with_a_clear_message(argv, message, fake, poller):
     assert "usage:" in result.err
     assert "Traceback" not in result.err
     assert result.out == ""
-    assert fake.requests == []  # nothing was sent anywhere
+    assert fake_search.requests == []  # nothing was sent anywhere
 
 
 def test_help_goes_to_stdout_and_documents_exit_statuses(poller):
@@ -378,13 +376,13 @@ class SteppingClock:
         return False
 
 
-def test_terminal_shows_one_live_line_with_elapsed_time_ticking(fake, poller):
+def test_terminal_shows_one_live_line_with_elapsed_time_ticking(fake_search, poller):
     task_id = str(uuid.uuid4())
-    fake.put_task(task_doc(task_id, "PENDING"))  # created 3 s ago, stays PENDING
+    fake_search.put_task(task_doc(task_id, "PENDING"))  # created 3 s ago, stays PENDING
     out = ThreadCheckingStream(tty=True)
 
     result = run(
-        watch_args(fake, task_id, "--timeout", "8"),
+        watch_args(fake_search, task_id, "--timeout", "8"),
         poller,
         stdout=out,
         clock=SteppingClock(),
@@ -434,13 +432,13 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "search_task_widget", *args]
 
 
-def test_subprocess_json_success(fake):
+def test_subprocess_json_success(fake_search):
     task_id = str(uuid.uuid4())
     docs = lifecycle(task_id, "PENDING", "PROGRESS", "SUCCESS")
-    fake.script(task_id, docs)
+    fake_search.script(task_id, docs)
 
     done = subprocess.run(
-        _cli("watch", task_id, "--base-url", fake.base_url, *FAST, "--format", "json"),
+        _cli("watch", task_id, "--base-url", fake_search.base_url, *FAST, "--format", "json"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -482,11 +480,11 @@ def test_subprocess_demo_failure_exits_1_and_bad_id_exits_2():
     assert "Traceback" not in bad.stderr
 
 
-def test_subprocess_ctrl_c_exits_130_cleanly(fake):
+def test_subprocess_ctrl_c_exits_130_cleanly(fake_search):
     task_id = str(uuid.uuid4())
-    fake.put_task(task_doc(task_id, "PENDING"))
+    fake_search.put_task(task_doc(task_id, "PENDING"))
     proc = subprocess.Popen(
-        _cli("watch", task_id, "--base-url", fake.base_url, *FAST),
+        _cli("watch", task_id, "--base-url", fake_search.base_url, *FAST),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -19,7 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
@@ -54,7 +63,11 @@ def test_installed_wheel_imports_and_builds_a_widget_in_a_clean_venv(wheel, tmp_
         text=True,
         timeout=600,
     )
-    if install.returncode != 0 and "Could not find a version" in install.stderr and not os.environ.get("CI"):
+    if (
+        install.returncode != 0
+        and "Could not find a version" in install.stderr
+        and not os.environ.get("CI")
+    ):
         pytest.skip("no package index reachable to install the wheel's dependencies")
     assert install.returncode == 0, install.stderr
     check = """

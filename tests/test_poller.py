@@ -280,3 +280,36 @@ def test_background_thread_runs_and_ends_when_nothing_is_watched(fake_search, cl
     assert not thread.is_alive()
     assert poller.thread is None
     assert not [t for t in threading.enumerate() if t.name == "search-task-poller"]
+
+
+def test_a_garbage_collected_listener_ends_its_watch(fake_search, client, clock, fake_poller):
+    import gc
+    import weakref
+
+    doc = task_doc()
+    fake_search.put_task(doc)
+    recorder = Recorder()
+    add(fake_poller, client, doc["task_id"], weakref.ref(recorder))
+    fake_poller.tick()
+    assert recorder.kinds() == ["task"]
+    del recorder
+    gc.collect()
+    clock.advance(5)
+    fake_poller.tick()  # the answer finds nobody listening: the watch goes away
+    assert fake_poller.watch_count == 0
+    clock.advance(60)
+    fake_poller.tick()
+    assert len(fake_search.requests) == 2
+
+
+def test_shutdown_stops_the_thread_and_refuses_new_watches(fake_search, client):
+    poller = Poller(rate=50.0)
+    doc = task_doc()
+    fake_search.put_task(doc)
+    poller.add(Watch(doc["task_id"], client, Recorder(), AdaptiveInterval(0.05, 0.05)))
+    thread = poller.thread
+    poller.shutdown()
+    assert not thread.is_alive()
+    assert poller.watch_count == 0
+    with pytest.raises(RuntimeError, match="shut down"):
+        poller.add(Watch(doc["task_id"], client, Recorder(), AdaptiveInterval(1, 1)))

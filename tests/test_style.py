@@ -16,5 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ruff(command):
     ruff = shutil.which("ruff")
     args = [ruff] if ruff else [sys.executable, "-m", "ruff"]
-    result = subprocess.run([*args, *command], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*args, *command], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr

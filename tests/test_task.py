@@ -125,3 +125,9 @@ def test_malformed_task_ids_raise_value_error(bad):
 )
 def test_durations_read_like_people_write_them(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_fields_the_service_adds_later_are_kept():
+    task = Task.from_document({**FULL, "entry_count": 3, "state": "SUCCESS"})
+    assert task.to_document()["entry_count"] == 3
+    assert task == Task.from_document(FULL)  # extra fields are not a change of the task

@@ -328,7 +328,7 @@ def test_watch_displays_and_returns_a_widget(fake_search, poller, monkeypatch):
 
 def test_demo_runs_on_the_simulator_with_no_account(monkeypatch):
     monkeypatch.setattr("IPython.display.display", lambda obj: None)
-    w = stw.demo("success", poll_interval=0.2)
+    w = stw.demo("success", speed=4, poll_interval=0.2)
     assert w.wait(timeout=30)["state"] == "SUCCESS"
     assert {"PROGRESS", "SUCCESS"} <= set(w.stage_times)
     w.close()
@@ -337,3 +337,43 @@ def test_demo_runs_on_the_simulator_with_no_account(monkeypatch):
 def test_importing_the_package_does_not_import_globus_sdk():
     code = "import sys, search_task_widget; sys.exit('globus_sdk' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_ctrl_c_during_wait_stops_polling(fake_search, poller):
+    import _thread
+
+    doc = task_doc(state="PENDING")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(
+        doc["task_id"], base_url=fake_search.base_url, poll_interval=0.05, poller=poller
+    )
+    threading.Timer(0.2, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        w.wait(timeout=10)
+    assert not w.polling
+    assert poller.watch_count == 0
+    w.close()
+
+
+def test_kernel_exit_is_not_held_up_by_polling(fake_search):
+    doc = task_doc(state="PENDING")
+    fake_search.put_task(doc)
+    code = (
+        "import search_task_widget as stw\n"
+        f"w = stw.TaskWidget({doc['task_id']!r}, base_url={fake_search.base_url!r}, poll_interval=0.1)\n"
+        "try:\n"
+        "    w.wait(timeout=2)\n"
+        "except TimeoutError as error:\n"
+        "    assert 'PENDING' in str(error) and w.polling, w\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], timeout=60, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_saved_widget_state_stays_small(offline_widget):
+    # Saved notebooks store every synced trait of every widget, _esm included.
+    state = offline_widget.get_state()
+    assert len(json.dumps(state, default=str)) < 40_000

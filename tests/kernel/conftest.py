@@ -1,20 +1,19 @@
-"""Fixtures for the real-kernel tests: kernels that are always shut down, and the fakes."""
+"""Fixtures for the real-kernel tests: kernels that are always shut down.
+
+``fake_search`` (the scripted fake Search service, served from the test process on
+127.0.0.1) comes from ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import pytest
+from ipykernel70 import EnvironmentUnavailable, ensure_environment
+from kernel_harness import running_kernel
 
-_TESTS = Path(__file__).resolve().parents[1]
-if str(_TESTS) not in sys.path:  # tests/fake_search.py lives one level up
-    sys.path.insert(0, str(_TESTS))
-
-from fake_search import FakeSearch  # noqa: E402
-from ipykernel70 import EnvironmentUnavailable, ensure_environment  # noqa: E402
-from kernel_harness import running_kernel  # noqa: E402
+_environment_notes: list[str] = []
 
 
 @pytest.fixture
@@ -35,10 +34,20 @@ def ipykernel70_python():
         environment = ensure_environment()
     except EnvironmentUnavailable as error:
         reason = f"no ipykernel 7.0.0 environment: {error}"
+        _environment_notes.append(reason.splitlines()[0])
         if error.unreachable and not os.environ.get("CI"):
             pytest.skip(reason)
         pytest.fail(reason)
+    verb = "built" if environment.built else "reused"
+    _environment_notes.append(
+        f"ipykernel 7.0.0 venv {verb} in {environment.seconds:.1f} s: {environment.venv}"
+    )
     return environment.python
+
+
+def pytest_terminal_summary(terminalreporter):
+    for note in _environment_notes:
+        terminalreporter.write_line(note)
 
 
 @pytest.fixture
@@ -46,10 +55,3 @@ def kernel70(ipykernel70_python):
     """A fresh kernel on ipykernel 7.0.0, shut down after the test."""
     with running_kernel(ipykernel70_python) as harness:
         yield harness
-
-
-@pytest.fixture
-def fake_search():
-    """The scripted fake Search service, served from the test process on 127.0.0.1."""
-    with FakeSearch() as fake:
-        yield fake

@@ -49,6 +49,9 @@ class Received:
     def parent_id(self) -> str | None:
         return (self.msg.get("parent_header") or {}).get("msg_id")
 
+    def __repr__(self) -> str:  # short, for assertion messages
+        return f"<{describe_messages([self]).strip()}>"
+
 
 @dataclass
 class Cell:
@@ -221,7 +224,10 @@ class KernelHarness:
     def _shell_reply(self, msg_id: str, deadline: float) -> dict[str, Any]:
         while True:
             remaining = max(0.1, deadline - time.monotonic())
-            reply = self.client.get_shell_msg(timeout=remaining)
+            try:
+                reply = self.client.get_shell_msg(timeout=remaining)
+            except queue.Empty:
+                raise AssertionError(f"no execute_reply for {msg_id}") from None
             if (reply.get("parent_header") or {}).get("msg_id") == msg_id:
                 return reply
 

@@ -138,7 +138,9 @@ def check_lifecycle(kernel: KernelHarness) -> None:
     assert others == [{"polling": True}], others
 
     # The later states came from the thread after the cell had finished.
-    after_cell = [update_state(u)["state"] for u in state_updates(kernel.iopub[cell.ended :], comm_id)]
+    after_cell = [
+        update_state(u)["state"] for u in state_updates(kernel.iopub[cell.ended :], comm_id)
+    ]
     assert {"PROGRESS", "SUCCESS"} <= set(after_cell), after_cell
     assert_quiet(kernel)
 
@@ -174,7 +176,8 @@ def test_unchanged_polls_send_nothing(kernel, fake_search):
     polls = state_updates(kernel.iopub, comm_id)
     assert len(polls) == 1, "unchanged polls sent updates:\n" + describe_messages(polls)
     assert update_state(polls[0])["state"] == "PENDING"
-    assert len(WidgetStream.of(kernel.iopub, comm_id).updates) == 2  # start() + first poll
+    updates = WidgetStream.of(kernel.iopub, comm_id).updates
+    assert len(updates) == 2, describe_messages(updates)  # start()'s and the first poll's
 
     fake_search.put_task(task_doc(task_id, "SUCCESS", creation_date=pending["creation_date"]))
     kernel.collect_until(saw_state(kernel, comm_id, "SUCCESS"), 10, "update to SUCCESS")
@@ -309,3 +312,31 @@ def test_display_text_names_the_task(kernel, fake_search):
     assert opened.content["data"]["state"]["task_id"] == doc["task_id"]
     kernel.execute("w.close()")
     assert_quiet(kernel)
+
+
+def test_display_is_replaced_by_the_final_state_before_wait_returns(kernel, fake_search):
+    """A saved notebook shows how the task ended: the static parts of the output are updated
+    through their display id, and wait() returns only after that (nbconvert --execute saves
+    what the cell sent before its reply)."""
+    doc = task_doc(state="PENDING")
+    tid = doc["task_id"]
+    fake_search.script(tid, [doc, task_doc(tid, "FAILED", creation_date=doc["creation_date"])])
+    kernel.execute(IMPORTS)
+    cell = kernel.execute(
+        f"w = stw.TaskWidget({tid!r}, base_url={fake_search.base_url!r}, poll_interval=0.2)\n"
+        "display(w)\n"
+        "w.wait(timeout=20)['state']\n"
+    )
+    assert cell.result == "'FAILED'"
+    shown = cell.of_type("display_data")[0]
+    display_id = shown.content["transient"]["display_id"]
+    updated = cell.of_type("update_display_data")
+    assert [u.content["transient"]["display_id"] for u in updated] == [display_id]
+    final = updated[0].content["data"]
+    assert "FAILED (Task failed)" in final["text/plain"]
+    assert "FAILED" in final["text/html"]
+    assert "1 of 3 ingest documents failed" in final["text/html"]  # the message, escaped
+    assert WIDGET_VIEW_MIME in final  # live front ends keep the widget
+    comm_id = displayed_model_id(cell)
+    states = [update_state(u).get("state") for u in state_updates(cell.messages, comm_id)]
+    assert states[-1] == "FAILED"

@@ -1,0 +1,612 @@
+// @ts-check
+// Front end of search_task_widget's TaskListWidget: many Globus Search tasks in one view.
+// No imports, so it loads offline. Model data reaches the DOM as text, never HTML.
+// Rows are keyed by task id and reused: an update touches only the rows that changed.
+
+/** The part of the anywidget model used here.
+ * @typedef {{ get(name: string): any, on(event: string, cb: () => void): void,
+ *   off(event?: string, cb?: () => void): void }} Model */
+
+/** One synced row, cleaned up.
+ * @typedef {{ task_id: string, state: string, state_description: string,
+ *   task_type: string | null, message: string | null, additional_details: any,
+ *   creation_date: string, completion_date: string | null, error: string,
+ *   trouble: string }} Row */
+
+const ACTIVE = new Set(["CREATING", "PENDING", "PROGRESS"]);
+const TERMINAL = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
+const TRAITS = [
+  "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
+  "error", "last_checked",
+];
+/** Rows drawn at once; "Show more" adds as many again. */
+const PAGE = 200;
+/** Order of the state counts: ends first, then what still runs. */
+const ORDER = ["SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING"];
+
+// ---- model
+
+/** @param {any} value @returns {string} */
+const str = (value) => (value == null ? "" : String(value));
+
+/** @param {any} raw @returns {Row | null} */
+function cleanRow(raw) {
+  if (!raw || typeof raw !== "object" || !raw.task_id) return null;
+  return {
+    task_id: str(raw.task_id),
+    state: str(raw.state),
+    state_description: str(raw.state_description),
+    task_type: str(raw.task_type) || null,
+    message: str(raw.message) || null,
+    additional_details: raw.additional_details ?? null,
+    creation_date: str(raw.creation_date),
+    completion_date: str(raw.completion_date) || null,
+    error: str(raw.error),
+    trouble: str(raw.trouble),
+  };
+}
+
+/** Read every synced trait, with safe defaults for missing or odd values. @param {Model} model */
+function snapshot(model) {
+  const raw = model.get("rows");
+  /** @type {Row[]} */
+  const rows = [];
+  const ids = new Set();
+  for (const item of Array.isArray(raw) ? raw : []) {
+    const row = cleanRow(item);
+    if (row && !ids.has(row.task_id)) {
+      ids.add(row.task_id);
+      rows.push(row);
+    }
+  }
+  const num = (/** @type {string} */ k) => Math.max(0, Number(model.get(k)) || 0);
+  return {
+    rows,
+    total: num("total"),
+    done: num("done"),
+    failed: num("failed"),
+    polling: Boolean(model.get("polling")),
+    first_submitted: str(model.get("first_submitted")) || null,
+    last_completed: str(model.get("last_completed")) || null,
+    error: str(model.get("error")),
+    last_checked: num("last_checked"),
+  };
+}
+
+/** @typedef {ReturnType<typeof snapshot>} Snap */
+
+/** Still running server-side as far as we know. @param {Row} row */
+const isRunning = (row) => !TERMINAL.has(row.state) && row.trouble !== "fatal";
+
+/** Problems first (FAILED, then rows that could not be checked); else the model's order. @param {Row} row */
+const rankOf = (row) => (row.state === "FAILED" ? 0 : row.trouble === "fatal" ? 1 : 2);
+
+/** Does `row` pass the filter `value`? @param {Row} row @param {string} value */
+function matches(row, value) {
+  switch (value) {
+    case "running":
+      return isRunning(row);
+    case "failed":
+      return row.state === "FAILED";
+    case "succeeded":
+      return row.state === "SUCCESS";
+    case "trouble":
+      return row.trouble === "fatal";
+    case "all":
+      return true;
+    default:
+      return value.startsWith("state:") && row.state === value.slice(6);
+  }
+}
+
+/** The colour family: idle | running | success | failed | unknown. @param {string} state */
+function toneOf(state) {
+  if (!state) return "idle";
+  if (ACTIVE.has(state)) return "running";
+  if (state === "SUCCESS") return "success";
+  if (state === "FAILED") return "failed";
+  return "unknown";
+}
+
+/** "9 of 12 tasks done, 1 failed" @param {number} done @param {number} total @param {number} failed */
+function progressText(done, total, failed) {
+  if (!total) return "No tasks";
+  return `${done} of ${total} task${total === 1 ? "" : "s"} done` + (failed ? `, ${failed} failed` : "");
+}
+
+// ---- formatting
+
+/**
+ * Parse the service's ISO 8601 dates, which carry no zone but mean UTC.
+ * JS Date is unreliable with 6 fractional digits, so trim to milliseconds.
+ * @param {string | null} s @returns {number} epoch ms, or NaN
+ */
+function parseUtc(s) {
+  const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$/.exec(
+    (s || "").trim(),
+  );
+  if (!m) return NaN;
+  const ms = m[2] ? "." + (m[2] + "00").slice(0, 3) : "";
+  return Date.parse(m[1].replace(" ", "T") + ms + (m[3] || "Z"));
+}
+
+const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
+
+/** Local wall-clock time. @param {number} ms */
+function fmtLocal(ms) {
+  const d = new Date(ms);
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** @param {number} ms */
+const fmtUtc = (ms) => new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+
+/** "1 h 02 min 03 s", "4 min 05 s", "7 s" @param {number} ms */
+function fmtDuration(ms) {
+  let s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  s %= 60;
+  if (d) return `${d} d ${pad(h)} h ${pad(m)} min ${pad(s)} s`;
+  if (h) return `${h} h ${pad(m)} min ${pad(s)} s`;
+  if (m) return `${m} min ${pad(s)} s`;
+  return `${s} s`;
+}
+
+/** Creation to completion, or to `now` while it runs and is polled. @param {Row} row @param {number} now @param {boolean} polling */
+function rowElapsed(row, now, polling) {
+  const start = parseUtc(row.creation_date);
+  if (Number.isNaN(start)) return "—";
+  const end = parseUtc(row.completion_date);
+  if (!Number.isNaN(end)) return fmtDuration(end - start);
+  return polling && isRunning(row) ? fmtDuration(now - start) : "—";
+}
+
+/** @param {any} value */
+function pretty(value) {
+  try {
+    return JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+// ---- DOM
+
+/**
+ * Create an element; text goes in as textContent, attributes as given.
+ * @param {string} tag @param {string} [cls] @param {string} [text] @param {Record<string, string>} [attrs]
+ * @returns {HTMLElement}
+ */
+function h(tag, cls, text, attrs = {}) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text != null) e.textContent = text;
+  for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, val);
+  return e;
+}
+
+/** Write only on change, so unchanged values cause no DOM mutation. @param {Element} el @param {string} text */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/** @param {Element} el @param {string} name @param {string | null} value */
+function setAttr(el, name, value) {
+  if (value == null) el.removeAttribute(name);
+  else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
+/** @param {HTMLElement} el @param {boolean} hidden */
+function setHidden(el, hidden) {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
+/** Append a dt/dd pair to a <dl> and return the dd. @param {HTMLElement} dl @param {string} label */
+function pair(dl, label) {
+  dl.append(h("dt", "", label));
+  return dl.appendChild(h("dd"));
+}
+
+/** The static skeleton; every model-driven node is returned for updates. */
+function build() {
+  const root = h("div", "stw-list-root");
+  const header = root.appendChild(h("div", "stw-list-header"));
+  const summary = header.appendChild(h("span", "stw-list-summary"));
+  const counts = header.appendChild(h("ul", "stw-list-counts", undefined, { "aria-label": "Tasks by state" }));
+
+  const bar = root.appendChild(
+    h("div", "stw-list-bar", undefined, {
+      role: "progressbar", "aria-label": "Tasks done", "aria-valuemin": "0",
+      "aria-valuemax": "0", "aria-valuenow": "0",
+    }),
+  );
+  const segSuccess = bar.appendChild(h("span", "stw-list-seg stw-list-seg-success"));
+  const segFailed = bar.appendChild(h("span", "stw-list-seg stw-list-seg-failed"));
+  const segOther = bar.appendChild(h("span", "stw-list-seg stw-list-seg-other"));
+
+  const live = root.appendChild(
+    h("div", "stw-list-sr-only", undefined, { "aria-live": "polite", "aria-atomic": "true" }),
+  );
+  const error = root.appendChild(h("div", "stw-list-error"));
+
+  const times = root.appendChild(h("dl", "stw-list-times"));
+  const t = {
+    submitted: pair(times, "First submitted"),
+    completed: pair(times, "Last completed"),
+    elapsed: pair(times, "Elapsed"),
+    checked: pair(times, "Last checked"),
+  };
+
+  const toolbar = root.appendChild(h("div", "stw-list-toolbar"));
+  const label = toolbar.appendChild(h("label", "stw-list-filter-label", "Show "));
+  const filter = /** @type {HTMLSelectElement} */ (
+    label.appendChild(h("select", "stw-list-filter", undefined, { "aria-label": "Show tasks" }))
+  );
+  const shown = toolbar.appendChild(h("span", "stw-list-shown"));
+
+  const list = root.appendChild(h("ul", "stw-list-rows", undefined, { "aria-label": "Tasks" }));
+  const empty = root.appendChild(h("div", "stw-list-empty"));
+  const more = /** @type {HTMLButtonElement} */ (
+    root.appendChild(h("button", "stw-list-more", undefined, { type: "button" }))
+  );
+  return { root, summary, counts, bar, segSuccess, segFailed, segOther, live, error, t, filter, shown, list, empty, more };
+}
+
+/** @typedef {ReturnType<typeof build>} View */
+
+/** The elements of one row, created once per task id and reused. */
+function makeRow() {
+  const li = h("li", "stw-list-row");
+  const line = h("span", "stw-list-line");
+  line.append(h("span", "stw-list-toggle", undefined, { "aria-hidden": "true" }));
+  const badge = line.appendChild(h("span", "stw-list-badge"));
+  const id = line.appendChild(h("code", "stw-list-id"));
+  const desc = line.appendChild(h("span", "stw-list-desc"));
+  const elapsed = line.appendChild(h("span", "stw-list-elapsed"));
+  const snippet = line.appendChild(h("span", "stw-list-snippet"));
+  const details = /** @type {HTMLDetailsElement} */ (h("details", "stw-list-details"));
+  const summary = details.appendChild(h("summary", "stw-list-line-wrap"));
+  const body = details.appendChild(h("div", "stw-list-body"));
+  const fullId = body.appendChild(h("div", "stw-list-fullid"));
+  const message = body.appendChild(h("div", "stw-list-message"));
+  const error = body.appendChild(h("div", "stw-list-row-error"));
+  const pre = body.appendChild(h("pre", "stw-list-pre"));
+  li.append(line);
+  return {
+    li, line, badge, id, desc, elapsed, snippet, details, summary, fullId, message, error, pre,
+    expandable: false,
+    sig: "",
+    /** @type {Row} */ row: /** @type {any} */ (null),
+    index: 0,
+  };
+}
+
+/** @typedef {ReturnType<typeof makeRow>} RowView */
+
+/** Put the row's line in a <details> (something to unfold) or on its own. @param {RowView} r @param {boolean} yes */
+function setExpandable(r, yes) {
+  if (yes === r.expandable) return;
+  r.expandable = yes;
+  if (yes) {
+    r.summary.append(r.line);
+    r.li.replaceChildren(r.details);
+  } else {
+    r.li.replaceChildren(r.line);
+  }
+}
+
+/** Bring one row up to date; a row whose data did not change is not touched. @param {RowView} r @param {Row} row */
+function updateRow(r, row) {
+  const sig = JSON.stringify(row);
+  if (sig === r.sig) return false;
+  r.sig = sig;
+  r.row = row;
+  setAttr(r.li, "data-task-id", row.task_id);
+  setAttr(r.li, "data-state", row.state);
+  setAttr(r.li, "data-tone", toneOf(row.state));
+  setAttr(r.li, "data-trouble", row.trouble);
+  setText(r.badge, row.state || "not checked");
+  setText(r.id, row.task_id.slice(0, 8));
+  setAttr(r.id, "title", row.task_id);
+  const waiting = row.state ? "" : row.trouble ? "" : "Waiting for the first check";
+  setText(r.desc, row.state_description || waiting);
+  // A one-line hint of what went wrong, right on the row.
+  const hint = row.state === "FAILED" ? row.message || "" : row.trouble ? row.error : "";
+  setText(r.snippet, hint);
+  setHidden(r.snippet, !hint);
+  setAttr(r.snippet, "title", hint || null);
+
+  const hasDetails = row.additional_details != null;
+  setExpandable(r, Boolean(row.message || hasDetails || row.error));
+  setText(r.fullId, `Task ${row.task_id}` + (row.task_type ? ` (${row.task_type})` : ""));
+  setText(r.message, row.message || "");
+  setHidden(r.message, !row.message);
+  setText(r.error, row.error);
+  setHidden(r.error, !row.error);
+  setText(r.pre, hasDetails ? pretty(row.additional_details) : "");
+  setHidden(r.pre, !hasDetails);
+  return true;
+}
+
+/**
+ * Make `list`'s children exactly `wanted`, in order, moving as few nodes as possible:
+ * rows already in place are not touched at all.
+ * @param {HTMLElement} list @param {HTMLElement[]} wanted
+ */
+function place(list, wanted) {
+  const keep = new Set(wanted);
+  for (const child of Array.from(list.children)) {
+    if (!keep.has(/** @type {HTMLElement} */ (child))) child.remove();
+  }
+  let cursor = list.firstElementChild;
+  for (const el of wanted) {
+    if (el === cursor) cursor = cursor.nextElementSibling;
+    else list.insertBefore(el, cursor);
+  }
+}
+
+/** @param {HTMLElement} dd @param {string | null} iso */
+function showDate(dd, iso) {
+  const ms = parseUtc(iso);
+  setText(dd, Number.isNaN(ms) ? iso || "—" : fmtLocal(ms));
+  setAttr(dd, "title", Number.isNaN(ms) ? null : fmtUtc(ms));
+}
+
+/**
+ * anywidget entry point: one call per view.
+ * @param {{ model: Model, el: HTMLElement }} ctx
+ * @returns {() => void} cleanup
+ */
+function render({ model, el }) {
+  const v = build();
+  el.append(v.root);
+  /** @type {Map<string, RowView>} */
+  const views = new Map();
+  /** @type {RowView[]} rows drawn now that are still running (their clocks tick) */
+  let ticking = [];
+  let filterValue = "all";
+  let limit = PAGE;
+  let filterSig = "";
+  let countsSig = "";
+  /** @type {ReturnType<typeof setInterval> | null} */
+  let ticker = null;
+  let scheduled = false;
+  let disposed = false;
+  let snap = snapshot(model);
+  // Milestones are spoken relative to what the view first showed.
+  let said = { done: snap.done, failed: snap.failed, total: snap.total, trouble: 0 };
+
+  /** The rows as the model orders them, each bound to its (reused) elements. */
+  const syncRows = () => {
+    const seen = new Set();
+    snap.rows.forEach((row, i) => {
+      let r = views.get(row.task_id);
+      if (!r) {
+        r = makeRow();
+        views.set(row.task_id, r);
+      }
+      r.index = i;
+      updateRow(r, row);
+      seen.add(row.task_id);
+    });
+    for (const [id, r] of views) {
+      if (!seen.has(id)) {
+        r.li.remove();
+        views.delete(id);
+      }
+    }
+  };
+
+  /** Filter options: the fixed four, then "could not check" and each other state present. */
+  const renderFilter = () => {
+    /** @type {Map<string, number>} */
+    const states = new Map();
+    let running = 0;
+    let trouble = 0;
+    for (const row of snap.rows) {
+      if (row.state) states.set(row.state, (states.get(row.state) || 0) + 1);
+      if (isRunning(row)) running += 1;
+      if (row.trouble === "fatal") trouble += 1;
+    }
+    /** @type {[string, string][]} */
+    const options = [
+      ["all", `All (${snap.rows.length})`],
+      ["running", `Running (${running})`],
+      ["failed", `Failed (${states.get("FAILED") || 0})`],
+      ["succeeded", `Succeeded (${states.get("SUCCESS") || 0})`],
+    ];
+    if (trouble) options.push(["trouble", `Could not check (${trouble})`]);
+    const others = [...states.keys()].filter((s) => s !== "FAILED" && s !== "SUCCESS");
+    others.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+    for (const state of others) options.push([`state:${state}`, `${state} (${states.get(state)})`]);
+    // Keep the user's choice listed even when nothing matches it any more.
+    if (!options.some(([value]) => value === filterValue)) {
+      options.push([filterValue, `${filterValue.replace(/^state:/, "")} (0)`]);
+    }
+    const sig = JSON.stringify(options);
+    if (sig === filterSig) return;
+    filterSig = sig;
+    v.filter.replaceChildren(
+      ...options.map(([value, text]) => {
+        const option = /** @type {HTMLOptionElement} */ (h("option", "", text));
+        option.value = value;
+        return option;
+      }),
+    );
+    v.filter.value = filterValue;
+  };
+
+  /** @param {string} state */
+  const rank = (state) => {
+    const i = ORDER.indexOf(state);
+    return i < 0 ? ORDER.length + (TERMINAL.has(state) ? 0 : 1) : i;
+  };
+
+  const renderCounts = () => {
+    /** @type {Map<string, number>} */
+    const counts = new Map();
+    for (const row of snap.rows) {
+      const key = row.state || "not checked";
+      counts.set(key, (counts.get(key) || 0) + 1);
+    }
+    const entries = [...counts.entries()].sort(
+      (a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : 1),
+    );
+    const sig = JSON.stringify(entries);
+    if (sig === countsSig) return;
+    countsSig = sig;
+    v.counts.replaceChildren(
+      ...entries.map(([state, n]) => {
+        const li = h("li", "stw-list-count", undefined, { "data-tone": toneOf(state === "not checked" ? "" : state) });
+        li.append(h("span", "stw-list-count-n", String(n)), " ", h("span", "stw-list-count-state", state));
+        return li;
+      }),
+    );
+  };
+
+  const renderBar = () => {
+    const { total, done, failed } = snap;
+    const success = snap.rows.filter((row) => row.state === "SUCCESS").length;
+    const other = Math.max(0, done - success - failed);
+    const pct = (/** @type {number} */ n) => (total ? `${Math.min(100, (100 * n) / total)}%` : "0%");
+    setAttr(v.bar, "aria-valuemax", String(total));
+    setAttr(v.bar, "aria-valuenow", String(Math.min(done, total)));
+    setAttr(v.bar, "aria-valuetext", progressText(done, total, failed));
+    setAttr(v.bar, "data-polling", snap.polling ? "true" : "false");
+    for (const [seg, n] of /** @type {[HTMLElement, number][]} */ ([
+      [v.segSuccess, success], [v.segFailed, failed], [v.segOther, other],
+    ])) {
+      const width = pct(n);
+      if (seg.style.width !== width) seg.style.width = width;
+    }
+    const running = snap.rows.filter(isRunning).length;
+    setText(v.summary, progressText(done, total, failed) + (running ? ` · ${running} running` : ""));
+    const tone = !total ? "idle" : failed ? "failed" : done === total ? "success" : "running";
+    setAttr(v.root, "data-tone", tone);
+    setText(v.error, snap.error);
+    setHidden(v.error, !snap.error);
+  };
+
+  /** Filter, order (problems first), cap, and place the rows. */
+  const renderList = () => {
+    const rows = [];
+    for (const r of views.values()) if (matches(r.row, filterValue)) rows.push(r);
+    rows.sort((a, b) => rankOf(a.row) - rankOf(b.row) || a.index - b.index);
+    const drawn = rows.slice(0, limit);
+    place(v.list, drawn.map((r) => r.li));
+    ticking = drawn.filter((r) => isRunning(r.row));
+    const hidden = rows.length - drawn.length;
+    setText(v.more, hidden ? `Show ${Math.min(PAGE, hidden)} more (${hidden} not shown)` : "");
+    setHidden(v.more, !hidden);
+    setText(v.shown, hidden ? `${drawn.length} of ${rows.length} shown` : "");
+    setText(v.empty, snap.rows.length ? "No tasks match this filter." : "No tasks yet.");
+    setHidden(v.empty, rows.length > 0);
+  };
+
+  /** Clocks: overall elapsed and the elapsed time of drawn running rows. */
+  const renderClocks = () => {
+    const now = Date.now();
+    const start = parseUtc(snap.first_submitted);
+    const end = parseUtc(snap.last_completed);
+    let elapsed = "—";
+    if (!Number.isNaN(start) && !Number.isNaN(end)) elapsed = fmtDuration(end - start);
+    else if (!Number.isNaN(start) && snap.polling) elapsed = fmtDuration(now - start);
+    else if (!Number.isNaN(start) && snap.last_checked) elapsed = fmtDuration(snap.last_checked - start);
+    setText(v.t.elapsed, elapsed);
+    for (const r of ticking) setText(r.elapsed, rowElapsed(r.row, now, snap.polling));
+  };
+
+  const renderTimes = () => {
+    showDate(v.t.submitted, snap.first_submitted);
+    showDate(v.t.completed, snap.last_completed);
+    const lc = snap.last_checked;
+    setText(v.t.checked, lc ? fmtLocal(lc) : "—");
+    setAttr(v.t.checked, "title", lc ? fmtUtc(lc) : null);
+    const now = Date.now();
+    for (const r of views.values()) setText(r.elapsed, rowElapsed(r.row, now, snap.polling));
+  };
+
+  /** Speak aggregate milestones only: a quarter done, a new failure, all done. */
+  const announce = () => {
+    const { done, failed, total } = snap;
+    const trouble = snap.rows.filter((row) => row.trouble === "fatal").length;
+    let text = "";
+    if (total && done >= total && (said.done < said.total || said.total !== total)) {
+      text = progressText(done, total, failed);
+    } else if (failed > said.failed) {
+      text = progressText(done, total, failed);
+    } else if (total && Math.floor((4 * done) / total) > Math.floor((4 * said.done) / (said.total || total))) {
+      text = progressText(done, total, failed);
+    } else if (trouble > said.trouble) {
+      text = `${trouble} task${trouble === 1 ? "" : "s"} could not be checked`;
+    }
+    said = { done, failed, total, trouble };
+    if (text) setText(v.live, text);
+  };
+
+  const tick = () => {
+    if (!disposed) renderClocks();
+  };
+
+  const update = () => {
+    scheduled = false;
+    if (disposed) return;
+    snap = snapshot(model);
+    syncRows();
+    renderFilter();
+    renderCounts();
+    renderBar();
+    renderList();
+    renderTimes();
+    renderClocks();
+    announce();
+    // One 1 s interval per view, only while tasks are polled.
+    if (snap.polling && ticker == null) ticker = setInterval(tick, 1000);
+    else if (!snap.polling && ticker != null) {
+      clearInterval(ticker);
+      ticker = null;
+    }
+  };
+
+  // One message changes several traits: draw once for all of them.
+  const schedule = () => {
+    if (scheduled || disposed) return;
+    scheduled = true;
+    queueMicrotask(update);
+  };
+
+  const onFilter = () => {
+    filterValue = v.filter.value || "all";
+    limit = PAGE;
+    renderFilter();
+    renderList();
+    renderClocks();
+  };
+  const onMore = () => {
+    limit += PAGE;
+    renderList();
+    renderClocks();
+  };
+
+  for (const name of TRAITS) model.on(`change:${name}`, schedule);
+  v.filter.addEventListener("change", onFilter);
+  v.more.addEventListener("click", onMore);
+  update();
+
+  return () => {
+    if (disposed) return;
+    disposed = true;
+    for (const name of TRAITS) model.off(`change:${name}`, schedule);
+    v.filter.removeEventListener("change", onFilter);
+    v.more.removeEventListener("click", onMore);
+    if (ticker != null) clearInterval(ticker);
+    ticker = null;
+    views.clear();
+    v.root.remove();
+  };
+}
+
+export default { render };

@@ -1,0 +1,654 @@
+"""The TaskListWidget: many Search tasks, live in one view.
+
+Each task is one :class:`~._poller.Watch` on the shared poller, with the same adaptive
+interval policy and the same pooled client as :class:`~._widget.TaskWidget`, so tasks of
+one index are polled through a single ``GET /v1/task_list/<index_id>``. A small listener
+object per task forwards the poller's news to the list (held weakly, so a forgotten list
+stops its watches).
+
+Message economy: the poller may deliver hundreds of per-task updates per second. An update
+only changes the row in memory and marks the list dirty; rows and aggregates go out together
+(one comm message, ``hold_sync``) from the poller's callback when at least
+:data:`FLUSH_EVERY` seconds of the poller's clock passed since the last send, and at once
+when the last watch ends (so the final states are never lost). A burst of changes in one
+poll round is therefore sent as at most two messages: the first change at once, the rest
+with the next callback after the window. While something is held back, the list makes sure
+such a callback comes: the watch that just reported (or, if it ended, the earliest other
+one) is checked again at the end of the window, but never sooner than ``poll_interval``
+after its last check. An unchanged poll sends nothing but a ``last_checked`` stamp every
+:data:`~._widget.STAMP_EVERY` seconds. User actions (``start``, ``stop``, ``add`` while
+stopped) send at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ._auth import credential_key, resolve_auth
+from ._client import TaskClient, resolve_base_url, shared_clients
+from ._errors import PollingStoppedError, SearchTaskError
+from ._poller import Poller, Schedule, Watch, default_poller
+from ._schedule import AdaptiveInterval, check_interval
+from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
+from ._watch import task_id_of
+from ._widget import STAMP_EVERY, _advice, _asset, _intervals, _ms, _slice
+
+log = logging.getLogger("search_task_widget")
+
+#: Seconds of the poller's clock between two sends of the rows (changes in between coalesce).
+FLUSH_EVERY = 0.5
+#: The key of :attr:`TaskListWidget.counts` for tasks not checked yet.
+UNCHECKED = "UNCHECKED"
+
+# Order of states in counts and in the text form: ends first, then what still runs.
+_STATE_ORDER = ("SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING")
+
+
+class TaskListError(SearchTaskError):
+    """:meth:`TaskListWidget.wait`: some tasks could not be watched to their end.
+
+    Raised after every other task ended. ``http_status`` and ``code`` are those of the
+    underlying errors when they all agree (e.g. 401 for an expired token), else None and
+    ``"Several"``.
+
+    Attributes:
+        errors: task id -> the :class:`SearchTaskError` that stopped its watch (404, 403...).
+        documents: the Task documents of the tasks that did end (FAILED ones included).
+    """
+
+    def __init__(
+        self, errors: dict[str, SearchTaskError], documents: list[dict[str, Any]], total: int
+    ) -> None:
+        first = next(iter(errors.values()))
+        same = all(
+            (e.http_status, e.code) == (first.http_status, first.code) for e in errors.values()
+        )
+        shown = [f"task {tid}: {error}" for tid, error in list(errors.items())[:3]]
+        if len(errors) > 3:
+            shown.append(f"and {len(errors) - 3} more")
+        super().__init__(
+            f"{len(errors)} of {total} tasks: " + "; ".join(shown),
+            http_status=first.http_status if same else None,
+            code=first.code if same else "Several",
+            request_id=first.request_id if len(errors) == 1 else None,
+        )
+        self.errors = errors
+        self.documents = documents
+
+    @property
+    def summary(self) -> str:
+        return "Some tasks could not be watched"
+
+
+@dataclass(eq=False)
+class _Entry:
+    """One row: what is known about a task and the watch polling it (if any)."""
+
+    task_id: str
+    index_id: str | None
+    row: dict[str, Any]
+    task: Task | None = None
+    fatal: SearchTaskError | None = None
+    watch: Watch | None = None
+    listener: _RowListener | None = None
+    created: datetime | None = None
+    completed: datetime | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.task is not None and self.task.is_terminal
+
+
+class _RowListener:
+    """The poller's :class:`~._poller.Listener` for one task of a list: forwards to the list.
+
+    The list holds this object; the watch holds it weakly and this holds the list weakly,
+    so a list that is garbage-collected takes its watches' listeners with it and the poller
+    drops the watches.
+    """
+
+    __slots__ = ("__weakref__", "_owner", "task_id")
+
+    def __init__(self, owner: TaskListWidget, task_id: str) -> None:
+        self._owner = weakref.ref(owner)
+        self.task_id = task_id
+
+    def on_task(self, task: Task, schedule: Schedule) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._on_row_task(self, task, schedule)
+
+    def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._on_row_trouble(self, error, schedule)
+
+    def on_fatal(self, error: SearchTaskError) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._on_row_fatal(self, error)
+
+
+class TaskListWidget(anywidget.AnyWidget):
+    """A live view of many Globus Search tasks: aggregate progress, counts and one row each.
+
+    Args:
+        tasks: task ids (str or :class:`uuid.UUID`) or replies of ``SearchClient.ingest``
+            / ``delete_by_query`` / ``batch_delete_by_subject``.
+        auth: an access token (str), a globus-sdk ``GlobusAuthorizer``, or None to use
+            ``$SEARCH_TASK_WIDGET_TOKEN`` when set and no token otherwise (the simulator).
+        base_url: the Search service; default as globus-sdk resolves it.
+        poll_interval: seconds between the first checks of each task; grows while nothing
+            changes. At least 1 s against a non-loopback service.
+        max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
+        index_id: the index the tasks were submitted to, if known: lets the poller batch
+            them into one task-list request from the first poll.
+        start: start polling now (else call :meth:`start`).
+        poller: the :class:`~search_task_widget.Poller` to use (default: the kernel-wide one).
+
+    Raises:
+        ValueError: a malformed task id or a bad interval, before any request.
+        TypeError: ``auth`` or a task of a kind this package does not accept.
+    """
+
+    _esm = _asset("list.js")
+    _css = _asset("list.css")
+
+    rows = traitlets.List().tag(sync=True)
+    total = traitlets.Int(0).tag(sync=True)
+    done = traitlets.Int(0).tag(sync=True)
+    failed = traitlets.Int(0).tag(sync=True)
+    polling = traitlets.Bool(False).tag(sync=True)
+    first_submitted = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    last_completed = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    last_checked = traitlets.Float(0.0).tag(sync=True)
+
+    #: Register watches so that the poller's thread runs them (tests driving a fake clock
+    #: by calling ``poller.tick()`` themselves set this to False before :meth:`start`).
+    _poll_in_background = True
+
+    def __init__(
+        self,
+        tasks: Iterable[object] = (),
+        *,
+        auth: object = None,
+        base_url: str | None = None,
+        poll_interval: float = 1.0,
+        max_poll_interval: float | None = None,
+        index_id: str | None = None,
+        start: bool = True,
+        poller: Poller | None = None,
+    ) -> None:
+        if (
+            isinstance(tasks, (str, bytes, Mapping))
+            or hasattr(tasks, "data")  # one GlobusHTTPResponse
+            or not isinstance(tasks, Iterable)
+        ):
+            raise TypeError(
+                "tasks must be an iterable of task ids or ingest replies; for one task use "
+                "TaskWidget or pass [task_id]"
+            )
+        ids = [task_id_of(task) for task in tasks]  # refuse bad ids before any side effect
+        url = resolve_base_url(base_url)
+        self._min_interval, self._max_interval = _intervals(url, poll_interval, max_poll_interval)
+        authorizer = resolve_auth(auth)
+        self._index_hint = normalize_task_id(index_id) if index_id is not None else None
+        super().__init__()
+        self._lock = threading.RLock()  # one writer at a time for synced traits and entries
+        self._idle = threading.Event()  # set while no watch runs, for wait()
+        self._idle.set()
+        self._poller = poller or default_poller()
+        self._client: TaskClient | None = shared_clients.acquire(
+            url, authorizer, credential_key(auth)
+        )
+        self._entries: dict[str, _Entry] = {}
+        self._active = 0  # entries with a running watch
+        self._dirty = False
+        self._last_flush = -float("inf")  # poller-clock monotonic seconds
+        self._stamp_sent = 0.0
+        self._closed = False
+        self._started = False
+        with self._lock:
+            for task_id in ids:
+                self._put(task_id, self._index_hint)
+            self._flush()
+        if start:
+            self.start()
+
+    @classmethod
+    def for_index(
+        cls,
+        index_id: str,
+        *,
+        auth: object = None,
+        base_url: str | None = None,
+        limit: int = 50,
+        **kwargs: Any,
+    ) -> TaskListWidget:
+        """Watch the recent tasks of an index.
+
+        One ``GET /v1/task_list/<index_id>`` gives the index's recent tasks; the ``limit``
+        newest become rows, and those not yet terminal are watched (the others are shown
+        as they ended). Other keyword arguments are those of :class:`TaskListWidget`.
+
+        Raises:
+            SearchTaskError: the task list could not be read (e.g. 403 without a role on
+                the index); nothing keeps running then.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a whole number of tasks above 0, got {limit!r}")
+        start = kwargs.pop("start", True)
+        widget = cls((), auth=auth, base_url=base_url, index_id=index_id, start=False, **kwargs)
+        try:
+            tasks = widget._client.get_task_list(widget._index_hint)  # type: ignore[union-attr, arg-type]
+        except BaseException:
+            widget.close()
+            raise
+        newest = sorted(tasks, key=_created_key, reverse=True)[:limit]
+        with widget._lock:
+            for task in newest:
+                try:
+                    task_id = normalize_task_id(task.task_id)
+                except ValueError:
+                    log.debug("skipping task %r of index %s: not a UUID", task.task_id, index_id)
+                    continue
+                entry = widget._put(task_id, widget._index_hint)
+                if entry is not None:
+                    widget._set_row(entry, task=task)
+            widget._flush()
+        if start:
+            widget.start()
+        return widget
+
+    # -- public API -------------------------------------------------------------------
+
+    def add(self, task: object, *, index_id: str | None = None) -> str:
+        """Watch one more task (an id or an ingest reply); return its id.
+
+        A task already in the list is ignored (its id is returned). While the list polls,
+        the new task is polled at once.
+        """
+        task_id = task_id_of(task)
+        hint = normalize_task_id(index_id) if index_id is not None else self._index_hint
+        with self._lock:
+            if self._closed:
+                raise PollingStoppedError("this widget was closed; create a new one")
+            entry = self._put(task_id, hint)
+            if entry is None:
+                return task_id
+            watching = self._started
+            if not watching:
+                self._flush()
+        if watching:
+            # Polled at once: its first answer flushes the new row with the next batch,
+            # so adding hundreds of tasks one by one does not send hundreds of row lists.
+            self._watch([entry], flush=False)
+        return task_id
+
+    @property
+    def tasks(self) -> list[dict[str, Any]]:
+        """The last Task document of each task, in the order they were added (tasks not
+        answered yet are left out)."""
+        with self._lock:
+            return [e.task.to_document() for e in self._entries.values() if e.task is not None]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Tasks by state, ends first (``"UNCHECKED"``: no answer yet)."""
+        with self._lock:
+            found: dict[str, int] = {}
+            for entry in self._entries.values():
+                state = entry.task.state if entry.task is not None else UNCHECKED
+                found[state] = found.get(state, 0) + 1
+        return dict(sorted(found.items(), key=lambda item: _state_rank(item[0])))
+
+    def start(self) -> None:
+        """Start (or resume) polling every task that has not ended.
+
+        Tasks whose watch stopped on an error (404, 403, gave up...) are tried again.
+        """
+        with self._lock:
+            if self._closed:
+                raise PollingStoppedError("this widget was closed; create a new one")
+            self._started = True
+            todo = [e for e in self._entries.values() if not e.ended and e.watch is None]
+            for entry in todo:
+                entry.fatal = None
+                self._set_row(entry, task=entry.task)
+        self._watch(todo)
+
+    def stop(self) -> None:
+        """Stop polling; the view keeps the last known states. :meth:`start` resumes."""
+        with self._lock:
+            self._started = False
+            for entry in self._entries.values():
+                if entry.watch is not None:
+                    self._poller.remove(entry.watch)
+                    entry.watch = entry.listener = None
+            self._active = 0
+            self._flush()
+            self._idle.set()
+
+    def close(self) -> None:
+        """Stop polling, release the connection and close the widget's views."""
+        if not hasattr(self, "_lock"):  # __init__ refused its arguments; nothing to undo
+            super().close()
+            return
+        self.stop()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                if self._client is not None:
+                    shared_clients.release(self._client)
+                    self._client = None
+        super().close()
+
+    def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Block until every task ended; return their Task documents in list order.
+
+        FAILED (and CANCELLED) tasks are normal ends. Starts polling if it is not running.
+
+        Raises:
+            TimeoutError: after ``timeout`` seconds, saying how many tasks still run.
+            TaskListError: some watches stopped on an error (404, 403, 401, gave up...);
+                raised once all the other tasks ended, with ``errors`` (task id -> error)
+                and ``documents`` (the tasks that did end). It is a :class:`SearchTaskError`.
+            PollingStoppedError: polling was stopped (:meth:`stop`, :meth:`close`) first.
+        """
+        if timeout is not None:
+            timeout = check_interval("timeout", timeout) if timeout != 0 else 0.0
+        with self._lock:
+            idle = not self._active and any(
+                not e.ended and e.fatal is None for e in self._entries.values()
+            )
+        if idle and not self._closed:
+            self.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._idle.wait(_slice(deadline)):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(self._still_running(timeout))
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        return self._outcome()
+
+    def __repr__(self) -> str:
+        return f"<TaskListWidget {self.describe()}>"
+
+    def describe(self) -> str:
+        """One line for people: how many tasks, by state, elapsed, and any error."""
+        with self._lock:
+            total = len(self._entries)
+            text = f"{total} task{'' if total == 1 else 's'}"
+            if not total:
+                return text
+            counts = ", ".join(
+                f"{n} {'not checked yet' if s == UNCHECKED else s}" for s, n in self.counts.items()
+            )
+            text += f": {counts}"
+            elapsed = self._elapsed()
+            if elapsed is not None:
+                text += f"; elapsed {format_duration(elapsed)}"
+            if self.error:
+                text += f"; {self.error}"
+            return text
+
+    # -- Listener side: called on the poller thread -----------------------------------
+
+    def _on_row_task(self, listener: _RowListener, task: Task, schedule: Schedule) -> None:
+        with self._lock:
+            entry = self._current(listener)
+            if entry is None:
+                return
+            self._set_row(entry, task=task)
+            ended = task.is_terminal
+            if ended:
+                self._end(entry)
+            self._settle(entry, schedule.checked_at, ended)
+
+    def _on_row_trouble(
+        self, listener: _RowListener, error: SearchTaskError, schedule: Schedule
+    ) -> None:
+        with self._lock:
+            entry = self._current(listener)
+            if entry is None:
+                return
+            # No countdown in the row: repeated trouble of one kind is no change.
+            self._set_row(entry, task=entry.task, error=str(error), trouble="retrying")
+            self._settle(entry, schedule.checked_at, False)
+
+    def _on_row_fatal(self, listener: _RowListener, error: SearchTaskError) -> None:
+        with self._lock:
+            entry = self._current(listener)
+            if entry is None:
+                return
+            entry.fatal = error
+            index = entry.index_id or (entry.task.index_id if entry.task else None) or ""
+            text = f"{error}. {_advice(error, index)}".strip()
+            self._set_row(entry, task=entry.task, error=text, trouble="fatal")
+            self._end(entry)
+            self._settle(entry, self._poller.clock.time(), True)
+
+    # -- helpers (called with the lock held) ------------------------------------------
+
+    def _put(self, task_id: str, index_id: str | None) -> _Entry | None:
+        if task_id in self._entries:
+            return None
+        entry = _Entry(task_id, index_id, _row(task_id, None))
+        self._entries[task_id] = entry
+        self._dirty = True
+        return entry
+
+    def _watch(self, entries: list[_Entry], *, flush: bool = True) -> None:
+        """Register a watch for each entry (outside the lock: the poller has its own)."""
+        watches = []
+        with self._lock:
+            for entry in entries:
+                if self._closed or entry.watch is not None or entry.ended:
+                    continue
+                listener = _RowListener(self, entry.task_id)
+                entry.listener = listener
+                entry.watch = Watch(
+                    task_id=entry.task_id,
+                    client=self._client,  # type: ignore[arg-type]
+                    listener=weakref.ref(listener),
+                    interval=AdaptiveInterval(self._min_interval, self._max_interval),
+                    index_id=entry.index_id or (entry.task.index_id if entry.task else None),
+                    last_task=entry.task,
+                )
+                watches.append(entry.watch)
+                self._active += 1
+            if watches:
+                self._idle.clear()
+            if flush:
+                self._flush()
+        try:
+            for i, watch in enumerate(watches):
+                # Register all before the thread may start, so the first round already
+                # sees every task and batches them by index.
+                background = self._poll_in_background and i == len(watches) - 1
+                self._poller.add(watch, background=background)
+        except BaseException:  # e.g. the poller was shut down: leave nothing half-started
+            self.stop()
+            raise
+
+    def _current(self, listener: _RowListener) -> _Entry | None:
+        """The entry ``listener`` reports for, unless it was replaced or stopped since."""
+        entry = self._entries.get(listener.task_id)
+        if entry is None or entry.listener is not listener:
+            return None
+        return entry
+
+    def _end(self, entry: _Entry) -> None:
+        entry.watch = entry.listener = None
+        self._active = max(0, self._active - 1)
+
+    def _set_row(
+        self, entry: _Entry, *, task: Task | None, error: str = "", trouble: str = ""
+    ) -> None:
+        row = _row(entry.task_id, task, error, trouble)
+        entry.task = task
+        if task is not None:
+            entry.created = parse_service_date(task.creation_date)
+            entry.completed = parse_service_date(task.completion_date)
+        if row != entry.row:
+            entry.row = row
+            self._dirty = True
+
+    def _settle(self, entry: _Entry, checked_at: float, ended: bool) -> None:
+        """After one event: flush, hold back (and make sure a flush comes), or stamp."""
+        now = self._poller.clock.monotonic()
+        last = ended and self._active == 0
+        if last or (self._dirty and now - self._last_flush >= FLUSH_EVERY):
+            self._flush(checked_at)
+        elif self._dirty:
+            self._pull_in(entry, now)
+        elif checked_at - self._stamp_sent >= STAMP_EVERY:
+            self._stamp_sent = checked_at
+            self.last_checked = _ms(checked_at)  # one small message
+        if last:
+            self._idle.set()
+
+    def _pull_in(self, entry: _Entry, now: float) -> None:
+        """Make sure a held-back change is sent soon (called on the poller thread only).
+
+        Some watch of this list must call back by the end of the flush window, without
+        checking any task sooner than ``poll_interval`` after its last check: a watch's next
+        check may move earlier (never later) to that moment. The watch that just reported
+        is the one moved (so the tasks held back together are checked together again, in
+        one batch); when it has ended, the earliest other watch is, unless one is due anyway.
+        """
+        target = max(self._last_flush + FLUSH_EVERY, now + self._min_interval)
+        watch = entry.watch
+        if watch is not None:
+            if watch.failures == 0 and watch.next_due > target:  # never cut a backoff short
+                watch.next_due = target
+            return
+        watches = [e.watch for e in self._entries.values() if e.watch is not None]
+        if watches:
+            soonest = min(watches, key=lambda w: w.next_due)
+            if soonest.next_due > target:
+                soonest.next_due = target
+
+    def _flush(self, checked_at: float | None = None) -> None:
+        """Send rows and aggregates as one message (only what changed is sent)."""
+        entries = list(self._entries.values())
+        done = sum(1 for e in entries if e.ended)
+        created = [e for e in entries if e.created is not None]
+        completed = [e for e in entries if e.completed is not None]
+        with self.hold_sync():
+            if self._dirty:
+                self.rows = [e.row for e in entries]
+            self.total = len(entries)
+            self.done = done
+            self.failed = sum(1 for e in entries if e.ended and e.task.state == "FAILED")  # type: ignore[union-attr]
+            self.polling = self._active > 0
+            self.first_submitted = (
+                min(created, key=lambda e: e.created).row["creation_date"] if created else None  # type: ignore[arg-type, return-value]
+            )
+            self.last_completed = (
+                max(completed, key=lambda e: e.completed).row["completion_date"]  # type: ignore[arg-type, return-value]
+                if entries and done == len(entries) and completed
+                else None
+            )
+            self.error = _overall_error(entries)
+            if checked_at is not None:
+                self._stamp_sent = checked_at
+                self.last_checked = _ms(checked_at)
+        self._dirty = False
+        self._last_flush = self._poller.clock.monotonic()
+
+    def _elapsed(self) -> float | None:
+        starts = [e.created for e in self._entries.values() if e.created is not None]
+        if not starts:
+            return None
+        if all(e.ended for e in self._entries.values()):
+            ends = [e.completed for e in self._entries.values() if e.completed is not None]
+            end = max(ends) if ends else datetime.now(timezone.utc)
+        else:
+            end = datetime.now(timezone.utc)
+        return max(0.0, (end - min(starts)).total_seconds())
+
+    def _still_running(self, timeout: float | None) -> str:
+        with self._lock:
+            running = [e for e in self._entries.values() if not e.ended and e.fatal is None]
+            states: dict[str, int] = {}
+            for e in running:
+                state = e.task.state if e.task is not None else "not checked yet"
+                states[state] = states.get(state, 0) + 1
+            detail = ", ".join(f"{n} {s}" for s, n in states.items())
+            return (
+                f"{len(running)} of {len(self._entries)} tasks still running after "
+                f"{timeout:g} s ({detail})"
+            )
+
+    def _outcome(self) -> list[dict[str, Any]]:
+        with self._lock:
+            entries = list(self._entries.values())
+        documents = [e.task.to_document() for e in entries if e.ended]  # type: ignore[union-attr]
+        if len(documents) == len(entries):
+            return documents
+        errors = {e.task_id: e.fatal for e in entries if e.fatal is not None and not e.ended}
+        if errors:
+            first = next(iter(errors.values()))
+            raise TaskListError(errors, documents, len(entries)) from first  # type: ignore[arg-type]
+        unfinished = len(entries) - len(documents)
+        raise PollingStoppedError(
+            f"polling was stopped while {unfinished} of {len(entries)} tasks had not ended"
+        )
+
+
+def _row(task_id: str, task: Task | None, error: str = "", trouble: str = "") -> dict[str, Any]:
+    """The synced form of one task (a fresh dict: rows are replaced, never changed)."""
+    return {
+        "task_id": task_id,
+        "state": task.state if task else "",
+        "state_description": task.state_description if task else "",
+        "task_type": task.task_type if task else None,
+        "message": task.message if task else None,
+        "additional_details": task.additional_details if task else None,
+        "creation_date": (task.creation_date or "") if task else "",
+        "completion_date": task.completion_date if task else None,
+        "error": error,
+        "trouble": trouble,
+    }
+
+
+def _overall_error(entries: list[_Entry]) -> str:
+    fatal = [e for e in entries if e.fatal is not None and not e.ended]
+    retrying = [e for e in entries if e.row["trouble"] == "retrying"]
+    parts = []
+    if fatal:
+        n = len(fatal)
+        parts.append(
+            f"{n} task{'' if n == 1 else 's'} could not be checked: {fatal[0].row['error']}"
+        )
+    if retrying:
+        n = len(retrying)
+        parts.append(f"Retrying {n} task{'' if n == 1 else 's'}: {retrying[0].row['error']}")
+    return " ".join(parts)
+
+
+def _state_rank(state: str) -> tuple[int, str]:
+    if state in _STATE_ORDER:
+        return _STATE_ORDER.index(state), state
+    if state == UNCHECKED:
+        return len(_STATE_ORDER) + 2, state
+    return len(_STATE_ORDER) + (0 if state in TERMINAL_STATES else 1), state
+
+
+def _created_key(task: Task) -> float:
+    created = task.created_at
+    return created.timestamp() if created is not None else float("-inf")

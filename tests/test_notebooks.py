@@ -1,0 +1,202 @@
+"""The tutorial notebooks: they run top to bottom offline, and are committed clean.
+
+Each notebook runs with nbclient on a real python3 kernel, in a temporary copy, with the
+offline switch forced (``STW_TUTORIAL_OFFLINE=1``) and the simulator sped up through
+``STW_SIMULATOR_SPEED`` (which the notebooks read themselves).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+TOKEN_LIKE = re.compile(r"Bearer [A-Za-z0-9._~+/=-]{20,}|Ag[A-Za-z0-9]{60}")
+CELL_TIMEOUT = 60
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [path.name for path in paths]
+
+
+def test_the_tutorials_exist():
+    assert [path.name for path in NOTEBOOKS][:2] == [
+        "01-quickstart.ipynb",
+        "02-ingest-and-watch.ipynb",
+    ]
+
+
+# -- committed clean -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_notebook_is_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+
+    assert nb.nbformat == 4
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert nb.metadata["kernelspec"]["language"] == "python"
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code_cells
+    for cell in code_cells:
+        assert cell.outputs == [], f"outputs left in cell {cell.get('id')}"
+        assert cell.execution_count is None, f"execution count left in cell {cell.get('id')}"
+    assert "widgets" not in nb.metadata  # no saved widget state either
+    text = path.read_text(encoding="utf-8")
+    assert not TOKEN_LIKE.search(text), "something that looks like a token"
+
+
+def test_token_pattern_catches_what_it_should():
+    assert TOKEN_LIKE.search("Authorization: Bearer " + "x" * 24)
+    assert TOKEN_LIKE.search("token = 'Ag" + "b3" * 30 + "'")
+    assert not TOKEN_LIKE.search("auth=token  # Bearer tokens are never printed")
+
+
+def test_real_mode_only_uses_globus_sdk_names_that_exist():
+    """The real-Globus code can't run here (it needs a login): check its names at least."""
+    import globus_sdk
+    from globus_sdk.scopes import SearchScopes
+
+    sources = "\n".join(
+        cell.source for path in NOTEBOOKS for cell in nbformat.read(path, as_version=4).cells
+    )
+    used = set(re.findall(r"\bglobus_sdk\.([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?", sources))
+    assert ("UserApp", "") in used
+    for name, attribute in used:
+        assert hasattr(globus_sdk, name), f"globus_sdk.{name}"
+        if attribute:
+            assert hasattr(getattr(globus_sdk, name), attribute), f"globus_sdk.{name}.{attribute}"
+    for scope in re.findall(r"\bSearchScopes\.(\w+)", sources):
+        assert hasattr(SearchScopes, scope), scope
+    for method in ("login_required", "login", "get_authorizer"):
+        assert hasattr(globus_sdk.UserApp, method)
+
+
+# -- executed offline ----------------------------------------------------------------------
+
+
+def _outputs(nb: nbformat.NotebookNode) -> list[dict]:
+    return [output for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs]
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for output in _outputs(nb):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif "data" in output:
+            parts.append(output["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Run a notebook (once per module) with the kernel offline, fast and token-free."""
+    runs: dict[str, nbformat.NotebookNode] = {}
+
+    def run(path: Path) -> nbformat.NotebookNode:
+        if path.name not in runs:
+            workdir = tmp_path_factory.mktemp(path.stem)
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("STW_TUTORIAL_OFFLINE", "1")
+                env.setenv("STW_SIMULATOR_SPEED", "4")
+                # The kernel imports search_task_widget from this checkout.
+                paths = [str(REPO), os.environ.get("PYTHONPATH", "")]
+                env.setenv("PYTHONPATH", os.pathsep.join(filter(None, paths)))
+                env.setenv("IPYTHONDIR", str(workdir / ".ipython"))  # no user startup files
+                env.setenv("JUPYTER_RUNTIME_DIR", str(workdir / ".runtime"))
+                for name in (
+                    "SEARCH_TASK_WIDGET_TOKEN",
+                    "STW_INDEX_ID",
+                    "STW_CLIENT_ID",
+                    "GLOBUS_SDK_ENVIRONMENT",
+                    "GLOBUS_SDK_SERVICE_URL_SEARCH",
+                ):
+                    env.delenv(name, raising=False)
+                runs[path.name] = _execute(path, workdir)
+        return runs[path.name]
+
+    return run
+
+
+def _execute(path: Path, workdir: Path) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+
+    copy = workdir / path.name
+    shutil.copy(path, copy)
+    nb = nbformat.read(copy, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+        allow_errors=True,  # so the assertion below can name the failing cell
+    )
+    client.execute()
+    return nb
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_runs_offline_without_errors_and_shows_widgets(path, executed):
+    nb = executed(path)
+
+    errors = [
+        f"{output.get('ename')}: {output.get('evalue')}"
+        for output in _outputs(nb)
+        if output.get("output_type") == "error"
+    ]
+    assert errors == []
+    stderr = "".join(
+        output.get("text", "")
+        for output in _outputs(nb)
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    )
+    assert "Traceback" not in stderr
+    views = [output for output in _outputs(nb) if WIDGET_VIEW_MIME in output.get("data", {})]
+    assert views, "no widget view was displayed"
+    assert all(cell.execution_count is not None for cell in nb.cells if cell.cell_type == "code")
+    # The original stays clean: the run happened in a copy.
+    assert all(
+        not cell.outputs
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+    )
+
+
+@pytest.mark.kernel
+def test_quickstart_shows_the_failure_reason_and_the_retries(executed):
+    nb = executed(REPO / "notebooks" / "01-quickstart.ipynb")
+    text = _text(nb)
+
+    assert "message: 1 of 3 ingest documents failed" in text
+    assert '"failed_document_count": 1' in text
+    assert "Retrying in" in text
+    assert "Search is unavailable (HTTP 503" in text
+    assert "final state: SUCCESS" in text
+    assert "<TaskWidget task " in text
+    assert ": FAILED (Task failed)" in text
+    assert "every task has ended" in text
+
+
+@pytest.mark.kernel
+def test_ingest_tutorial_finds_fixes_and_resends_the_failed_batch(executed):
+    nb = executed(REPO / "notebooks" / "02-ingest-and-watch.ipynb")
+    text = _text(nb)
+
+    assert "Mode: offline" in text
+    assert "Search service: http://127.0.0.1:" in text
+    assert "batch 2: FAILED (Task failed)" in text
+    assert "batches to send again: [2]" in text
+    assert "batch 2: sent again, task " in text
+    assert "3 of 3 batches are in the index: [1, 2, 3]" in text
+    views = [o for o in _outputs(nb) if WIDGET_VIEW_MIME in o.get("data", {})]
+    assert len(views) == 4  # three batches, then the batch sent again
