@@ -377,7 +377,8 @@ function render({ model, el }) {
   let disposed = false;
   let snap = snapshot(model);
   // Milestones are spoken relative to what the view first showed.
-  let said = { done: snap.done, failed: snap.failed, total: snap.total, trouble: 0 };
+  const troubleOf = (/** @type {Snap} */ s) => s.rows.filter((row) => row.trouble === "fatal").length;
+  let said = { done: snap.done, failed: snap.failed, total: snap.total, trouble: troubleOf(snap) };
 
   /** The rows as the model orders them, each bound to its (reused) elements. */
   const syncRows = () => {
@@ -532,7 +533,7 @@ function render({ model, el }) {
   /** Speak aggregate milestones only: a quarter done, a new failure, all done. */
   const announce = () => {
     const { done, failed, total } = snap;
-    const trouble = snap.rows.filter((row) => row.trouble === "fatal").length;
+    const trouble = troubleOf(snap);
     let text = "";
     if (total && done >= total && (said.done < said.total || said.total !== total)) {
       text = progressText(done, total, failed);

@@ -17,6 +17,7 @@ from ._errors import (
     TaskNetworkError,
     TaskResponseError,
 )
+from ._list_widget import TaskListError, TaskListWidget
 from ._poller import Poller, default_poller
 from ._task import KNOWN_STATES, TERMINAL_STATES, Task
 from ._version import __version__
@@ -34,6 +35,8 @@ __all__ = [
     "SearchTaskError",
     "Task",
     "TaskAPIError",
+    "TaskListError",
+    "TaskListWidget",
     "TaskNetworkError",
     "TaskResponseError",
     "TaskWidget",

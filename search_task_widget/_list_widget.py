@@ -8,16 +8,10 @@ stops its watches).
 
 Message economy: the poller may deliver hundreds of per-task updates per second. An update
 only changes the row in memory and marks the list dirty; rows and aggregates go out together
-(one comm message, ``hold_sync``) from the poller's callback when at least
-:data:`FLUSH_EVERY` seconds of the poller's clock passed since the last send, and at once
-when the last watch ends (so the final states are never lost). A burst of changes in one
-poll round is therefore sent as at most two messages: the first change at once, the rest
-with the next callback after the window. While something is held back, the list makes sure
-such a callback comes: the watch that just reported (or, if it ended, the earliest other
-one) is checked again at the end of the window, but never sooner than ``poll_interval``
-after its last check. An unchanged poll sends nothing but a ``last_checked`` stamp every
-:data:`~._widget.STAMP_EVERY` seconds. User actions (``start``, ``stop``, ``add`` while
-stopped) send at once.
+(one comm message, ``hold_sync``) when the poller's round ends (``on_round_end``), so one
+poll round, however many tasks it moved, is one message. An unchanged round sends nothing but
+a ``last_checked`` stamp every :data:`~._widget.STAMP_EVERY` seconds. User actions
+(``start``, ``stop``, ``add`` while stopped) send at once.
 """
 
 from __future__ import annotations
@@ -46,7 +40,6 @@ from ._widget import STAMP_EVERY, _advice, _asset, _intervals, _ms, _slice
 log = logging.getLogger("search_task_widget")
 
 #: Seconds of the poller's clock between two sends of the rows (changes in between coalesce).
-FLUSH_EVERY = 0.5
 #: The key of :attr:`TaskListWidget.counts` for tasks not checked yet.
 UNCHECKED = "UNCHECKED"
 
@@ -138,6 +131,11 @@ class _RowListener:
         if owner is not None:
             owner._on_row_fatal(self, error)
 
+    def on_round_end(self) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._on_round_end()
+
 
 class TaskListWidget(anywidget.AnyWidget):
     """A live view of many Globus Search tasks: aggregate progress, counts and one row each.
@@ -159,6 +157,19 @@ class TaskListWidget(anywidget.AnyWidget):
     Raises:
         ValueError: a malformed task id or a bad interval, before any request.
         TypeError: ``auth`` or a task of a kind this package does not accept.
+
+    Synced traits (what the front end and a saved notebook get):
+        rows: one dict per task, in the order added: ``task_id``, ``state``,
+            ``state_description``, ``task_type``, ``message``, ``additional_details``,
+            ``creation_date``, ``completion_date`` (as the service wrote them; ``state`` is
+            ``""`` before the first answer), ``error`` and ``trouble`` (``""``,
+            ``"retrying"`` or ``"fatal"``: this task's polling problem).
+        total, done, failed: task counts (``done``: terminal, FAILED and CANCELLED too).
+        polling: some task is being polled.
+        first_submitted: the earliest ``creation_date``; last_completed: the latest
+            ``completion_date`` once every task ended, else None.
+        error: what keeps tasks from being checked, for people ("" when nothing).
+        last_checked: when the service last answered (epoch ms).
     """
 
     _esm = _asset("list.js")
@@ -203,7 +214,7 @@ class TaskListWidget(anywidget.AnyWidget):
         url = resolve_base_url(base_url)
         self._min_interval, self._max_interval = _intervals(url, poll_interval, max_poll_interval)
         authorizer = resolve_auth(auth)
-        self._index_hint = normalize_task_id(index_id) if index_id is not None else None
+        self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         super().__init__()
         self._lock = threading.RLock()  # one writer at a time for synced traits and entries
         self._idle = threading.Event()  # set while no watch runs, for wait()
@@ -215,7 +226,7 @@ class TaskListWidget(anywidget.AnyWidget):
         self._entries: dict[str, _Entry] = {}
         self._active = 0  # entries with a running watch
         self._dirty = False
-        self._last_flush = -float("inf")  # poller-clock monotonic seconds
+        self._round_checked_at: float | None = None  # when this round's news was fetched
         self._stamp_sent = 0.0
         self._closed = False
         self._started = False
@@ -251,7 +262,7 @@ class TaskListWidget(anywidget.AnyWidget):
         start = kwargs.pop("start", True)
         widget = cls((), auth=auth, base_url=base_url, index_id=index_id, start=False, **kwargs)
         try:
-            tasks = widget._client.get_task_list(widget._index_hint)  # type: ignore[union-attr, arg-type]
+            tasks = widget._list_index()
         except BaseException:
             widget.close()
             raise
@@ -271,6 +282,11 @@ class TaskListWidget(anywidget.AnyWidget):
             widget.start()
         return widget
 
+    def _list_index(self) -> list[Task]:
+        if self._client is None or self._index_hint is None:
+            raise PollingStoppedError("this widget was closed; create a new one")
+        return self._client.get_task_list(self._index_hint)
+
     # -- public API -------------------------------------------------------------------
 
     def add(self, task: object, *, index_id: str | None = None) -> str:
@@ -280,7 +296,7 @@ class TaskListWidget(anywidget.AnyWidget):
         the new task is polled at once.
         """
         task_id = task_id_of(task)
-        hint = normalize_task_id(index_id) if index_id is not None else self._index_hint
+        hint = normalize_task_id(index_id, "index id") if index_id is not None else self._index_hint
         with self._lock:
             if self._closed:
                 raise PollingStoppedError("this widget was closed; create a new one")
@@ -349,9 +365,9 @@ class TaskListWidget(anywidget.AnyWidget):
         with self._lock:
             if not self._closed:
                 self._closed = True
-                if self._client is not None:
-                    shared_clients.release(self._client)
-                    self._client = None
+                if self._client is not None and shared_clients.release(self._client):
+                    self._poller.retire(self._client)  # closed between the poller's requests
+                self._client = None
         super().close()
 
     def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
@@ -385,6 +401,8 @@ class TaskListWidget(anywidget.AnyWidget):
         return self._outcome()
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_entries"):  # __init__ refused its arguments
+            return "<TaskListWidget (not set up)>"
         return f"<TaskListWidget {self.describe()}>"
 
     def describe(self) -> str:
@@ -416,7 +434,7 @@ class TaskListWidget(anywidget.AnyWidget):
             ended = task.is_terminal
             if ended:
                 self._end(entry)
-            self._settle(entry, schedule.checked_at, ended)
+            self._settle(schedule.checked_at, ended)
 
     def _on_row_trouble(
         self, listener: _RowListener, error: SearchTaskError, schedule: Schedule
@@ -427,7 +445,7 @@ class TaskListWidget(anywidget.AnyWidget):
                 return
             # No countdown in the row: repeated trouble of one kind is no change.
             self._set_row(entry, task=entry.task, error=str(error), trouble="retrying")
-            self._settle(entry, schedule.checked_at, False)
+            self._settle(schedule.checked_at, False)
 
     def _on_row_fatal(self, listener: _RowListener, error: SearchTaskError) -> None:
         with self._lock:
@@ -439,7 +457,7 @@ class TaskListWidget(anywidget.AnyWidget):
             text = f"{error}. {_advice(error, index)}".strip()
             self._set_row(entry, task=entry.task, error=text, trouble="fatal")
             self._end(entry)
-            self._settle(entry, self._poller.clock.time(), True)
+            self._settle(self._poller.clock.time(), True)
 
     # -- helpers (called with the lock held) ------------------------------------------
 
@@ -507,68 +525,50 @@ class TaskListWidget(anywidget.AnyWidget):
             entry.row = row
             self._dirty = True
 
-    def _settle(self, entry: _Entry, checked_at: float, ended: bool) -> None:
-        """After one event: flush, hold back (and make sure a flush comes), or stamp."""
-        now = self._poller.clock.monotonic()
-        last = ended and self._active == 0
-        if last or (self._dirty and now - self._last_flush >= FLUSH_EVERY):
+    def _settle(self, checked_at: float, ended: bool) -> None:
+        """After one event: remember when it was fetched; the last end is sent at once."""
+        self._round_checked_at = checked_at
+        if not (ended and self._active == 0):
+            return
+        self._round_checked_at = None
+        try:
             self._flush(checked_at)
-        elif self._dirty:
-            self._pull_in(entry, now)
-        elif checked_at - self._stamp_sent >= STAMP_EVERY:
-            self._stamp_sent = checked_at
-            self.last_checked = _ms(checked_at)  # one small message
-        if last:
+        finally:  # even if sending failed, wait() must learn that every watch ended
             self._idle.set()
 
-    def _pull_in(self, entry: _Entry, now: float) -> None:
-        """Make sure a held-back change is sent soon (called on the poller thread only).
-
-        Some watch of this list must call back by the end of the flush window, without
-        checking any task sooner than ``poll_interval`` after its last check: a watch's next
-        check may move earlier (never later) to that moment. The watch that just reported
-        is the one moved (so the tasks held back together are checked together again, in
-        one batch); when it has ended, the earliest other watch is, unless one is due anyway.
-        """
-        target = max(self._last_flush + FLUSH_EVERY, now + self._min_interval)
-        watch = entry.watch
-        if watch is not None:
-            if watch.failures == 0 and watch.next_due > target:  # never cut a backoff short
-                watch.next_due = target
-            return
-        watches = [e.watch for e in self._entries.values() if e.watch is not None]
-        if watches:
-            soonest = min(watches, key=lambda w: w.next_due)
-            if soonest.next_due > target:
-                soonest.next_due = target
+    def _on_round_end(self) -> None:
+        """The poller's round is over: send what it changed as one message, or a stamp."""
+        with self._lock:
+            checked_at, self._round_checked_at = self._round_checked_at, None
+            if checked_at is None:  # already sent, e.g. with the last end
+                return
+            if self._dirty:
+                self._flush(checked_at)
+            elif checked_at - self._stamp_sent >= STAMP_EVERY:
+                self._stamp_sent = checked_at
+                self.last_checked = _ms(checked_at)  # one small message
 
     def _flush(self, checked_at: float | None = None) -> None:
         """Send rows and aggregates as one message (only what changed is sent)."""
         entries = list(self._entries.values())
-        done = sum(1 for e in entries if e.ended)
-        created = [e for e in entries if e.created is not None]
-        completed = [e for e in entries if e.completed is not None]
+        ended = [e.task for e in entries if e.task is not None and e.task.is_terminal]
+        created = [(e.created, e.row["creation_date"]) for e in entries if e.created]
+        completed = [(e.completed, e.row["completion_date"]) for e in entries if e.completed]
+        all_ended = bool(entries) and len(ended) == len(entries)
         with self.hold_sync():
             if self._dirty:
                 self.rows = [e.row for e in entries]
             self.total = len(entries)
-            self.done = done
-            self.failed = sum(1 for e in entries if e.ended and e.task.state == "FAILED")  # type: ignore[union-attr]
+            self.done = len(ended)
+            self.failed = sum(1 for task in ended if task.state == "FAILED")
             self.polling = self._active > 0
-            self.first_submitted = (
-                min(created, key=lambda e: e.created).row["creation_date"] if created else None  # type: ignore[arg-type, return-value]
-            )
-            self.last_completed = (
-                max(completed, key=lambda e: e.completed).row["completion_date"]  # type: ignore[arg-type, return-value]
-                if entries and done == len(entries) and completed
-                else None
-            )
+            self.first_submitted = min(created)[1] if created else None
+            self.last_completed = max(completed)[1] if all_ended and completed else None
             self.error = _overall_error(entries)
             if checked_at is not None:
                 self._stamp_sent = checked_at
                 self.last_checked = _ms(checked_at)
         self._dirty = False
-        self._last_flush = self._poller.clock.monotonic()
 
     def _elapsed(self) -> float | None:
         starts = [e.created for e in self._entries.values() if e.created is not None]
@@ -597,7 +597,7 @@ class TaskListWidget(anywidget.AnyWidget):
     def _outcome(self) -> list[dict[str, Any]]:
         with self._lock:
             entries = list(self._entries.values())
-        documents = [e.task.to_document() for e in entries if e.ended]  # type: ignore[union-attr]
+        documents = [e.task.to_document() for e in entries if e.task and e.task.is_terminal]
         if len(documents) == len(entries):
             return documents
         errors = {e.task_id: e.fatal for e in entries if e.fatal is not None and not e.ended}

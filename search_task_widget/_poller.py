@@ -53,6 +53,9 @@ class Listener(Protocol):
     def on_fatal(self, error: SearchTaskError) -> None:
         """Polling stopped for good on ``error`` (403, 404, gave up, ...)."""
 
+    # Optional: ``on_round_end()`` is called once after a poll round in which this
+    # listener was told something (see :meth:`Poller.tick`).
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -117,6 +120,7 @@ class Poller:
         self.backoff = backoff or Backoff()
         self._watches: dict[int, Watch] = {}
         self._retired: list[TaskClient] = []  # clients to close between requests
+        self._round: dict[int, object] = {}  # listeners told something in this tick
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -216,13 +220,24 @@ class Poller:
     # -- one round (the poller thread, or a test) -------------------------------------
 
     def tick(self) -> float:
-        """Poll what is due now, within the budget; return seconds until the next round."""
+        """Poll what is due now, within the budget; return seconds until the next round.
+
+        Listeners told something during the round then get ``on_round_end()`` (if they
+        have it), so a view of many tasks can send one message per round.
+        """
+        self._round = {}
+        try:
+            return self._poll_due()
+        finally:
+            self._end_round()
+
+    def _poll_due(self) -> float:
         now = self.clock.monotonic()
         due = self._due(now)
-        for index_key, group in self._batches(due):
+        for client, index_id, group in self._batches(due):
             if not self.budget.try_take():
                 return self._next_delay()
-            self._poll_index(index_key, group)
+            self._poll_index(client, index_id, group)
         for watch in due:
             if not watch.active or watch.next_due > now:
                 continue  # served by a task list above, or removed meanwhile
@@ -246,23 +261,34 @@ class Poller:
         delay = max(0.0, soonest - self.clock.monotonic())
         return max(delay, self.budget.seconds_until_available())
 
-    def _batches(self, due: list[Watch]) -> Iterable[tuple[tuple[int, str], list[Watch]]]:
-        """Indexes worth one task_list request: two or more due watches share them."""
-        groups: dict[tuple[int, str], list[Watch]] = {}
-        for watch in due:
-            if watch.index_id:
-                if watch.index_id not in watch.client.unlistable_indexes:
-                    key = (id(watch.client), watch.index_id)
-                    groups.setdefault(key, []).append(watch)
-        unplaced = [w for w in due if not w.index_id]
-        for key, group in groups.items():
-            # Tasks whose index is not known yet are often among an index's recent tasks.
-            strays = [w for w in unplaced if id(w.client) == key[0]]
-            if len(group) + len(strays) >= 2:
-                yield key, group
+    def _batches(self, due: list[Watch]) -> Iterable[tuple[TaskClient, str, list[Watch]]]:
+        """Index lists worth one ``task_list`` request each.
 
-    def _poll_index(self, key: tuple[int, str], group: list[Watch]) -> None:
-        client, index_id = group[0].client, key[1]
+        An index is listed when two or more due watches share it, or when some due watch's
+        index is still unknown: the recent tasks of an index already seen (through any
+        watch, due or not) usually include the new ones, which then need no request.
+        """
+        groups: dict[tuple[int, str], list[Watch]] = {}
+        clients: dict[int, TaskClient] = {}
+        for watch in due:
+            if watch.index_id and watch.index_id not in watch.client.unlistable_indexes:
+                groups.setdefault((id(watch.client), watch.index_id), []).append(watch)
+                clients[id(watch.client)] = watch.client
+        stray_clients = {id(w.client) for w in due if not w.index_id}
+        if stray_clients:
+            with self._lock:
+                known = [w for w in self._watches.values() if w.index_id]
+            for watch in known:
+                if id(watch.client) in stray_clients and (
+                    watch.index_id not in watch.client.unlistable_indexes
+                ):
+                    groups.setdefault((id(watch.client), watch.index_id), [])
+                    clients[id(watch.client)] = watch.client
+        for (client_id, index_id), group in groups.items():
+            if len(group) >= 2 or client_id in stray_clients:
+                yield clients[client_id], index_id, group
+
+    def _poll_index(self, client: TaskClient, index_id: str, group: list[Watch]) -> None:
         try:
             tasks = client.get_task_list(index_id)
         except SearchTaskError as error:
@@ -355,12 +381,24 @@ class Poller:
         if listener is None:  # the widget was garbage-collected: nobody is watching
             self.remove(watch)
             return
+        self._round[id(listener)] = listener
         try:
             getattr(listener, method)(*args)
         except Exception:
             log.exception(
                 "search_task_widget: a listener failed in %s for %s", method, watch.task_id
             )
+
+    def _end_round(self) -> None:
+        listeners, self._round = self._round, {}
+        for listener in listeners.values():
+            round_end = getattr(listener, "on_round_end", None)
+            if round_end is None:
+                continue
+            try:
+                round_end()
+            except Exception:
+                log.exception("search_task_widget: a listener failed at the end of a round")
 
 
 _default: Poller | None = None

@@ -17,7 +17,7 @@ from fakes import FixedBackoff
 
 import search_task_widget as stw
 from search_task_widget._client import shared_clients
-from search_task_widget._list_widget import FLUSH_EVERY, TaskListError, TaskListWidget
+from search_task_widget._list_widget import TaskListError, TaskListWidget
 from search_task_widget._poller import Schedule
 from search_task_widget._task import Task, normalize_task_id
 
@@ -224,6 +224,7 @@ def test_close_removes_every_watch_and_releases_the_client(fake_search, poller):
     for doc in docs:
         fake_search.put_task(doc)
     clients_before = len(shared_clients)
+    clients = []
     for _ in range(20):
         w = TaskListWidget(
             [d["task_id"] for d in docs],
@@ -233,6 +234,7 @@ def test_close_removes_every_watch_and_releases_the_client(fake_search, poller):
         )
         assert poller.watch_count == 5
         assert len(shared_clients) == clients_before + 1
+        clients.append(w._client)
         w.close()
         assert poller.watch_count == 0
         assert len(shared_clients) == clients_before
@@ -241,6 +243,7 @@ def test_close_removes_every_watch_and_releases_the_client(fake_search, poller):
     if thread is not None:
         thread.join(5)
         assert not thread.is_alive()  # nothing left to poll: the thread ended
+    assert all(client._http.is_closed for client in clients)  # connections closed
     seen = len(fake_search.requests)
     assert poller.watch_count == 0
     assert len(fake_search.requests) == seen
@@ -331,6 +334,15 @@ def test_bad_tasks_are_refused_before_anything_starts(fake_search, tasks, error)
     assert fake_search.requests == []
 
 
+def test_bad_index_id_is_refused():
+    with pytest.raises(ValueError, match="index id"):
+        TaskListWidget([], base_url="http://127.0.0.1:9/", index_id="not-an-index", start=False)
+    w = TaskListWidget([], base_url="http://127.0.0.1:9/", start=False)
+    with pytest.raises(ValueError, match="index id"):
+        w.add(str(uuid.uuid4()), index_id="nope")
+    w.close()
+
+
 def test_sub_second_polling_only_against_loopback():
     with pytest.raises(ValueError, match="at least 1 s"):
         TaskListWidget([], base_url="https://search.api.globus.org/", poll_interval=0.2)
@@ -339,7 +351,7 @@ def test_sub_second_polling_only_against_loopback():
 # -- messages: coalescing on a fake clock ---------------------------------------------
 
 
-def test_changes_coalesce_and_unchanged_rounds_stay_silent(fake_search, ticked, clock):
+def test_one_round_is_one_message_and_unchanged_rounds_stay_silent(fake_search, ticked, clock):
     docs = [task_doc(state="PENDING") for _ in range(10)]
     for doc in docs:
         fake_search.put_task(doc)
@@ -351,19 +363,13 @@ def test_changes_coalesce_and_unchanged_rounds_stay_silent(fake_search, ticked, 
     assert len(updates(w)) == 1  # start() is a user action: sent at once
     w.sent.clear()
 
-    # Round 1, right after start's send: ten first answers from one task-list request.
+    # Round 1: ten first answers from one task-list request, sent as one message.
     delay = ticked.tick()
     assert [r.path for r in fake_search.requests] == [TASK_LIST]
-    assert updates(w) == []  # held back: inside the 0.5 s window
-    assert w.counts == {"PENDING": 10}  # (Python already knows)
-    assert [r["state"] for r in w.rows] == [""] * 10
-    assert delay == pytest.approx(1.0)
-
-    # Round 2: the first callback past the window sends all ten changes as one message.
-    delay = run_round(ticked, clock, delay)
     (sent,) = updates(w)
     assert [r["state"] for r in sent["rows"]] == ["PENDING"] * 10
     assert sent["first_submitted"] == min(d["creation_date"] for d in docs)
+    assert delay == pytest.approx(1.0)
     flushed_at = sent["last_checked"]
     w.sent.clear()
 
@@ -374,35 +380,28 @@ def test_changes_coalesce_and_unchanged_rounds_stay_silent(fake_search, ticked, 
         rounds.append(clock.time() * 1000)
         assert len(rounds) < 20
     assert len(rounds) >= 3
-    assert len(fake_search.requests_for(TASK_LIST)) == 2 + len(rounds)  # real rounds
+    assert len(fake_search.requests_for(TASK_LIST)) == 1 + len(rounds)  # real rounds
     (stamp,) = updates(w)
     assert set(stamp) == {"last_checked"}
     assert stamp["last_checked"] - flushed_at >= 10_000
     assert rounds[-2] - flushed_at < 10_000  # the first round past 10 s, not later
     w.sent.clear()
 
-    # A burst: all ten start running in one round. The first change goes at once...
+    # A burst: all ten start running in one round: one message carries all ten.
     for doc in docs:
         fake_search.put_task(at(doc, "PROGRESS"))
     delay = run_round(ticked, clock, delay)
-    (first,) = updates(w)
-    assert [r["state"] for r in first["rows"]].count("PROGRESS") == 1
-    # ...the other nine together with the next round, a poll interval later.
-    assert delay == pytest.approx(1.0)
+    (burst,) = updates(w)
+    assert [r["state"] for r in burst["rows"]] == ["PROGRESS"] * 10
     delay = run_round(ticked, clock, delay)
-    assert len(updates(w)) == 2
-    assert [r["state"] for r in updates(w)[1]["rows"]] == ["PROGRESS"] * 10
-    delay = run_round(ticked, clock, delay)
-    assert len(updates(w)) == 2  # unchanged again: silence
+    assert len(updates(w)) == 1  # unchanged again: silence
     w.sent.clear()
 
-    # All end in one round: the first end at once, and the final states with the last end,
-    # although it is inside the window.
+    # All end in one round: one message with the final states.
     for i, doc in enumerate(docs):
         fake_search.put_task(at(doc, "FAILED" if i % 4 == 0 else "SUCCESS"))
     run_round(ticked, clock, delay)
-    assert len(updates(w)) == 2
-    final = updates(w)[-1]
+    (final,) = updates(w)
     assert all(r["state"] in ("SUCCESS", "FAILED") for r in final["rows"])
     assert (final["done"], final["failed"], final["polling"]) == (10, 3, False)
     assert final["last_completed"] == max(d["completion_date"] for d in w.tasks)
@@ -410,40 +409,16 @@ def test_changes_coalesce_and_unchanged_rounds_stay_silent(fake_search, ticked, 
     w.close()
 
 
-def test_a_held_back_end_pulls_a_waiting_watch_in(fake_search, ticked, clock):
-    docs = [task_doc(state="PENDING") for _ in range(6)]
+def test_changes_of_separate_requests_in_one_round_are_one_message(fake_search, ticked, clock):
+    docs = [task_doc(state="PENDING", index_id=None) for _ in range(3)]  # no index: one GET each
     for doc in docs:
         fake_search.put_task(doc)
-    w = offline_list(
-        fake_search,
-        ticked,
-        [d["task_id"] for d in docs],
-        poll_interval=1.0,
-        max_poll_interval=8.0,
-        index_id=FAKE_INDEX_ID,
-    )
+    w = offline_list(fake_search, ticked, [d["task_id"] for d in docs], poll_interval=1.0)
     w.start()
-    delay = ticked.tick()
-    while delay < 8.0:  # nothing changes: the interval grows to its maximum
-        delay = run_round(ticked, clock, delay)
     w.sent.clear()
-    requests_before = len(fake_search.requests)
-
-    # The first and the last task end in the same round; in between nothing changes.
-    fake_search.put_task(at(docs[0], "SUCCESS"))
-    fake_search.put_task(at(docs[-1], "SUCCESS"))
-    delay = run_round(ticked, clock, delay)
-    (first,) = updates(w)
-    assert [r["state"] for r in first["rows"]] == ["SUCCESS"] + ["PENDING"] * 5
-    # The last end is held back, and a waiting watch is checked again in 1 s (its
-    # poll_interval) instead of 8 s, so that it is sent.
-    assert delay == pytest.approx(1.0)
-    run_round(ticked, clock, delay)
-    assert len(fake_search.requests) == requests_before + 2
-    assert fake_search.requests[-1].path == f"/v1/task/{docs[1]['task_id']}"
-    (_, second) = updates(w)
-    assert [r["state"] for r in second["rows"]] == ["SUCCESS"] + ["PENDING"] * 4 + ["SUCCESS"]
-    assert second["done"] == 2
+    ticked.tick()
+    assert len(per_task_requests(fake_search)) == 3
+    assert len(updates(w)) == 1
     w.close()
 
 
@@ -453,7 +428,7 @@ def test_trouble_shows_per_row_and_overall_then_clears(fake_search, ticked, cloc
     w = offline_list(fake_search, ticked, [doc["task_id"]], poll_interval=1.0)
     w.start()
     w.sent.clear()
-    delay = run_round(ticked, clock, FLUSH_EVERY)
+    delay = run_round(ticked, clock, 0.0)
     (row,) = w.rows
     assert row["trouble"] == "retrying"
     assert row["error"].startswith("Search is unavailable (HTTP 503")

@@ -108,6 +108,7 @@ def executed(tmp_path_factory):
             with pytest.MonkeyPatch.context() as env:
                 env.setenv("STW_TUTORIAL_OFFLINE", "1")
                 env.setenv("STW_SIMULATOR_SPEED", "4")
+                env.setenv("STW_WAIT_AT_END", "1")  # dashboards end when their tasks do
                 # The kernel imports search_task_widget from this checkout.
                 paths = [str(REPO), os.environ.get("PYTHONPATH", "")]
                 env.setenv("PYTHONPATH", os.pathsep.join(filter(None, paths)))

@@ -313,3 +313,20 @@ def test_shutdown_stops_the_thread_and_refuses_new_watches(fake_search, client):
     assert poller.watch_count == 0
     with pytest.raises(RuntimeError, match="shut down"):
         poller.add(Watch(doc["task_id"], client, Recorder(), AdaptiveInterval(1, 1)))
+
+
+def test_new_tasks_are_found_through_an_index_seen_before(fake_search, client, clock, fake_poller):
+    known, *new = (task_doc() for _ in range(3))
+    for doc in (known, *new):
+        fake_search.put_task(doc)
+    known_recorder = Recorder()
+    add(fake_poller, client, known["task_id"], known_recorder)
+    fake_poller.tick()  # a single GET: now the index is known
+    assert [r.path for r in fake_search.requests] == [f"/v1/task/{known['task_id']}"]
+    recorders = [Recorder() for _ in new]
+    for doc, recorder in zip(new, recorders, strict=True):
+        add(fake_poller, client, doc["task_id"], recorder)  # index unknown to the poller
+    clock.advance(fake_poller.tick())
+    fake_poller.tick()
+    assert [r.path for r in fake_search.requests[1:]] == [f"/v1/task_list/{FAKE_INDEX_ID}"]
+    assert all(r.kinds() == ["task"] for r in recorders)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright")
+from axe import format_violations, run_axe
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -543,4 +544,35 @@ def test_no_tasks_and_odd_values_do_not_break_the_view(view):
     view.set(rows=[None, {"state": "SUCCESS"}, row("weird state", additional_details="text")])
     expect(view.rows).to_have_count(1)
     expect(view.rows.locator(".stw-list-badge")).to_have_text("weird state")
+    view.assert_clean()
+
+
+# JupyterLab 4's dark theme, as its theme-dark-extension CSS defines these variables.
+DARK = """:root {
+  --jp-layout-color0: #111; --jp-layout-color1: #212121; --jp-layout-color2: #424242;
+  --jp-layout-color3: #616161; --jp-ui-font-color1: rgba(255, 255, 255, 0.87);
+  --jp-ui-font-color2: rgba(255, 255, 255, 0.54); --jp-border-color2: #424242;
+  --jp-brand-color1: #2196f3; --jp-error-color1: #f44336; --jp-success-color1: #4caf50;
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_accessibility_violations(view, theme):
+    rows = [
+        row("FAILED", message="Ingest failed: 1 rejected"),
+        row("SUCCESS"),
+        row("PROGRESS"),
+        row("PENDING", trouble="fatal", error="Task not found (HTTP 404 NotFound.Generic)"),
+        row(""),
+        row("CANCELLED"),
+    ]
+    if theme == "dark":
+        view.page.add_style_tag(content=DARK)
+    view.mount(**traits(rows, error="1 task could not be checked", last_checked=1_700_000_000_000))
+    view.rows.first.locator("summary").click()
+    view.root.scroll_into_view_if_needed()
+    results = run_axe(view.root)
+    assert results["violations"] == [], format_violations(results["violations"])
+    assert "color-contrast" in results["passes"]
+    assert "aria-progressbar-name" in results["passes"]
     view.assert_clean()
