@@ -82,6 +82,7 @@ class Watch:
     failures: int = 0
     trouble_since: float | None = None
     last_task: Task | None = None
+    looked_in: set[str] = field(default_factory=set)  # index lists searched for this task
     active: bool = True
     serial: int = field(default_factory=itertools.count().__next__)
 
@@ -154,10 +155,10 @@ class Poller:
         requests; closing one from another thread could cut a request off mid-flight.
         """
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            deferred = self._thread is not None and self._thread.is_alive()
+            if deferred:
                 self._retired.append(client)
-                client = None  # type: ignore[assignment]
-        if client is not None:
+        if not deferred:
             client.close()
         self._wake.set()
 
@@ -234,9 +235,11 @@ class Poller:
     def _poll_due(self) -> float:
         now = self.clock.monotonic()
         due = self._due(now)
-        for client, index_id, group in self._batches(due):
+        for client, index_id, group, seekers in self._batches(due):
             if not self.budget.try_take():
                 return self._next_delay()
+            for watch in seekers:
+                watch.looked_in.add(index_id)
             self._poll_index(client, index_id, group)
         for watch in due:
             if not watch.active or watch.next_due > now:
@@ -261,12 +264,16 @@ class Poller:
         delay = max(0.0, soonest - self.clock.monotonic())
         return max(delay, self.budget.seconds_until_available())
 
-    def _batches(self, due: list[Watch]) -> Iterable[tuple[TaskClient, str, list[Watch]]]:
-        """Index lists worth one ``task_list`` request each.
+    def _batches(
+        self, due: list[Watch]
+    ) -> Iterable[tuple[TaskClient, str, list[Watch], list[Watch]]]:
+        """Index lists worth one ``task_list`` request each, with the watches they serve.
 
-        An index is listed when two or more due watches share it, or when some due watch's
-        index is still unknown: the recent tasks of an index already seen (through any
-        watch, due or not) usually include the new ones, which then need no request.
+        An index is listed when two or more due watches share it, or for due watches whose
+        index is still unknown ("strays"): the recent tasks of an index already seen
+        (through any watch, due or not) usually include the new ones, which then need no
+        request of their own. A stray is looked for once in each known index; one that is
+        in none of them gets its own request.
         """
         groups: dict[tuple[int, str], list[Watch]] = {}
         clients: dict[int, TaskClient] = {}
@@ -274,19 +281,20 @@ class Poller:
             if watch.index_id and watch.index_id not in watch.client.unlistable_indexes:
                 groups.setdefault((id(watch.client), watch.index_id), []).append(watch)
                 clients[id(watch.client)] = watch.client
-        stray_clients = {id(w.client) for w in due if not w.index_id}
-        if stray_clients:
+        strays = [w for w in due if not w.index_id]
+        if strays:
             with self._lock:
                 known = [w for w in self._watches.values() if w.index_id]
             for watch in known:
-                if id(watch.client) in stray_clients and (
-                    watch.index_id not in watch.client.unlistable_indexes
-                ):
+                if watch.index_id not in watch.client.unlistable_indexes:
                     groups.setdefault((id(watch.client), watch.index_id), [])
                     clients[id(watch.client)] = watch.client
         for (client_id, index_id), group in groups.items():
-            if len(group) >= 2 or client_id in stray_clients:
-                yield clients[client_id], index_id, group
+            seekers = [
+                w for w in strays if id(w.client) == client_id and index_id not in w.looked_in
+            ]
+            if len(group) >= 2 or seekers:
+                yield clients[client_id], index_id, group, seekers
 
     def _poll_index(self, client: TaskClient, index_id: str, group: list[Watch]) -> None:
         try:

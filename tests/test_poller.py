@@ -330,3 +330,19 @@ def test_new_tasks_are_found_through_an_index_seen_before(fake_search, client, c
     fake_poller.tick()
     assert [r.path for r in fake_search.requests[1:]] == [f"/v1/task_list/{FAKE_INDEX_ID}"]
     assert all(r.kinds() == ["task"] for r in recorders)
+
+
+def test_a_task_of_another_index_is_not_starved_by_lists(fake_search, client, clock, fake_poller):
+    other_index = "3f1d0b9e-2c4a-4e8b-9a7d-5c6b7a8e9f01"
+    running = task_doc(state="PROGRESS")
+    elsewhere = task_doc(state="SUCCESS", index_id=other_index)
+    fake_search.put_task(running)
+    fake_search.put_task(elsewhere)
+    add(fake_poller, client, running["task_id"], Recorder())
+    fake_poller.tick()  # the first index is now known
+    recorder = Recorder()
+    add(fake_poller, client, elsewhere["task_id"], recorder)
+    run(fake_poller, clock, recorder.finished.is_set, limit=20)
+    lists = fake_search.requests_for(f"/v1/task_list/{FAKE_INDEX_ID}")
+    assert len(lists) == 1  # looked for once in the known index, then asked for directly
+    assert fake_search.requests_for(f"/v1/task/{elsewhere['task_id']}")
