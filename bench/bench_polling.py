@@ -59,7 +59,6 @@ MIN_PHASE = 1.0
 #: Threads the loopback server starts for each connection carry this in their name.
 SERVER_THREAD_SUFFIX = "(process_request_thread)"
 #: Pending connections the fake accepts (socketserver's default is 5).
-LISTEN_BACKLOG = 1024
 
 _DESCRIPTIONS = {
     "PENDING": "Task is waiting to start",
@@ -156,13 +155,7 @@ class FakeTaskService:
         return self.server.base_url
 
     def __enter__(self) -> FakeTaskService:
-        self.server.start()
-        # socketserver listens with a backlog of 5: a few hundred clients connecting at
-        # once then see dropped handshakes (1 s, 3 s, 7 s... SYN retries, read timeouts),
-        # which no real service behind a load balancer does. Listen again with a real one.
-        listening = getattr(getattr(self.server, "_server", None), "socket", None)
-        if listening is not None:
-            listening.listen(LISTEN_BACKLOG)
+        self.server.start()  # LoopbackServer listens with a backlog of 1024
         return self
 
     def __exit__(self, *exc_info: object) -> None:
