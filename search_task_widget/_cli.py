@@ -36,13 +36,18 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn, TextIO
-from urllib.parse import urlsplit
 
 from ._auth import TOKEN_ENV_VAR, resolve_auth
-from ._client import TaskClient, is_loopback, resolve_base_url
+from ._client import TaskClient, host_of, is_loopback, resolve_base_url
 from ._errors import SearchTaskError
 from ._poller import Poller, Schedule, Watch, default_poller
-from ._schedule import AdaptiveInterval, Clock, SystemClock
+from ._schedule import (
+    MAX_INTERVAL_FACTOR,
+    AdaptiveInterval,
+    Clock,
+    SystemClock,
+    polling_bounds,
+)
 from ._task import Task, format_duration, normalize_task_id
 
 EXIT_SUCCESS = 0
@@ -61,9 +66,6 @@ EXIT_STATUSES = (
     (DEFAULT_TIMEOUT_EXIT_CODE, "--timeout ran out (change it with --timeout-exit-code)"),
     (EXIT_INTERRUPTED, "interrupted with Ctrl-C (the task itself keeps running)"),
 )
-
-#: The interval may grow up to this many times --polling-interval while nothing changes.
-INTERVAL_GROWTH_LIMIT = 10.0
 
 #: Back to the start of the line and erase it (a live status line on a terminal).
 CLEAR_LINE = "\r\x1b[2K"
@@ -389,7 +391,7 @@ class _Watcher:
             task_id=task_id,
             client=client,
             listener=self.recorder,
-            interval=AdaptiveInterval(interval, interval * INTERVAL_GROWTH_LIMIT),
+            interval=AdaptiveInterval(interval, interval * MAX_INTERVAL_FACTOR),
         )
         self.task: Task | None = None
         self.trouble: tuple[SearchTaskError, Schedule] | None = None
@@ -590,13 +592,12 @@ def _main(
         base_url = resolve_base_url(args.base_url) if args.demo is None else ""
     except (TypeError, ValueError) as error:
         usage.error(str(error))
-    if base_url and args.polling_interval < 1.0:
-        host = urlsplit(base_url).hostname or ""
-        if not is_loopback(host):
-            usage.error(
-                f"--polling-interval must be at least 1 s against {host} (Search allows only "
-                "a few requests per second per client)"
-            )
+    if base_url:
+        host = host_of(base_url)
+        try:
+            polling_bounds(args.polling_interval, None, loopback=is_loopback(host), host=host)
+        except ValueError as error:
+            usage.error(str(error).replace("poll_interval", "--polling-interval"))
 
     try:
         header = ""

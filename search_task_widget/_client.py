@@ -286,3 +286,8 @@ class ClientPool:
 
 
 shared_clients = ClientPool()
+
+
+def host_of(url: str) -> str:
+    """The host name of ``url`` (no port)."""
+    return urlsplit(url).hostname or ""

@@ -103,3 +103,15 @@ _SUMMARIES = {
     503: "Search is unavailable",
     504: "Search timed out",
 }
+
+
+def advice(error: SearchTaskError, index_id: str | None = None) -> str:
+    """What a person can do about ``error``, in one sentence."""
+    index = f"index {index_id}" if index_id else "the task's index"
+    return {
+        400: "Check the task id.",
+        401: "Sign in again or pass a fresh access token (auth=...).",
+        403: f"The signed-in identity needs the owner, admin or writer role on {index}.",
+        404: "Check the task id, and that base_url / GLOBUS_SDK_ENVIRONMENT point at the "
+        "Search service where the task was created.",
+    }.get(error.http_status or 0, "Call start() to try again.")

@@ -10,7 +10,7 @@ Message economy: the poller may deliver hundreds of per-task updates per second.
 only changes the row in memory and marks the list dirty; rows and aggregates go out together
 (one comm message, ``hold_sync``) when the poller's round ends (``on_round_end``), so one
 poll round, however many tasks it moved, is one message. An unchanged round sends nothing but
-a ``last_checked`` stamp every :data:`~._widget.STAMP_EVERY` seconds. User actions
+a ``last_checked`` stamp every :data:`~._schedule.STAMP_EVERY` seconds. User actions
 (``start``, ``stop``, ``add`` while stopped) send at once.
 """
 
@@ -28,14 +28,21 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ._assets import asset
 from ._auth import credential_key, resolve_auth
-from ._client import TaskClient, resolve_base_url, shared_clients
-from ._errors import PollingStoppedError, SearchTaskError
+from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._errors import PollingStoppedError, SearchTaskError, advice
 from ._poller import Poller, Schedule, Watch, default_poller
-from ._schedule import AdaptiveInterval, check_interval
+from ._schedule import (
+    STAMP_EVERY,
+    AdaptiveInterval,
+    check_interval,
+    epoch_ms,
+    polling_bounds,
+    wait_slice,
+)
 from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
 from ._watch import task_id_of
-from ._widget import STAMP_EVERY, _advice, _asset, _intervals, _ms, _slice
 
 log = logging.getLogger("search_task_widget")
 
@@ -172,8 +179,8 @@ class TaskListWidget(anywidget.AnyWidget):
         last_checked: when the service last answered (epoch ms).
     """
 
-    _esm = _asset("list.js")
-    _css = _asset("list.css")
+    _esm = asset("list.js")
+    _css = asset("list.css")
 
     rows = traitlets.List().tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
@@ -212,7 +219,9 @@ class TaskListWidget(anywidget.AnyWidget):
             )
         ids = [task_id_of(task) for task in tasks]  # refuse bad ids before any side effect
         url = resolve_base_url(base_url)
-        self._min_interval, self._max_interval = _intervals(url, poll_interval, max_poll_interval)
+        self._min_interval, self._max_interval = polling_bounds(
+            poll_interval, max_poll_interval, loopback=is_loopback(host_of(url)), host=host_of(url)
+        )
         authorizer = resolve_auth(auth)
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         super().__init__()
@@ -392,7 +401,7 @@ class TaskListWidget(anywidget.AnyWidget):
             self.start()
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self._idle.wait(_slice(deadline)):
+            while not self._idle.wait(wait_slice(deadline)):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(self._still_running(timeout))
         except KeyboardInterrupt:
@@ -454,7 +463,7 @@ class TaskListWidget(anywidget.AnyWidget):
                 return
             entry.fatal = error
             index = entry.index_id or (entry.task.index_id if entry.task else None) or ""
-            text = f"{error}. {_advice(error, index)}".strip()
+            text = f"{error}. {advice(error, index)}".strip()
             self._set_row(entry, task=entry.task, error=text, trouble="fatal")
             self._end(entry)
             self._settle(self._poller.clock.time(), True)
@@ -546,7 +555,7 @@ class TaskListWidget(anywidget.AnyWidget):
                 self._flush(checked_at)
             elif checked_at - self._stamp_sent >= STAMP_EVERY:
                 self._stamp_sent = checked_at
-                self.last_checked = _ms(checked_at)  # one small message
+                self.last_checked = epoch_ms(checked_at)  # one small message
 
     def _flush(self, checked_at: float | None = None) -> None:
         """Send rows and aggregates as one message (only what changed is sent)."""
@@ -567,7 +576,7 @@ class TaskListWidget(anywidget.AnyWidget):
             self.error = _overall_error(entries)
             if checked_at is not None:
                 self._stamp_sent = checked_at
-                self.last_checked = _ms(checked_at)
+                self.last_checked = epoch_ms(checked_at)
         self._dirty = False
 
     def _elapsed(self) -> float | None:

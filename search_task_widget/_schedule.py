@@ -159,3 +159,43 @@ class RateBudget:
     def pause(self, seconds: float) -> None:
         """Spend nothing for ``seconds``: the service said to slow down (429/503)."""
         self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+
+
+#: Seconds between liveness stamps ("last checked") while nothing changes.
+STAMP_EVERY = 10.0
+#: By default a polling interval grows up to this many times the starting interval.
+MAX_INTERVAL_FACTOR = 10.0
+
+
+def polling_bounds(
+    poll_interval: object, max_poll_interval: object, *, loopback: bool, host: str
+) -> tuple[float, float]:
+    """Validate the user's intervals; return (starting, largest) interval in seconds.
+
+    Search allows only a few requests per second per client, so intervals under 1 s are
+    refused except against a loopback service (the simulator, a test server).
+    """
+    minimum = check_interval("poll_interval", poll_interval)
+    if minimum < 1.0 and not loopback:
+        raise ValueError(
+            f"poll_interval must be at least 1 s against {host} (Search allows only a few "
+            "requests per second per client); shorter intervals are for loopback test services"
+        )
+    if max_poll_interval is None:
+        return minimum, minimum * MAX_INTERVAL_FACTOR
+    maximum = check_interval("max_poll_interval", max_poll_interval)
+    if maximum < minimum:
+        raise ValueError("max_poll_interval must not be smaller than poll_interval")
+    return minimum, maximum
+
+
+def epoch_ms(epoch_seconds: float | None) -> float:
+    """Seconds since the epoch as the milliseconds JavaScript dates use (0 for none)."""
+    return 0.0 if epoch_seconds is None else round(epoch_seconds * 1000.0, 3)
+
+
+def wait_slice(deadline: float | None) -> float:
+    """How long one blocking wait may last: short, so Ctrl-C and the deadline are noticed."""
+    if deadline is None:
+        return 0.5
+    return max(0.0, min(0.5, deadline - time.monotonic()))

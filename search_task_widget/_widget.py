@@ -16,25 +16,30 @@ import threading
 import time
 import uuid
 import weakref
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
+from ._assets import asset
 from ._auth import credential_key, resolve_auth
-from ._client import TaskClient, is_loopback, resolve_base_url, shared_clients
-from ._errors import PollingStoppedError, SearchTaskError
+from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._errors import PollingStoppedError, SearchTaskError, advice
 from ._poller import Poller, Schedule, Watch, default_poller
-from ._schedule import AdaptiveInterval, check_interval
+from ._schedule import (
+    STAMP_EVERY,
+    AdaptiveInterval,
+    check_interval,
+    epoch_ms,
+    polling_bounds,
+    wait_slice,
+)
 from ._static import snapshot_html, standalone_html
 from ._task import Task, format_duration, normalize_task_id
 
 log = logging.getLogger("search_task_widget")
 
-#: Seconds between liveness stamps ("last checked") while a task does not change.
-STAMP_EVERY = 10.0
 #: Traits shown by the static snapshot and carried by the standalone export.
 _DOCUMENT_TRAITS = (
     "task_id", "state", "task_type", "state_description", "index_id", "message",
@@ -45,20 +50,6 @@ _EXPORT_TRAITS = (
     *_SNAPSHOT_TRAITS, "trouble", "polling", "stage_times", "last_checked", "next_check",
     "poll_interval",
 )  # fmt: skip
-#: By default the interval grows up to this many times the starting interval.
-MAX_INTERVAL_FACTOR = 10.0
-
-
-def _asset(name: str) -> Path:
-    """The front end file ``name``: inside the installed wheel, else in the source tree.
-
-    The wheel carries ``js/`` as ``search_task_widget/static/``; an editable install or a
-    plain checkout reads the top-level ``js/`` folder directly (no build step).
-    """
-    packaged = Path(str(resources.files(__package__))) / "static" / name
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "js" / name
 
 
 class TaskWidget(anywidget.AnyWidget):
@@ -82,8 +73,8 @@ class TaskWidget(anywidget.AnyWidget):
         TypeError: ``auth`` of a kind this package does not accept.
     """
 
-    _esm = _asset("widget.js")
-    _css = _asset("widget.css")
+    _esm = asset("widget.js")
+    _css = asset("widget.css")
 
     # Named exactly like the Task document's fields.
     task_id = traitlets.Unicode("").tag(sync=True)
@@ -118,7 +109,9 @@ class TaskWidget(anywidget.AnyWidget):
     ) -> None:
         normalized_id = normalize_task_id(task_id)
         url = resolve_base_url(base_url)
-        self._min_interval, self._max_interval = _intervals(url, poll_interval, max_poll_interval)
+        self._min_interval, self._max_interval = polling_bounds(
+            poll_interval, max_poll_interval, loopback=is_loopback(host_of(url)), host=host_of(url)
+        )
         authorizer = resolve_auth(auth)
         hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
         super().__init__(task_id=normalized_id, index_id=hint, poll_interval=self._min_interval)
@@ -210,7 +203,7 @@ class TaskWidget(anywidget.AnyWidget):
             self.start()
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self._done.wait(_slice(deadline)):
+            while not self._done.wait(wait_slice(deadline)):
                 if deadline is not None and time.monotonic() >= deadline:
                     state = self.state or "unknown"
                     raise TimeoutError(f"task {self.task_id} is still {state} after {timeout:g} s")
@@ -282,8 +275,8 @@ class TaskWidget(anywidget.AnyWidget):
         notebook, kernel or CDN is needed to view it. Written to ``path`` when given.
         """
         page = standalone_html(
-            _asset("widget.js").read_text(encoding="utf-8"),
-            _asset("widget.css").read_text(encoding="utf-8"),
+            asset("widget.js").read_text(encoding="utf-8"),
+            asset("widget.css").read_text(encoding="utf-8"),
             self.get_state(_EXPORT_TRAITS),
             title=f"Search task {self.task_id}",
         )
@@ -329,13 +322,13 @@ class TaskWidget(anywidget.AnyWidget):
             )
             self.error = f"Retrying in {wait} s: {error}"
             self.trouble = "retrying"
-            self.next_check = _ms(schedule.next_check)
+            self.next_check = epoch_ms(schedule.next_check)
 
     def on_fatal(self, error: SearchTaskError) -> None:
         try:
             with self._lock, self.hold_sync():
                 self._fatal_error = error
-                self.error = f"{error}. {_advice(error, self.index_id)}".strip()
+                self.error = f"{error}. {advice(error, self.index_id)}".strip()
                 self.trouble = "fatal"
                 self._finish()
         finally:
@@ -358,51 +351,18 @@ class TaskWidget(anywidget.AnyWidget):
         self.creation_date = task.creation_date or ""
         self.completion_date = task.completion_date
         if task.state not in self.stage_times:
-            self.stage_times = {**self.stage_times, task.state: _ms(seen_at)}
+            self.stage_times = {**self.stage_times, task.state: epoch_ms(seen_at)}
 
     def _stamp(self, schedule: Schedule) -> None:
         self._stamp_sent = schedule.checked_at
-        self.last_checked = _ms(schedule.checked_at)
-        self.next_check = _ms(schedule.next_check)
+        self.last_checked = epoch_ms(schedule.checked_at)
+        self.next_check = epoch_ms(schedule.next_check)
         self.poll_interval = schedule.interval
 
     def _finish(self) -> None:
         self._watch = None
         self.polling = False
         self.next_check = 0.0
-
-
-def _intervals(
-    url: str, poll_interval: float, max_poll_interval: float | None
-) -> tuple[float, float]:
-    minimum = check_interval("poll_interval", poll_interval)
-    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
-    if minimum < 1.0 and not is_loopback(host):
-        raise ValueError(
-            f"poll_interval must be at least 1 s against {host} (Search allows only a few "
-            "requests per second per client); shorter intervals are for loopback test services"
-        )
-    if max_poll_interval is None:
-        return minimum, minimum * MAX_INTERVAL_FACTOR
-    maximum = check_interval("max_poll_interval", max_poll_interval)
-    if maximum < minimum:
-        raise ValueError("max_poll_interval must not be smaller than poll_interval")
-    return minimum, maximum
-
-
-def _advice(error: SearchTaskError, index_id: str) -> str:
-    index = f"index {index_id}" if index_id else "the task's index"
-    return {
-        400: "Check the task id.",
-        401: "Sign in again or pass a fresh access token (auth=...).",
-        403: f"The signed-in identity needs the owner, admin or writer role on {index}.",
-        404: "Check the task id, and that base_url / GLOBUS_SDK_ENVIRONMENT point at the "
-        "Search service where the task was created.",
-    }.get(error.http_status or 0, "Call start() to try again.")
-
-
-def _ms(epoch_seconds: float | None) -> float:
-    return 0.0 if epoch_seconds is None else round(epoch_seconds * 1000.0, 3)
 
 
 def _execution_count() -> int | None:
@@ -412,10 +372,3 @@ def _execution_count() -> int | None:
         return None
     shell = get_ipython()
     return getattr(shell, "execution_count", None) if shell is not None else None
-
-
-def _slice(deadline: float | None) -> float:
-    # Short waits keep Ctrl-C responsive and let the deadline be checked.
-    if deadline is None:
-        return 0.5
-    return max(0.0, min(0.5, deadline - time.monotonic()))
