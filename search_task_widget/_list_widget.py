@@ -25,20 +25,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ._assets import asset
-from ._auth import credential_key, resolve_auth
-from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._auth import resolve_auth
+from ._base import PolledWidget, polling_settings
 from ._errors import PollingStoppedError, SearchTaskError, advice
-from ._poller import Poller, Schedule, Watch, default_poller
+from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
     AdaptiveInterval,
     check_interval,
     epoch_ms,
-    polling_bounds,
     wait_slice,
 )
 from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
@@ -144,7 +142,7 @@ class _RowListener:
             owner._on_round_end()
 
 
-class TaskListWidget(anywidget.AnyWidget):
+class TaskListWidget(PolledWidget):
     """A live view of many Globus Search tasks: aggregate progress, counts and one row each.
 
     Args:
@@ -218,26 +216,20 @@ class TaskListWidget(anywidget.AnyWidget):
                 "TaskWidget or pass [task_id]"
             )
         ids = [task_id_of(task) for task in tasks]  # refuse bad ids before any side effect
-        url = resolve_base_url(base_url)
-        self._min_interval, self._max_interval = polling_bounds(
-            poll_interval, max_poll_interval, loopback=is_loopback(host_of(url)), host=host_of(url)
+        url, self._min_interval, self._max_interval = polling_settings(
+            base_url, poll_interval, max_poll_interval
         )
-        authorizer = resolve_auth(auth)
+        resolve_auth(auth)  # refuse a bad auth before any widget state exists
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         super().__init__()
-        self._lock = threading.RLock()  # one writer at a time for synced traits and entries
+        self._connect(url, auth, poller)
         self._idle = threading.Event()  # set while no watch runs, for wait()
         self._idle.set()
-        self._poller = poller or default_poller()
-        self._client: TaskClient | None = shared_clients.acquire(
-            url, authorizer, credential_key(auth)
-        )
         self._entries: dict[str, _Entry] = {}
         self._active = 0  # entries with a running watch
         self._dirty = False
         self._round_checked_at: float | None = None  # when this round's news was fetched
         self._stamp_sent = 0.0
-        self._closed = False
         self._started = False
         with self._lock:
             for task_id in ids:
@@ -364,20 +356,6 @@ class TaskListWidget(anywidget.AnyWidget):
             self._active = 0
             self._flush()
             self._idle.set()
-
-    def close(self) -> None:
-        """Stop polling, release the connection and close the widget's views."""
-        if not hasattr(self, "_lock"):  # __init__ refused its arguments; nothing to undo
-            super().close()
-            return
-        self.stop()
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                if self._client is not None and shared_clients.release(self._client):
-                    self._poller.retire(self._client)  # closed between the poller's requests
-                self._client = None
-        super().close()
 
     def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
         """Block until every task ended; return their Task documents in list order.

@@ -19,20 +19,18 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ._assets import asset
-from ._auth import credential_key, resolve_auth
-from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._auth import resolve_auth
+from ._base import PolledWidget, polling_settings
 from ._errors import PollingStoppedError, SearchTaskError, advice
-from ._poller import Poller, Schedule, Watch, default_poller
+from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
     AdaptiveInterval,
     check_interval,
     epoch_ms,
-    polling_bounds,
     wait_slice,
 )
 from ._static import snapshot_html, standalone_html
@@ -52,7 +50,7 @@ _EXPORT_TRAITS = (
 )  # fmt: skip
 
 
-class TaskWidget(anywidget.AnyWidget):
+class TaskWidget(PolledWidget):
     """A live view of one Globus Search task.
 
     Args:
@@ -108,24 +106,18 @@ class TaskWidget(anywidget.AnyWidget):
         poller: Poller | None = None,
     ) -> None:
         normalized_id = normalize_task_id(task_id)
-        url = resolve_base_url(base_url)
-        self._min_interval, self._max_interval = polling_bounds(
-            poll_interval, max_poll_interval, loopback=is_loopback(host_of(url)), host=host_of(url)
+        url, self._min_interval, self._max_interval = polling_settings(
+            base_url, poll_interval, max_poll_interval
         )
-        authorizer = resolve_auth(auth)
+        resolve_auth(auth)  # refuse a bad auth before any widget state exists
         hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
         super().__init__(task_id=normalized_id, index_id=hint, poll_interval=self._min_interval)
-        self._lock = threading.RLock()  # one writer at a time for synced traits
+        self._connect(url, auth, poller)
         self._done = threading.Event()  # set when polling ends, for wait()
-        self._poller = poller or default_poller()
-        self._client: TaskClient | None = shared_clients.acquire(
-            url, authorizer, credential_key(auth)
-        )
         self._watch: Watch | None = None
         self._task: Task | None = None
         self._fatal_error: SearchTaskError | None = None
         self._stamp_sent = 0.0
-        self._closed = False
         self._shown_in_cell: int | None = None
         self._display_ids: list[str] = []
         if start:
@@ -174,20 +166,6 @@ class TaskWidget(anywidget.AnyWidget):
                 self.polling = False
                 self.next_check = 0.0
             self._done.set()
-
-    def close(self) -> None:
-        """Stop polling, release the connection and close the widget's views."""
-        if not hasattr(self, "_lock"):  # __init__ refused its arguments; nothing to undo
-            super().close()
-            return
-        self.stop()
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                if self._client is not None and shared_clients.release(self._client):
-                    self._poller.retire(self._client)
-                self._client = None
-        super().close()
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the task ends; return its Task document (a FAILED task too).

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
 import uuid
 
+import ipywidgets.widgets.widget as widget_registry
 import pytest
 from fake_search import http_error, task_doc
 
@@ -226,21 +228,30 @@ def test_transient_trouble_recovers_by_itself(fake_search, poller):
     w.close()
 
 
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
 def test_create_and_close_cycles_leave_nothing_behind(fake_search, poller):
     doc = task_doc(state="PENDING")
     fake_search.put_task(doc)
     clients_before = len(shared_clients)
-    for _ in range(200):
+    widget_models_before = len(widget_registry._instances)
+    descriptors_before = open_descriptors()
+    for _ in range(1000):
         w = stw.TaskWidget(
             doc["task_id"], base_url=fake_search.base_url, poll_interval=0.05, poller=poller
         )
         w.close()
     assert poller.watch_count == 0
     assert len(shared_clients) == clients_before
+    assert len(widget_registry._instances) == widget_models_before  # no model left open
     thread = poller.thread
     if thread is not None:
         thread.join(5)
-    assert not [t for t in threading.enumerate() if t.name == "search-task-poller" and t is thread]
+        assert not thread.is_alive()
+    # Every connection was closed (a little slack for the fake server's own sockets).
+    assert open_descriptors() <= descriptors_before + 4
 
 
 def test_widgets_with_the_same_credentials_share_one_client(fake_search):

@@ -340,3 +340,32 @@ def test_display_is_replaced_by_the_final_state_before_wait_returns(kernel, fake
     comm_id = displayed_model_id(cell)
     states = [update_state(u).get("state") for u in state_updates(cell.messages, comm_id)]
     assert states[-1] == "FAILED"
+
+
+def test_task_list_widget_streams_from_the_thread_in_few_messages(kernel):
+    kernel.execute(IMPORTS + "sim = Simulator(speed=4.0).start()\n")
+    cell = kernel.execute(
+        "ids = [sim.submit('failure' if n == 3 else 'success')['task_id'] for n in range(12)]\n"
+        "board = stw.TaskListWidget(ids, base_url=sim.base_url, poll_interval=0.2)\n"
+        "display(board)\n"
+    )
+    comm_id = displayed_model_id(cell)
+    kernel.collect_until(
+        lambda _new: any(
+            update_state(u).get("done") == 12
+            for u in WidgetStream.of(kernel.iopub, comm_id).updates
+        ),
+        timeout=30,
+    )
+    updates = [update_state(u) for u in WidgetStream.of(kernel.iopub, comm_id).updates]
+    final: dict[str, Any] = {}
+    for update in updates:  # the front end's view: every update applied in order
+        final.update(update)
+    assert (final["done"], final["failed"], final["polling"]) == (12, 1, False)
+    assert [row["state"] for row in final["rows"]].count("SUCCESS") == 11
+    # Twelve tasks through four states: far fewer messages than one per task change,
+    # because one poll round is one message.
+    with_rows = [u for u in updates if "rows" in u]
+    assert len(with_rows) <= 12, len(with_rows)
+    assert_quiet(kernel)
+    kernel.execute("board.close()")
