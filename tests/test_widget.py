@@ -373,7 +373,7 @@ def test_kernel_exit_is_not_held_up_by_polling(fake_search):
         "import search_task_widget as stw\n"
         f"w = stw.TaskWidget({doc['task_id']!r}, base_url={fake_search.base_url!r}, poll_interval=0.1)\n"
         "try:\n"
-        "    w.wait(timeout=2)\n"
+        "    w.wait(timeout=4)\n"
         "except TimeoutError as error:\n"
         "    assert 'PENDING' in str(error) and w.polling, w\n"
     )
