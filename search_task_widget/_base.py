@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
+from typing import Any
 
 import anywidget
 import ipywidgets
@@ -11,6 +14,8 @@ from ._auth import credential_key, resolve_auth
 from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
 from ._poller import Poller, default_poller
 from ._schedule import polling_bounds
+
+log = logging.getLogger("search_task_widget")
 
 
 def polling_settings(
@@ -39,6 +44,59 @@ class PolledWidget(anywidget.AnyWidget):
         self._poller = poller or default_poller()
         self._client = shared_clients.acquire(url, resolve_auth(auth), credential_key(auth))
         self._closed = False
+        self._display_ids: list[str] = []
+        self._shown_in_cell: int | None = None
+
+    # -- display: a live view plus static text that is brought up to date at the end ----
+
+    def _snapshot_html(self) -> str:
+        """An escaped HTML summary of the current state, for widget-less viewers."""
+        raise NotImplementedError
+
+    def show(self) -> None:
+        """Display the widget in the current cell (what :func:`~search_task_widget.watch` does)."""
+        from IPython.display import display
+
+        display(self)
+        # ``stw.watch(...)`` as a cell's last line would otherwise show a second view of the
+        # same widget as the cell's result: remember the cell so that result is skipped.
+        self._shown_in_cell = _execution_count()
+
+    def _ipython_display_(self) -> None:
+        # Every display gets a display id, so that when the watching ends the static parts
+        # of the output (text/plain, text/html) can be replaced by the final state: a saved
+        # notebook opened where widgets don't run then shows how it ended, not PENDING.
+        from IPython.display import display
+
+        if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
+            self._shown_in_cell = None
+            return
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        display(self._bundle(), raw=True, display_id=display_id)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self._bundle()
+
+    def _bundle(self) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_()
+        data = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
+        data["text/plain"] = repr(self)
+        data["text/html"] = self._snapshot_html()
+        return data
+
+    def _refresh_displays(self) -> None:
+        """Bring every display of this widget up to date (called when watching ends)."""
+        if not self._display_ids:
+            return
+        try:
+            from IPython.display import update_display
+
+            bundle = self._bundle()
+            for display_id in self._display_ids:
+                update_display(bundle, raw=True, display_id=display_id)
+        except Exception:  # a display problem must never reach the poller or the kernel
+            log.debug("could not refresh the displays of %r", self, exc_info=True)
 
     def stop(self) -> None:
         raise NotImplementedError
@@ -59,3 +117,12 @@ class PolledWidget(anywidget.AnyWidget):
         super().close()
         if isinstance(layout, ipywidgets.Widget):
             layout.close()
+
+
+def _execution_count() -> int | None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    shell = get_ipython()
+    return getattr(shell, "execution_count", None) if shell is not None else None

@@ -39,6 +39,7 @@ from ._schedule import (
     epoch_ms,
     wait_slice,
 )
+from ._static import list_snapshot_html
 from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
 from ._watch import task_id_of
 
@@ -392,6 +393,11 @@ class TaskListWidget(PolledWidget):
             return "<TaskListWidget (not set up)>"
         return f"<TaskListWidget {self.describe()}>"
 
+    def _snapshot_html(self) -> str:
+        with self._lock:
+            rows = [dict(e.row) for e in self._entries.values()]
+        return list_snapshot_html(self.describe(), rows)
+
     def describe(self) -> str:
         """One line for people: how many tasks, by state, elapsed, and any error."""
         with self._lock:
@@ -521,6 +527,7 @@ class TaskListWidget(PolledWidget):
         try:
             self._flush(checked_at)
         finally:  # even if sending failed, wait() must learn that every watch ended
+            self._refresh_displays()
             self._idle.set()
 
     def _on_round_end(self) -> None:

@@ -52,6 +52,22 @@ def snapshot_html(state: Mapping[str, Any], task: Task | None) -> str:
     )
 
 
+def list_snapshot_html(summary: str, rows: list[Mapping[str, Any]], limit: int = 50) -> str:
+    """The static view of a task list: the summary line, then failed or troubled tasks."""
+    notable = [r for r in rows if r.get("state") == "FAILED" or r.get("trouble")][:limit]
+    cells = "".join(
+        f"<tr><td><code>{html.escape(str(r.get('task_id')))}</code></td>"
+        f"<td>{html.escape(str(r.get('state') or 'unchecked'))}</td>"
+        f"<td>{html.escape(str(r.get('message') or r.get('error') or ''))}</td></tr>"
+        for r in notable
+    )
+    table = f"<table>{cells}</table>" if cells else ""
+    return (
+        '<div class="stw-snapshot" style="font-family:sans-serif;font-size:13px">'
+        f"<strong>{html.escape(summary)}</strong>{table}</div>"
+    )
+
+
 def standalone_html(esm: str, css: str, state: Mapping[str, Any], title: str) -> str:
     """A page that runs the front end on a frozen copy of ``state``: offline, no CDN.
 

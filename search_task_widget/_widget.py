@@ -14,7 +14,6 @@ import math
 import os
 import threading
 import time
-import uuid
 import weakref
 from pathlib import Path
 from typing import Any
@@ -118,8 +117,6 @@ class TaskWidget(PolledWidget):
         self._task: Task | None = None
         self._fatal_error: SearchTaskError | None = None
         self._stamp_sent = 0.0
-        self._shown_in_cell: int | None = None
-        self._display_ids: list[str] = []
         if start:
             self.start()
 
@@ -202,49 +199,8 @@ class TaskWidget(PolledWidget):
     def __repr__(self) -> str:
         return f"<TaskWidget {self.describe()}>"
 
-    def show(self) -> None:
-        """Display the widget in the current cell (what :func:`watch` does)."""
-        from IPython.display import display
-
-        display(self)
-        # ``stw.watch(...)`` as a cell's last line would otherwise show a second view of the
-        # same widget as the cell's result: remember the cell so that result is skipped.
-        self._shown_in_cell = _execution_count()
-
-    def _ipython_display_(self) -> None:
-        # Every display gets a display id, so that when the task ends the static parts of
-        # the output (text/plain, text/html) can be replaced by the final state: a saved
-        # notebook opened where widgets don't run then shows SUCCESS, not PENDING.
-        from IPython.display import display
-
-        if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
-            self._shown_in_cell = None
-            return
-        display_id = uuid.uuid4().hex
-        self._display_ids.append(display_id)
-        display(self._bundle(), raw=True, display_id=display_id)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self._bundle()
-
-    def _bundle(self) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_()
-        data = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
-        data["text/plain"] = repr(self)
-        data["text/html"] = snapshot_html(self.get_state(_SNAPSHOT_TRAITS), self._task)
-        return data
-
-    def _refresh_displays(self) -> None:
-        if not self._display_ids:
-            return
-        try:
-            from IPython.display import update_display
-
-            bundle = self._bundle()
-            for display_id in self._display_ids:
-                update_display(bundle, raw=True, display_id=display_id)
-        except Exception:  # a display problem must never reach the poller or the kernel
-            log.debug("could not refresh the displays of task %s", self.task_id, exc_info=True)
+    def _snapshot_html(self) -> str:
+        return snapshot_html(self.get_state(_SNAPSHOT_TRAITS), self._task)
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """A self-contained HTML page of the widget as it is now (works offline).
@@ -341,12 +297,3 @@ class TaskWidget(PolledWidget):
         self._watch = None
         self.polling = False
         self.next_check = 0.0
-
-
-def _execution_count() -> int | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
-        return None
-    shell = get_ipython()
-    return getattr(shell, "execution_count", None) if shell is not None else None

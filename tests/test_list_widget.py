@@ -499,3 +499,23 @@ def test_normalized_ids_in_rows(fake_search):
     w = TaskListWidget([tid.upper()], base_url=fake_search.base_url, start=False)
     assert w.rows[0]["task_id"] == normalize_task_id(tid)
     w.close()
+
+
+def test_static_snapshot_summarises_and_escapes(fake_search, ticked, clock):
+    hostile = '<img src=x onerror="window.__pwned=1">'
+    ok, bad = task_doc(state="SUCCESS"), task_doc(state="FAILED", message=hostile)
+    for doc in (ok, bad):
+        fake_search.put_task(doc)
+    w = offline_list(fake_search, ticked, [ok["task_id"], bad["task_id"]], index_id=FAKE_INDEX_ID)
+    w.start()
+    ticked.tick()
+    bundle = w._repr_mimebundle_()
+    assert "2 tasks" in bundle["text/plain"]
+    snapshot = bundle["text/html"]
+    assert "1 SUCCESS" in snapshot
+    assert bad["task_id"] in snapshot
+    assert ok["task_id"] not in snapshot  # only the tasks that need attention are listed
+    assert hostile not in snapshot
+    assert "&lt;img" in snapshot
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    w.close()
