@@ -13,6 +13,8 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
+import ssl
 import threading
 import time
 from typing import Any
@@ -72,7 +74,11 @@ class TaskClient:
         base_url: the service root, e.g. ``https://search.api.globus.org/``.
         authorizer: makes the ``Authorization`` header per request, or None for no header.
         transport: an httpx transport (tests and the in-process simulator).
-        timeout: httpx timeout for each request.
+        timeout: httpx timeout for each request; default 15 s (5 s to connect), or
+            ``$GLOBUS_SDK_HTTP_TIMEOUT`` when set.
+
+    Certificate checks follow globus-sdk's ``$GLOBUS_SDK_VERIFY_SSL`` (``false``, or the
+    path of a CA bundle, e.g. behind a gateway's TLS-inspecting proxy).
 
     A token is never sent over plain ``http://`` except to loopback (the simulator and
     test servers): that is refused here, before any connection.
@@ -84,7 +90,7 @@ class TaskClient:
         authorizer: Authorizer | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | float | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         parts = urlsplit(self.base_url)
@@ -106,7 +112,8 @@ class TaskClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
-            timeout=timeout,
+            timeout=timeout if timeout is not None else _timeout_from_environment(),
+            verify=_verify_from_environment(),
             follow_redirects=False,  # a redirect must never carry the token elsewhere
             headers={
                 "Accept": "application/json",
@@ -196,6 +203,27 @@ class TaskClient:
             return False
         with self._auth_lock:
             return bool(self.authorizer.handle_missing_authorization())
+
+
+def _timeout_from_environment() -> httpx.Timeout:
+    # Shorter than globus-sdk's 60 s default: one hung request holds up the shared poller
+    # thread. An explicit $GLOBUS_SDK_HTTP_TIMEOUT (-1: none) still wins, as in globus-sdk.
+    if not os.environ.get("GLOBUS_SDK_HTTP_TIMEOUT"):
+        return DEFAULT_TIMEOUT
+    from globus_sdk.config import get_http_timeout
+
+    return httpx.Timeout(get_http_timeout())
+
+
+def _verify_from_environment() -> bool | ssl.SSLContext:
+    if not os.environ.get("GLOBUS_SDK_VERIFY_SSL"):
+        return True
+    from globus_sdk.config import get_ssl_verify
+
+    verify = get_ssl_verify()
+    if isinstance(verify, bool):
+        return verify
+    return ssl.create_default_context(cafile=verify)  # a CA bundle file
 
 
 def _decode_json(response: httpx.Response) -> Any:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import certifi
 import pytest
 from fake_search import (
     dropped,
@@ -19,7 +21,7 @@ from fake_search import (
 )
 
 from search_task_widget import TaskAPIError, TaskNetworkError, TaskResponseError
-from search_task_widget._client import TaskClient, resolve_base_url
+from search_task_widget._client import TaskClient, _verify_from_environment, resolve_base_url
 from search_task_widget._loopback import Response
 
 SECRET = "AgSecretTokenValueThatMustNeverLeak0123456789"
@@ -257,3 +259,21 @@ def test_base_url_follows_globus_sdk_environment(monkeypatch):
     assert resolve_base_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/"
     with pytest.raises(ValueError, match="http"):
         resolve_base_url("ftp://search.example/")
+
+
+def test_globus_sdk_http_settings_are_honoured(monkeypatch, fake_search):
+    doc = task_doc()
+    fake_search.script(doc["task_id"], [slow(1.0, doc)])
+    monkeypatch.setenv("GLOBUS_SDK_HTTP_TIMEOUT", "0.2")
+    with TaskClient(fake_search.base_url) as client, pytest.raises(TaskNetworkError) as caught:
+        client.get_task(doc["task_id"])
+    assert caught.value.code == "Timeout"
+
+    monkeypatch.delenv("GLOBUS_SDK_VERIFY_SSL", raising=False)
+    assert _verify_from_environment() is True
+    monkeypatch.setenv("GLOBUS_SDK_VERIFY_SSL", "false")
+    assert _verify_from_environment() is False
+    monkeypatch.setenv("GLOBUS_SDK_VERIFY_SSL", certifi.where())  # a CA bundle to trust
+    context = _verify_from_environment()
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED
