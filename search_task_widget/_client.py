@@ -138,11 +138,20 @@ class TaskClient:
         """``GET /v1/task/<task_id>`` as a :class:`Task`."""
         body = self._get_json(f"v1/task/{quote(task_id, safe='')}")
         try:
-            return Task.from_document(body)
+            task = Task.from_document(body)
         except MalformedTaskError as error:
             raise TaskResponseError(
                 str(error), http_status=200, code="MalformedDocument", transient=True
             ) from None
+        if task.task_id.lower() != task_id.lower():
+            # A misconfigured cache or proxy can answer with another request's body.
+            raise TaskResponseError(
+                f"asked for task {task_id} but the answer is about task {task.task_id}",
+                http_status=200,
+                code="WrongTask",
+                transient=True,
+            )
+        return task
 
     def get_task_list(self, index_id: str) -> list[Task]:
         """``GET /v1/task_list/<index_id>``: the index's recent tasks (malformed ones skipped)."""

@@ -65,7 +65,8 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
 def check_interval(name: str, value: object) -> float:
     """Validate a user-supplied interval: a finite number of seconds above zero."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+        # ValueError like the other refusals: callers catch one kind of bad setting.
+        raise ValueError(f"{name} must be a number of seconds, not {type(value).__name__}")
     seconds = float(value)
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"{name} must be a finite number of seconds above 0, got {value!r}")

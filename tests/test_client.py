@@ -277,3 +277,12 @@ def test_globus_sdk_http_settings_are_honoured(monkeypatch, fake_search):
     context = _verify_from_environment()
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_an_answer_about_another_task_is_refused(fake_search):
+    asked, other = task_doc(), task_doc(state="SUCCESS")
+    fake_search.script(asked["task_id"], [Response.json(other)])
+    with TaskClient(fake_search.base_url) as client, pytest.raises(TaskResponseError) as caught:
+        client.get_task(asked["task_id"])
+    assert caught.value.code == "WrongTask"
+    assert caught.value.transient
