@@ -800,3 +800,128 @@ def test_voila_renders_end_states(chromium_browser, voila):
         assert widget_errors(page) == []
     finally:
         page.context.close()
+
+
+# --------------------------------------------------------------------------- saved state
+
+REOPEN_ID = "5d1c3b7a-2e4f-4a6b-9c8d-0e1f2a3b4c5d"
+#: Shaped like a Globus access token ("Ag" and about 70 letters and digits).
+REOPEN_TOKEN = "AgFakeTokenForTheReopenTest0123456789abcdefGHIJKLMNOPQRSTUVwxyz"
+TOKEN_LIKE = re.compile(r"\bAg[A-Za-z0-9]{40,}")
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+#: Settings -> "Save Widget State Automatically" (jupyterlab_widgets' own setting).
+SAVE_WIDGET_STATE = {"@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True}}
+
+#: Save the current notebook as File -> Save does and settle once it is written (or fail,
+#: or time out: ``page.evaluate`` itself never does).
+SAVE_JS = """async (ms) => {
+  const app = window.jupyterapp;
+  const context = app.shell.currentWidget.context;
+  const written = new Promise((resolve, reject) => {
+    const seen = (_, state) => {
+      if (state !== 'completed' && state !== 'failed') return;
+      context.saveState.disconnect(seen);
+      state === 'completed' ? resolve() : reject(new Error('the save failed'));
+    };
+    context.saveState.connect(seen);
+  });
+  const late = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`not saved within ${ms} ms`)), ms));
+  await Promise.race([Promise.all([app.commands.execute('docmanager:save'), written]), late]);
+}"""
+
+
+def _kernel_ids(server: Server) -> list[str]:
+    return [s["kernel"]["id"] for s in server.api("GET", "api/sessions") or []]
+
+
+def test_lab_saved_widget_state_survives_reopen(chromium_browser, tmp_path):
+    """With "Save Widget State Automatically" on, a reopened notebook draws the last state.
+
+    The notebook is run, saved and its kernel shut down; reopened, JupyterLab starts a
+    *fresh* kernel (the notebook names one) that never ran the cell, so the widget can only
+    come from the state saved in the file. Reopening with "No Kernel" instead draws nothing
+    with jupyterlab_widgets 3.0: it creates its widget manager only for a kernel, and the
+    output says "Loading widget..." for good.
+
+    The token the widget polled with reaches neither the saved state nor the file: the cell
+    reads it from a file outside the served folder, as it would come from a login flow.
+    """
+    _need("jupyterlab")
+    name = "reopen.ipynb"
+    token_file = tmp_path / "token.txt"
+    token_file.write_text(REOPEN_TOKEN)
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    with FakeSearch() as service:
+        service.require_bearer = REOPEN_TOKEN  # SUCCESS is only ever seen with the token
+        # PENDING, PROGRESS, then SUCCESS for every later poll.
+        steps = [task_doc(REOPEN_ID, s) for s in ("PENDING", "PROGRESS", "SUCCESS")]
+        service.script(REOPEN_ID, steps)
+        write_notebook(
+            folder / name,
+            f"""\
+import pathlib
+import search_task_widget as stw
+
+token = pathlib.Path(r"{token_file}").read_text()
+w = stw.TaskWidget("{REOPEN_ID}", base_url="{service.base_url}", auth=token, poll_interval=0.3)
+w""",
+            'w.wait(timeout=30)["state"]',
+        )
+        lab = start_lab(tmp_path / "lab-home", folder, settings=SAVE_WIDGET_STATE)
+        try:
+            # 1. Run it to SUCCESS, save, close the page and shut the kernel down.
+            nb = NotebookPage(offline_page(chromium_browser), lab, name)
+            try:
+                nb.open().run_all()
+                expect(nb.root(0)).to_have_attribute("data-state", "SUCCESS", timeout=20_000)
+                expect(nb.cell(1).locator(".jp-OutputArea-output")).to_have_text("'SUCCESS'")
+                (first_kernel,) = _kernel_ids(lab)
+                nb.page.evaluate(SAVE_JS, 15_000)
+            finally:
+                nb.close()  # and delete the session: the kernel is shut down
+            assert lab.api("GET", "api/kernels") == []
+            polls = len(service.requests)
+            assert polls >= 3
+            sent = {r.headers.get("authorization") for r in service.requests}
+            assert sent == {f"Bearer {REOPEN_TOKEN}"}  # the token really was in use
+
+            # 2. The file holds our model, SUCCESS, and no token.
+            text = (lab.root / name).read_text()
+            assert REOPEN_TOKEN not in text
+            assert TOKEN_LIKE.search(text) is None, TOKEN_LIKE.search(text)
+            saved = json.loads(text)
+            models = saved["metadata"]["widgets"][WIDGET_STATE]["state"]
+            ours = {k: m for k, m in models.items() if m["state"].get("task_id") == REOPEN_ID}
+            assert len(ours) == 1, list(models)
+            ((model_id, model),) = ours.items()
+            assert model["model_name"] == "AnyModel", model["model_name"]
+            assert model["state"]["state"] == "SUCCESS"
+            assert model["state"]["state_description"] == "Task succeeded"
+            views = [o["data"].get(WIDGET_VIEW) for o in saved["cells"][0]["outputs"]]
+            assert [v["model_id"] for v in views if v] == [model_id]
+
+            # 3. Reopen: a new kernel, nothing polled, the widget as it was last seen.
+            nb = NotebookPage(offline_page(chromium_browser), lab, name)
+            try:
+                nb.open()
+                (new_kernel,) = _kernel_ids(lab)
+                assert new_kernel != first_kernel
+                root = nb.root(0)
+                expect(root).to_have_attribute("data-state", "SUCCESS", timeout=15_000)
+                expect(root.locator(".stw-mono").first).to_have_text(REOPEN_ID)
+                expect(root.locator(".stw-desc")).to_have_text("Task succeeded")
+                expect(root.locator(".stw-badge")).to_have_text("SUCCESS")
+                expect(root.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "4")
+                output = nb.cell(0).locator(".jp-OutputArea-output")
+                expect(output).not_to_contain_text("Error displaying widget")
+                expect(output).not_to_contain_text("Loading widget")
+                assert len(service.requests) == polls  # drawn from the file alone
+                assert widget_errors(nb.page) == []
+            finally:
+                nb.close()
+        finally:
+            lab.stop()
