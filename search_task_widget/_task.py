@@ -9,6 +9,7 @@ is unusable (no ``task_id`` or ``state``). It knows nothing about HTTP or widget
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ FIELDS = (
     "creation_date",
     "completion_date",
 )
+
+
+_FRACTION = re.compile(r"\.(\d+)(?=$|[+-])")
 
 
 class MalformedTaskError(ValueError):
@@ -73,6 +77,8 @@ def parse_service_date(value: object) -> datetime | None:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
+    # Python 3.10's fromisoformat takes only 3 or 6 fractional digits: pad or trim to 6.
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

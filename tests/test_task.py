@@ -131,3 +131,11 @@ def test_fields_the_service_adds_later_are_kept():
     task = Task.from_document({**FULL, "entry_count": 3, "state": "SUCCESS"})
     assert task.to_document()["entry_count"] == 3
     assert task == Task.from_document(FULL)  # extra fields are not a change of the task
+
+
+@pytest.mark.parametrize(
+    ("text", "micro"),
+    [("2021-10-05T18:42:49.5", 500000), ("2021-10-05T18:42:49.1234567", 123456)],
+)
+def test_any_number_of_fraction_digits(text, micro):
+    assert parse_service_date(text).microsecond == micro
