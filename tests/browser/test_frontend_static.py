@@ -7,74 +7,40 @@ on a stand-in model the way ipywidgets would, then assert on the DOM.
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timezone
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright")
+from harness import HarnessPage
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-HARNESS = "/tests/browser/static_harness.html"
 TASK_ID = "05c1ec1b-2400-44e2-9797-922c29199042"
 INDEX_ID = "696af25c-8c24-469a-b5e0-67d3e4b71df7"
 XSS = '<img src=x onerror="window.__pwned=1">'
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+class Harness(HarnessPage):
+    """The single-task widget in the harness."""
 
-
-@pytest.fixture(scope="module")
-def base_url():
-    """Serve the repository (for /js and the harness) on 127.0.0.1 from a thread."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(REPO)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-class Harness:
-    """The widget rendered in one page, with the page's errors collected."""
+    module = "widget"
 
     def __init__(self, page: Page, base_url: str):
-        self.page = page
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on(
-            "console",
-            lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None,
-        )
-        page.goto(base_url + HARNESS)
-        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        super().__init__(page, base_url)
         self.root = page.locator(".stw-root")
         self.bar = page.get_by_role("progressbar")
         self.live = page.locator(".stw-root [aria-live=polite]")
 
     def mount(self, **traits) -> Harness:
-        self.page.evaluate("t => window.mount(t)", traits)
+        super().mount(**traits)
         expect(self.root).to_have_count(1)
         return self
-
-    def set(self, **traits) -> None:
-        self.page.evaluate("c => window.setModel(c)", traits)
 
     def dd(self, label: str):
         """The <dd> that follows the <dt> with this exact label."""
         return self.page.locator(f"dt:text-is('{label}') + dd")
-
-    def timers(self) -> dict:
-        return self.page.evaluate("window.liveTimers()")
 
     def style(self, selector: str, prop: str) -> str:
         return self.page.locator(selector).first.evaluate(

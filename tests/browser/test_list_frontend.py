@@ -7,139 +7,20 @@ the tests set traits on a stand-in model the way ipywidgets would, then assert o
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from datetime import datetime, timezone
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright")
 from axe import format_violations, run_axe
+from harness import HarnessPage
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-HARNESS = "/list_harness.html"
 XSS = '<img src=x onerror="window.__pwned=1">'
 CREATED = "2021-10-05T18:42:49"
-
-HARNESS_HTML = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>search_task_widget list harness</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/js/list.css">
-<style>body { margin: 16px; background: var(--jp-layout-color0, #fff); }</style>
-<script>
-  // Count live timers; runs after Playwright's fake clock (when installed) is in place.
-  (() => {
-    const intervals = new Set();
-    const { setInterval: si, clearInterval: ci } = window;
-    window.setInterval = (fn, ms, ...args) => {
-      const id = si.call(window, fn, ms, ...args);
-      intervals.add(id);
-      return id;
-    };
-    window.clearInterval = (id) => {
-      intervals.delete(id);
-      ci.call(window, id);
-    };
-    window.liveIntervals = () => intervals.size;
-  })();
-</script>
-</head>
-<body>
-<div id="host"></div>
-<script type="module">
-  import widget from "/js/list.js";
-
-  // Python-side trait defaults.
-  const DEFAULTS = {
-    rows: [], total: 0, done: 0, failed: 0, polling: false, first_submitted: null,
-    last_completed: null, error: "", last_checked: 0,
-  };
-
-  /** A stand-in for the anywidget model: get / on / off, plus set() for tests. */
-  function fakeModel(initial) {
-    const values = { ...DEFAULTS, ...initial };
-    const listeners = new Map();
-    return {
-      get: (name) => values[name],
-      on(event, cb) {
-        if (!listeners.has(event)) listeners.set(event, new Set());
-        listeners.get(event).add(cb);
-      },
-      off(event, cb) {
-        if (event === undefined) listeners.clear();
-        else if (cb === undefined) listeners.delete(event);
-        else listeners.get(event)?.delete(cb);
-      },
-      listenerCount() {
-        let n = 0;
-        for (const set of listeners.values()) n += set.size;
-        return n;
-      },
-      // Like Backbone: store every value first, then fire one change:name per changed key.
-      // Values arrive as fresh objects, as a deserialized comm message would.
-      set(changes) {
-        changes = JSON.parse(JSON.stringify(changes));
-        const changed = Object.keys(changes).filter(
-          (k) => JSON.stringify(values[k]) !== JSON.stringify(changes[k]),
-        );
-        for (const k of changed) values[k] = changes[k];
-        for (const k of changed) {
-          for (const cb of [...(listeners.get(`change:${k}`) ?? [])]) cb();
-        }
-      },
-    };
-  }
-
-  window.mount = (initial) => {
-    const model = fakeModel(JSON.parse(JSON.stringify(initial)));
-    const el = document.getElementById("host");
-    const started = performance.now();
-    const cleanup = widget.render({ model, el });
-    window.stw = { model, el, cleanup, renderMs: performance.now() - started };
-  };
-  window.setModel = (changes) => window.stw.model.set(changes);
-  document.body.dataset.ready = "1";
-</script>
-</body>
-</html>
-"""
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == HARNESS:
-            body = HARNESS_HTML.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().do_GET()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url():
-    """Serve the repository (for /js) and the harness on 127.0.0.1 from a thread."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(REPO)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def row(state: str = "PROGRESS", task_id: str | None = None, **fields) -> dict:
@@ -179,19 +60,13 @@ def traits(rows: list[dict], **extra) -> dict:
     return value
 
 
-class Harness:
-    """The list rendered in one page, with the page's errors collected."""
+class Harness(HarnessPage):
+    """The list widget in the harness."""
+
+    module = "list"
 
     def __init__(self, page: Page, base_url: str):
-        self.page = page
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on(
-            "console",
-            lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None,
-        )
-        page.goto(base_url + HARNESS)
-        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        super().__init__(page, base_url)
         self.root = page.locator(".stw-list-root")
         self.bar = page.get_by_role("progressbar")
         self.rows = page.locator(".stw-list-rows > li")
@@ -199,12 +74,9 @@ class Harness:
         self.filter = page.get_by_label("Show tasks")
 
     def mount(self, **values) -> Harness:
-        self.page.evaluate("t => window.mount(t)", values)
+        super().mount(**values)
         expect(self.root).to_have_count(1)
         return self
-
-    def set(self, **values) -> None:
-        self.page.evaluate("c => window.setModel(c)", values)
 
     def row_ids(self) -> list[str]:
         return self.rows.evaluate_all("els => els.map(e => e.dataset.taskId)")
@@ -508,7 +380,7 @@ def test_clocks_tick_while_polling_and_cleanup_clears_everything(page, base_url)
     expect(view.page.locator(".stw-list-row[data-state='SUCCESS'] .stw-list-elapsed")).to_have_text(
         "12 s"
     )
-    assert page.evaluate("window.liveIntervals()") == 1
+    assert page.evaluate("window.liveTimers().intervals") == 1
     page.clock.run_for(60_000)
     expect(elapsed).to_have_text("1 min 11 s")
     expect(running).to_have_text("1 min 11 s")
@@ -516,16 +388,16 @@ def test_clocks_tick_while_polling_and_cleanup_clears_everything(page, base_url)
     rows[1] = row("SUCCESS", rows[1]["task_id"], completion_date="2021-10-05T18:44:10")
     view.set(**traits(rows, last_completed="2021-10-05T18:44:10"))
     expect(elapsed).to_have_text("1 min 21 s")
-    assert page.evaluate("window.liveIntervals()") == 0
+    assert page.evaluate("window.liveTimers().intervals") == 0
     expect(page.locator("dt:text-is('Last completed') + dd")).to_have_attribute(
         "title", "2021-10-05 18:44:10 UTC"
     )
 
     view.set(**traits([*rows, row("PENDING")]))
-    assert page.evaluate("window.liveIntervals()") == 1
+    assert page.evaluate("window.liveTimers().intervals") == 1
     assert page.evaluate("window.stw.model.listenerCount()") > 0
     page.evaluate("window.stw.cleanup()")
-    assert page.evaluate("window.liveIntervals()") == 0
+    assert page.evaluate("window.liveTimers().intervals") == 0
     assert page.evaluate("window.stw.model.listenerCount()") == 0
     expect(view.root).to_have_count(0)
     # Idempotent, and the model may keep changing after the view is gone.
