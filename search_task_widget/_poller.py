@@ -134,6 +134,8 @@ class Poller:
         with self._lock:
             if self._closed:
                 raise RuntimeError("this poller was shut down")
+            if not watch.active:  # removed before it was ever added: nothing to poll
+                return watch
             watch.next_due = self.clock.monotonic()
             self._watches[watch.serial] = watch
             if background and (self._thread is None or not self._thread.is_alive()):

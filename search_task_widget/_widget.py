@@ -151,7 +151,9 @@ class TaskWidget(PolledWidget):
             with self.hold_sync():
                 self.polling = True
                 self.error, self.trouble = "", ""
-        self._poller.add(self._watch)
+            # Under the lock, so a concurrent stop() finds the watch registered. (The poller
+            # never takes a widget's lock while holding its own: no deadlock.)
+            self._poller.add(self._watch)
 
     def stop(self) -> None:
         """Stop polling; the view keeps the last known state. :meth:`start` resumes."""
