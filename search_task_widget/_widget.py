@@ -110,7 +110,14 @@ class TaskWidget(PolledWidget):
         )
         resolve_auth(auth)  # refuse a bad auth before any widget state exists
         hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
-        super().__init__(task_id=normalized_id, index_id=hint, poll_interval=self._min_interval)
+        # polling=start in the opening state: start() then changes nothing, so creating a
+        # widget costs no update message of its own.
+        super().__init__(
+            task_id=normalized_id,
+            index_id=hint,
+            poll_interval=self._min_interval,
+            polling=bool(start),
+        )
         self._connect(url, auth, poller)
         self._done = threading.Event()  # set when polling ends, for wait()
         self._watch: Watch | None = None

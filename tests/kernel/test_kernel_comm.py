@@ -132,10 +132,11 @@ def check_lifecycle(kernel: KernelHarness) -> None:
             assert state["completion_date"]
         else:
             assert_one_message_per_poll(state, CHANGED_FIELDS)
-    # The only other update is start()'s, sent by the cell itself: unchanged polls send
-    # nothing (a liveness stamp is due only after 10 s).
+    # Nothing else: creating the widget opens it already polling (no update of its own),
+    # and unchanged polls send nothing (a liveness stamp is due only after 10 s).
     others = [update_state(u) for u in stream.updates if u not in polls]
-    assert others == [{"polling": True}], others
+    assert others == [], others
+    assert stream.opened.content["data"]["state"]["polling"] is True
 
     # The later states came from the thread after the cell had finished.
     after_cell = [
@@ -177,7 +178,7 @@ def test_unchanged_polls_send_nothing(kernel, fake_search):
     assert len(polls) == 1, "unchanged polls sent updates:\n" + describe_messages(polls)
     assert update_state(polls[0])["state"] == "PENDING"
     updates = WidgetStream.of(kernel.iopub, comm_id).updates
-    assert len(updates) == 2, describe_messages(updates)  # start()'s and the first poll's
+    assert len(updates) == 1, describe_messages(updates)  # the first poll only
 
     fake_search.put_task(task_doc(task_id, "SUCCESS", creation_date=pending["creation_date"]))
     kernel.collect_until(saw_state(kernel, comm_id, "SUCCESS"), 10, "update to SUCCESS")
