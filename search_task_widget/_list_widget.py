@@ -181,7 +181,7 @@ class TaskListWidget(PolledWidget):
     _esm = asset("list.js")
     _css = asset("list.css")
 
-    rows = traitlets.List().tag(sync=True)
+    rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
     done = traitlets.Int(0).tag(sync=True)
     failed = traitlets.Int(0).tag(sync=True)
@@ -597,7 +597,7 @@ class TaskListWidget(PolledWidget):
         errors = {e.task_id: e.fatal for e in entries if e.fatal is not None and not e.ended}
         if errors:
             first = next(iter(errors.values()))
-            raise TaskListError(errors, documents, len(entries)) from first  # type: ignore[arg-type]
+            raise TaskListError(errors, documents, len(entries)) from first
         unfinished = len(entries) - len(documents)
         raise PollingStoppedError(
             f"polling was stopped while {unfinished} of {len(entries)} tasks had not ended"

@@ -317,8 +317,9 @@ class LoopbackServer:
         server = self._server
         if server is None:
             raise RuntimeError("LoopbackServer.base_url is only known after start()")
-        host, port = server.server_address[:2]
-        if ":" in str(host):
+        address, port = server.server_address[:2]
+        host = address.decode() if isinstance(address, bytes) else str(address)
+        if ":" in host:
             host = f"[{host}]"  # IPv6 literals need brackets in URLs
         return f"http://{host}:{port}/"
 

@@ -288,8 +288,9 @@ class Poller:
             with self._lock:
                 known = [w for w in self._watches.values() if w.index_id]
             for watch in known:
-                if watch.index_id not in watch.client.unlistable_indexes:
-                    groups.setdefault((id(watch.client), watch.index_id), [])
+                index = watch.index_id
+                if index and index not in watch.client.unlistable_indexes:
+                    groups.setdefault((id(watch.client), index), [])
                     clients[id(watch.client)] = watch.client
         for (client_id, index_id), group in groups.items():
             seekers = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._task import Task, format_duration
@@ -52,7 +52,7 @@ def snapshot_html(state: Mapping[str, Any], task: Task | None) -> str:
     )
 
 
-def list_snapshot_html(summary: str, rows: list[Mapping[str, Any]], limit: int = 50) -> str:
+def list_snapshot_html(summary: str, rows: Sequence[Mapping[str, Any]], limit: int = 50) -> str:
     """The static view of a task list: the summary line, then failed or troubled tasks."""
     notable = [r for r in rows if r.get("state") == "FAILED" or r.get("trouble")][:limit]
     cells = "".join(

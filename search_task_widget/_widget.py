@@ -290,7 +290,7 @@ class TaskWidget(PolledWidget):
         self.state_description = task.state_description
         self.index_id = task.index_id or self.index_id
         self.message = task.message
-        self.additional_details = task.additional_details
+        self.additional_details = task.additional_details  # type: ignore[assignment]  # allow_none
         self.creation_date = task.creation_date or ""
         self.completion_date = task.completion_date
         if task.state not in self.stage_times:
