@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
@@ -13,7 +15,7 @@ import ipywidgets
 from ._auth import credential_key, resolve_auth
 from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
 from ._poller import Poller, default_poller
-from ._schedule import polling_bounds
+from ._schedule import check_interval, polling_bounds, wait_slice
 
 log = logging.getLogger("search_task_widget")
 
@@ -101,6 +103,22 @@ class PolledWidget(anywidget.AnyWidget):
     def stop(self) -> None:
         raise NotImplementedError
 
+    def _block_until(
+        self, ended: threading.Event, timeout: float | None, still: Callable[[float], str]
+    ) -> None:
+        """Wait for ``ended``; raise TimeoutError(``still(timeout)``) after ``timeout`` s.
+
+        Short waits keep Ctrl-C responsive; Ctrl-C stops polling before it propagates.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not ended.wait(wait_slice(deadline)):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(still(timeout or 0.0))
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+
     def close(self) -> None:
         """Stop polling, release the connection and close the widget's views."""
         if hasattr(self, "_lock"):  # else __init__ refused its arguments: nothing to undo
@@ -126,3 +144,12 @@ def _execution_count() -> int | None:
         return None
     shell = get_ipython()
     return getattr(shell, "execution_count", None) if shell is not None else None
+
+
+def checked_timeout(timeout: object) -> float | None:
+    """A ``wait()`` timeout: None (forever), 0 (just look) or a positive number of seconds."""
+    if timeout is None:
+        return None
+    if timeout == 0 and not isinstance(timeout, bool):
+        return 0.0
+    return check_interval("timeout", timeout)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,15 +28,13 @@ import traitlets
 
 from ._assets import asset
 from ._auth import resolve_auth
-from ._base import PolledWidget, polling_settings
+from ._base import PolledWidget, checked_timeout, polling_settings
 from ._errors import PollingStoppedError, SearchTaskError, advice
 from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
     AdaptiveInterval,
-    check_interval,
     epoch_ms,
-    wait_slice,
 )
 from ._static import list_snapshot_html
 from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
@@ -190,10 +187,6 @@ class TaskListWidget(PolledWidget):
     last_completed = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     last_checked = traitlets.Float(0.0).tag(sync=True)
-
-    #: Register watches so that the poller's thread runs them (tests driving a fake clock
-    #: by calling ``poller.tick()`` themselves set this to False before :meth:`start`).
-    _poll_in_background = True
 
     def __init__(
         self,
@@ -370,22 +363,14 @@ class TaskListWidget(PolledWidget):
                 and ``documents`` (the tasks that did end). It is a :class:`SearchTaskError`.
             PollingStoppedError: polling was stopped (:meth:`stop`, :meth:`close`) first.
         """
-        if timeout is not None:
-            timeout = check_interval("timeout", timeout) if timeout != 0 else 0.0
+        timeout = checked_timeout(timeout)
         with self._lock:
             idle = not self._active and any(
                 not e.ended and e.fatal is None for e in self._entries.values()
             )
         if idle and not self._closed:
             self.start()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not self._idle.wait(wait_slice(deadline)):
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError(self._still_running(timeout))
-        except KeyboardInterrupt:
-            self.stop()
-            raise
+        self._block_until(self._idle, timeout, self._still_running)
         return self._outcome()
 
     def __repr__(self) -> str:
@@ -486,11 +471,7 @@ class TaskListWidget(PolledWidget):
             if flush:
                 self._flush()
         try:
-            for i, watch in enumerate(watches):
-                # Register all before the thread may start, so the first round already
-                # sees every task and batches them by index.
-                background = self._poll_in_background and i == len(watches) - 1
-                self._poller.add(watch, background=background)
+            self._poller.add_all(watches)
         except BaseException:  # e.g. the poller was shut down: leave nothing half-started
             self.stop()
             raise
@@ -575,7 +556,7 @@ class TaskListWidget(PolledWidget):
             end = datetime.now(timezone.utc)
         return max(0.0, (end - min(starts)).total_seconds())
 
-    def _still_running(self, timeout: float | None) -> str:
+    def _still_running(self, timeout: float) -> str:
         with self._lock:
             running = [e for e in self._entries.values() if not e.ended and e.fatal is None]
             states: dict[str, int] = {}

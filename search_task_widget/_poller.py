@@ -104,6 +104,8 @@ class Poller:
             a fatal error (a documented end, so ``wait()`` cannot hang forever on an outage).
         clock: time source; tests pass a fake one and call :meth:`tick` directly.
         backoff: the retry policy for transient trouble.
+        threaded: run rounds on the background thread; False leaves every round to
+            :meth:`tick` calls (tests on a fake clock).
     """
 
     def __init__(
@@ -114,8 +116,10 @@ class Poller:
         give_up_after: float = DEFAULT_GIVE_UP_AFTER,
         clock: Clock | None = None,
         backoff: Backoff | None = None,
+        threaded: bool = True,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
+        self.threaded = threaded
         self.budget = RateBudget(rate, burst, self.clock)
         self.give_up_after = give_up_after
         self.backoff = backoff or Backoff()
@@ -129,19 +133,28 @@ class Poller:
 
     # -- registration (any thread) ----------------------------------------------------
 
-    def add(self, watch: Watch, *, background: bool = True) -> Watch:
-        """Start polling ``watch``; with ``background`` the thread runs it."""
+    def add(self, watch: Watch) -> Watch:
+        """Start polling ``watch``."""
+        self.add_all([watch])
+        return watch
+
+    def add_all(self, watches: Iterable[Watch]) -> None:
+        """Start polling ``watches`` together: the first round sees them all, so tasks of
+        one index are batched from the start."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("this poller was shut down")
-            if not watch.active:  # removed before it was ever added: nothing to poll
-                return watch
-            watch.next_due = self.clock.monotonic()
-            self._watches[watch.serial] = watch
-            if background and (self._thread is None or not self._thread.is_alive()):
+            now = self.clock.monotonic()
+            for watch in watches:
+                if watch.active:  # else removed before it was ever added: nothing to poll
+                    watch.next_due = now
+                    self._watches[watch.serial] = watch
+            if self.threaded and self._watches and not self._thread_alive():
                 self._start_thread()
         self._wake.set()
-        return watch
+
+    def _thread_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def remove(self, watch: Watch) -> None:
         """Stop polling ``watch`` (idempotent). No listener call for it happens afterwards."""
@@ -157,7 +170,7 @@ class Poller:
         requests; closing one from another thread could cut a request off mid-flight.
         """
         with self._lock:
-            deferred = self._thread is not None and self._thread.is_alive()
+            deferred = self._thread_alive()
             if deferred:
                 self._retired.append(client)
         if not deferred:

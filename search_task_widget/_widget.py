@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import threading
-import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -22,15 +21,13 @@ import traitlets
 
 from ._assets import asset
 from ._auth import resolve_auth
-from ._base import PolledWidget, polling_settings
+from ._base import PolledWidget, checked_timeout, polling_settings
 from ._errors import PollingStoppedError, SearchTaskError, advice
 from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
     AdaptiveInterval,
-    check_interval,
     epoch_ms,
-    wait_slice,
 )
 from ._static import snapshot_html, standalone_html
 from ._task import Task, format_duration, normalize_task_id
@@ -181,20 +178,14 @@ class TaskWidget(PolledWidget):
         ``http_status``, ``code`` and ``message``) if polling stopped on a fatal answer,
         and :class:`PollingStoppedError` if it was stopped. Ctrl-C stops polling too.
         """
-        if timeout is not None:
-            timeout = check_interval("timeout", timeout) if timeout != 0 else 0.0
+        timeout = checked_timeout(timeout)
         if not self.done and self._fatal_error is None and self._watch is None:
             self.start()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not self._done.wait(wait_slice(deadline)):
-                if deadline is not None and time.monotonic() >= deadline:
-                    state = self.state or "unknown"
-                    raise TimeoutError(f"task {self.task_id} is still {state} after {timeout:g} s")
-        except KeyboardInterrupt:
-            self.stop()
-            raise
+        self._block_until(self._done, timeout, self._still_running)
         return self._outcome()
+
+    def _still_running(self, timeout: float) -> str:
+        return f"task {self.task_id} is still {self.state or 'unknown'} after {timeout:g} s"
 
     def _outcome(self) -> dict[str, Any]:
         if self._task is not None and self._task.is_terminal:

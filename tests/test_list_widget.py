@@ -67,7 +67,9 @@ class FakeIngestResponse:
 @pytest.fixture
 def ticked(clock):
     """A poller that only moves when the test calls tick() (fake clock, no thread)."""
-    instance = stw.Poller(clock=clock, rate=1000, burst=1000, backoff=FixedBackoff(base=1.0))
+    instance = stw.Poller(
+        clock=clock, rate=1000, burst=1000, backoff=FixedBackoff(base=1.0), threaded=False
+    )
     yield instance
     instance.shutdown()
 
@@ -75,7 +77,6 @@ def ticked(clock):
 def offline_list(fake_search, poller, ids, **kwargs) -> TaskListWidget:
     """A list whose watches the test's tick() runs, with every comm message recorded."""
     w = TaskListWidget(ids, base_url=fake_search.base_url, poller=poller, start=False, **kwargs)
-    w._poll_in_background = False
     return record(w)
 
 

@@ -48,14 +48,16 @@ def client(fake_search):
 
 @pytest.fixture
 def fake_poller(clock):
-    instance = Poller(rate=5.0, burst=1.0, clock=clock, backoff=FixedBackoff(base=1.0, cap=60.0))
+    instance = Poller(
+        rate=5.0, burst=1.0, clock=clock, backoff=FixedBackoff(base=1.0, cap=60.0), threaded=False
+    )
     yield instance
     instance.shutdown()
 
 
 def add(poller, client, task_id, listener, *, index_id=None, minimum=1.0, maximum=10.0):
     watch = Watch(task_id, client, listener, AdaptiveInterval(minimum, maximum), index_id=index_id)
-    return poller.add(watch, background=False)
+    return poller.add(watch)
 
 
 def run(poller, clock, until, limit=200):
@@ -143,7 +145,11 @@ def test_fatal_answers_stop_polling(fake_search, client, clock, fake_poller, sta
 
 def test_gives_up_after_continuous_trouble(fake_search, client, clock):
     poller = Poller(
-        rate=5.0, clock=clock, give_up_after=30.0, backoff=FixedBackoff(base=1.0, cap=8.0)
+        rate=5.0,
+        clock=clock,
+        give_up_after=30.0,
+        backoff=FixedBackoff(base=1.0, cap=8.0),
+        threaded=False,
     )
     tid = task_doc()["task_id"]
     fake_search.script(tid, [http_error(503)] * 50)
@@ -206,7 +212,7 @@ def test_tasks_of_unknown_index_are_found_in_a_known_index_list(
 
 
 def test_task_missing_from_the_list_falls_back_to_its_own_request(fake_search, client, clock):
-    poller = Poller(rate=5.0, burst=5.0, clock=clock)
+    poller = Poller(rate=5.0, burst=5.0, clock=clock, threaded=False)
     listed, old = task_doc(), task_doc()
     fake_search.put_task(old)
     fake_search.script_list(FAKE_INDEX_ID, [{"index_id": FAKE_INDEX_ID, "tasks": [listed]}])
@@ -220,7 +226,7 @@ def test_task_missing_from_the_list_falls_back_to_its_own_request(fake_search, c
 
 
 def test_forbidden_list_falls_back_to_one_request_per_task(fake_search, client, clock):
-    poller = Poller(rate=5.0, burst=5.0, clock=clock)
+    poller = Poller(rate=5.0, burst=5.0, clock=clock, threaded=False)
     docs = [task_doc(), task_doc()]
     for doc in docs:
         fake_search.put_task(doc)
