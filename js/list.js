@@ -1,4 +1,5 @@
 // @ts-check
+/* global mountSignIn -- defined by js/signin.js, which Python puts in front of this file */
 // Front end of search_task_widget's TaskListWidget: many Globus Search tasks in one view.
 // No imports, so it loads offline. Model data reaches the DOM as text, never HTML.
 // Rows are keyed by task id and reused: an update touches only the rows that changed.
@@ -365,6 +366,9 @@ function showDate(dd, iso) {
 function render({ model, el }) {
   const v = build();
   el.append(v.root);
+  // The sign-in panel (js/signin.js, put in front of this module) sits under the header.
+  const signIn = mountSignIn(model);
+  v.root.insertBefore(signIn.el, v.root.children[1] || null);
   /** @type {Map<string, RowView>} */
   const views = new Map();
   /** @type {RowView[]} rows drawn now that are still running (their clocks tick) */
@@ -601,6 +605,7 @@ function render({ model, el }) {
 
   return () => {
     if (disposed) return;
+    signIn.dispose();
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     v.filter.removeEventListener("change", onFilter);

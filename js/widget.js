@@ -1,4 +1,5 @@
 // @ts-check
+/* global mountSignIn -- defined by js/signin.js, which Python puts in front of this file */
 // Front end of search_task_widget: one Globus Search task, shown live. No imports, so it
 // loads offline (HPC gateways have no CDN). Model data reaches the DOM as text, never HTML.
 
@@ -360,6 +361,9 @@ async function copyText(text) {
 function render({ model, el }) {
   const v = build();
   el.append(v.root);
+  // The sign-in panel (js/signin.js, put in front of this module) sits under the header.
+  const signIn = mountSignIn(model);
+  v.root.insertBefore(signIn.el, v.root.children[1] || null);
   /** @type {ReturnType<typeof setInterval> | null} */
   let ticker = null;
   /** @type {ReturnType<typeof setTimeout> | null} */
@@ -414,6 +418,7 @@ function render({ model, el }) {
 
   return () => {
     if (disposed) return;
+    signIn.dispose();
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, update);
     model.off("change:state", announce);

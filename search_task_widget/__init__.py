@@ -1,7 +1,7 @@
 """Watch Globus Search tasks live in Jupyter.
 
     import search_task_widget as stw
-    stw.watch(search_client.ingest(index_id, document), auth=token)
+    stw.watch(search_client.ingest(index_id, document), auth=search_client)
     stw.demo()  # the same on the built-in simulator, no account needed
 
 Importing this package is cheap: globus-sdk is imported only when a token is used or the
@@ -13,11 +13,13 @@ import logging as _logging
 from ._errors import (
     PollingStoppedError,
     SearchTaskError,
+    SignInRequiredError,
     TaskAPIError,
     TaskNetworkError,
     TaskResponseError,
 )
 from ._list_widget import TaskListError, TaskListWidget
+from ._login import login_app
 from ._poller import Poller, default_poller
 from ._task import KNOWN_STATES, TERMINAL_STATES, Task
 from ._version import __version__
@@ -33,6 +35,7 @@ __all__ = [
     "Poller",
     "PollingStoppedError",
     "SearchTaskError",
+    "SignInRequiredError",
     "Task",
     "TaskAPIError",
     "TaskListError",
@@ -43,6 +46,7 @@ __all__ = [
     "__version__",
     "default_poller",
     "demo",
+    "login_app",
     "task_id_of",
     "watch",
 ]

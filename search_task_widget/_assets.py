@@ -5,6 +5,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+#: Files put in front of each widget's own JS and CSS: the sign-in panel both widgets show.
+#: An anywidget module is one file and may import nothing (no CDN on HPC gateways, and there
+#: is no build step), so the shared part is joined here rather than imported.
+_SHARED = "signin"
+
 
 def asset(name: str) -> Path:
     """The front end file ``name`` (e.g. ``widget.js``).
@@ -16,3 +21,10 @@ def asset(name: str) -> Path:
     if packaged.is_file():
         return packaged
     return Path(__file__).resolve().parent.parent / "js" / name
+
+
+def front_end(name: str, kind: str) -> str:
+    """The module (``kind="js"``) or stylesheet (``"css"``) of widget ``name``
+    ("widget" or "list"), with the shared sign-in panel in front."""
+    parts = (asset(f"{_SHARED}.{kind}"), asset(f"{name}.{kind}"))
+    return "\n".join(part.read_text(encoding="utf-8") for part in parts)

@@ -1,72 +1,197 @@
-"""Turn what the user passed as ``auth=`` into something that makes Authorization headers.
+"""Turn what the user passed as ``auth=`` into credentials: an authorizer, where it came
+from, and how to sign in again.
 
-Tokens and authorizers come from globus-sdk; this module only picks the right one. It never
-logs, stores in a synced place, or puts in a message any token or header.
+Tokens, authorizers, apps and sign-in all come from globus-sdk; this module only picks.
+With ``auth=None`` it looks, in this order, for:
+
+1. ``$SEARCH_TASK_WIDGET_TOKEN``: an access token (scripts, CI);
+2. ``$GLOBUS_DATA``: the tokens JupyterHub's GlobusOAuthenticator hands over, if they
+   hold a Search token;
+3. tokens a previous notebook sign-in stored (needs ``$SEARCH_TASK_WIDGET_CLIENT_ID``);
+4. otherwise the notebook sign-in (same variable), except against a loopback service
+   (the simulator, test servers), which is asked without a token.
+
+Everything here runs on the kernel's main thread: GlobusApp is not thread safe, and asking
+it for an authorizer may need a login. Nothing here logs, keeps in a synced place, or puts
+in a message any token or header.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeGuard
+
+from ._client import Authorizer, host_of, is_loopback
+from ._hub import HUB_ENV_VAR, hub_search_token
+from ._login import (
+    CLIENT_ID_ENV_VAR,
+    NotebookLogin,
+    app_authorizer,
+    configured_client_id,
+    default_login,
+    login_app,
+    login_for,
+    needs_sign_in,
+    not_configured_message,
+    require_task_scope,
+)
+
+if TYPE_CHECKING:
+    import globus_sdk
 
 #: An access token for scripts and CI, read when ``auth`` is not given.
 TOKEN_ENV_VAR = "SEARCH_TASK_WIDGET_TOKEN"
 
 
-@runtime_checkable
-class Authorizer(Protocol):
-    """The part of :class:`globus_sdk.authorizers.GlobusAuthorizer` the client uses."""
-
-    def get_authorization_header(self) -> str | None: ...
-
-    def handle_missing_authorization(self) -> bool: ...
-
-
 ACCEPTED = (
-    "an access token (str), a globus_sdk GlobusAuthorizer (e.g. AccessTokenAuthorizer, "
-    "RefreshTokenAuthorizer), or None (use $SEARCH_TASK_WIDGET_TOKEN if set, else no token)"
+    "a globus_sdk.SearchClient, a globus_sdk GlobusApp (UserApp, ClientApp), a globus_sdk "
+    "GlobusAuthorizer (e.g. AccessTokenAuthorizer, RefreshTokenAuthorizer), an access token "
+    f"(str), or None (${TOKEN_ENV_VAR}, then JupyterHub's ${HUB_ENV_VAR}, then a stored "
+    "notebook sign-in, else the notebook sign-in)"
 )
 
 
-def resolve_auth(auth: object) -> Authorizer | None:
-    """Return an authorizer for ``auth``, or None to send no Authorization header.
+@dataclass(frozen=True, eq=False)
+class Credentials:
+    """How a widget authenticates.
 
-    Raises :class:`TypeError` (listing what is accepted) for anything else and
-    :class:`ValueError` for an empty token.
+    Attributes:
+        authorizer: makes the Authorization header; None sends no header (a loopback
+            service, or while ``needs_sign_in``).
+        key: equal for equal credentials, so widgets can share one HTTP client.
+        source: where the credentials came from, for people ("$GLOBUS_DATA", ...).
+        base_url: the Search service of a ``SearchClient`` passed as ``auth``, else None.
+        login: the notebook sign-in that can (re)new these credentials, if any.
+        needs_sign_in: nothing usable yet: sign in (``login``) or read ``missing``.
+        missing: why there is no way to sign in here, and what to do ("" when there is).
+    """
+
+    authorizer: Authorizer | None
+    key: object
+    source: str
+    base_url: str | None = None
+    login: NotebookLogin | None = None
+    needs_sign_in: bool = False
+    missing: str = ""
+
+    def __repr__(self) -> str:  # never the authorizer's attributes (tokens)
+        return f"<Credentials from {self.source}>"
+
+
+def resolve_auth(auth: object, *, loopback: bool = False) -> Credentials:
+    """The credentials for ``auth`` (see the module docstring for ``None``).
+
+    ``loopback``: the service is on this machine, where no token is needed by default.
+
+    Raises:
+        TypeError: ``auth`` of a kind not accepted (the message lists the kinds).
+        ValueError: an empty token string.
     """
     if auth is None:
-        token = os.environ.get(TOKEN_ENV_VAR, "").strip()
-        return _access_token(token) if token else None
+        return _from_environment(loopback)
     if isinstance(auth, str):
         if not auth.strip():
             raise ValueError("auth is an empty string: pass an access token, or None")
-        return _access_token(auth.strip())
+        return _static(auth.strip(), "the access token passed as auth=")
+    if is_search_client(auth):
+        return _from_search_client(auth)
+    if _is_globus_app(auth):
+        return _from_app(auth)
     if isinstance(auth, Authorizer):
-        return auth
+        return Credentials(
+            auth, ("object", id(auth)), f"the {type(auth).__name__} passed as auth=",
+            login=default_login(),
+        )  # fmt: skip
     raise TypeError(f"auth must be {ACCEPTED}; got a {type(auth).__name__}")
 
 
-def _access_token(token: str) -> Authorizer:
-    # globus-sdk's own static authorizer; imported here so that importing this package
-    # does not pay for globus-sdk until a token is actually used.
+def _from_environment(loopback: bool) -> Credentials:
+    token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+    if token:
+        return _static(token, f"${TOKEN_ENV_VAR}")
+    token = hub_search_token() or ""
+    if token:
+        return _static(token, f"JupyterHub (${HUB_ENV_VAR})")
+    if configured_client_id() is not None:
+        stored = _from_app(login_app(), source="notebook sign-in")
+        if not (stored.needs_sign_in and loopback):
+            return stored
+    if loopback:
+        return Credentials(None, ("none",), "no token (a service on this machine)")
+    return Credentials(
+        None, ("none",), "nothing", needs_sign_in=True,
+        missing=f"No Globus credentials were found. Pass auth= ({_SHORT_ACCEPTED}), set "
+        f"${TOKEN_ENV_VAR}, or {not_configured_message()}.",
+    )  # fmt: skip
+
+
+_SHORT_ACCEPTED = "a SearchClient, GlobusApp, authorizer or access token"
+
+
+def _static(token: str, source: str) -> Credentials:
     from globus_sdk import AccessTokenAuthorizer
 
-    return AccessTokenAuthorizer(token)
+    return Credentials(
+        AccessTokenAuthorizer(token), ("token", _fingerprint(token)), source,
+        login=default_login(),
+    )  # fmt: skip
 
 
-def credential_key(auth: object) -> object:
-    """A key that is equal for equal credentials, without keeping the token readable.
+def _from_app(app: globus_sdk.GlobusApp, source: str | None = None) -> Credentials:
+    source = source or f"the {type(app).__name__} {app.app_name!r}"
+    require_task_scope(app)
+    login = login_for(app)
+    if login is not None and needs_sign_in(app):
+        return Credentials(None, ("app", id(app)), source, login=login, needs_sign_in=True)
+    # A ClientApp gets its tokens without a person (client credentials); a UserApp that
+    # needs no login hands out its cached authorizer. Neither starts an interactive login.
+    authorizer = app_authorizer(app)
+    return Credentials(authorizer, ("object", id(authorizer)), source, login=login)
 
-    Used to share one HTTP client among widgets that authenticate the same way.
-    """
-    if auth is None:
-        token = os.environ.get(TOKEN_ENV_VAR, "").strip()
-        return ("env", _fingerprint(token)) if token else ("none",)
-    if isinstance(auth, str):
-        return ("token", _fingerprint(auth.strip()))
-    return ("object", id(auth))
+
+def _from_search_client(client: globus_sdk.SearchClient) -> Credentials:
+    # globus-sdk 4 keeps a client's app private (``_app``); its authorizer is public.
+    app = getattr(client, "_app", None)
+    if app is not None:
+        found = _from_app(app)
+    elif client.authorizer is not None:
+        found = resolve_auth(client.authorizer)
+    else:
+        found = _from_environment(loopback=is_loopback(host_of(client.base_url)))
+    return Credentials(
+        found.authorizer, found.key, f"{found.source} of the SearchClient",
+        base_url=client.base_url, login=found.login, needs_sign_in=found.needs_sign_in,
+        missing=found.missing,
+    )  # fmt: skip
+
+
+def is_search_client(auth: object) -> TypeGuard[globus_sdk.SearchClient]:
+    from globus_sdk import SearchClient
+
+    return isinstance(auth, SearchClient)
+
+
+def _is_globus_app(auth: object) -> TypeGuard[globus_sdk.GlobusApp]:
+    from globus_sdk import GlobusApp
+
+    return isinstance(auth, GlobusApp)
 
 
 def _fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def expired_advice(credentials: Credentials) -> str:
+    """What to do after a 401 that the authorizer could not fix, for these credentials."""
+    if credentials.login is not None:
+        return "Sign in again with the button below; polling then resumes."
+    if HUB_ENV_VAR in credentials.source:
+        return (
+            "JupyterHub's tokens expire: restart your server from the hub's control panel "
+            f"to get fresh ones, or set ${CLIENT_ID_ENV_VAR} to sign in here."
+        )
+    if TOKEN_ENV_VAR in credentials.source:
+        return f"Set a fresh ${TOKEN_ENV_VAR} and call set_auth(None), or pass auth=."
+    return "Call set_auth() with fresh credentials (a token, authorizer or GlobusApp)."

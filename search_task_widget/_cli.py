@@ -40,6 +40,8 @@ from typing import Any, NoReturn, TextIO
 from ._auth import TOKEN_ENV_VAR, resolve_auth
 from ._client import TaskClient, host_of, is_loopback, resolve_base_url
 from ._errors import SearchTaskError
+from ._hub import HUB_ENV_VAR
+from ._login import CLIENT_ID_ENV_VAR
 from ._poller import Poller, Schedule, Watch, default_poller
 from ._schedule import (
     MAX_INTERVAL_FACTOR,
@@ -135,9 +137,10 @@ def _epilog() -> str:
     statuses = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_STATUSES)
     return (
         f"exit statuses:\n{statuses}\n\n"
-        f"The access token is read from ${TOKEN_ENV_VAR} (it needs the Search ingest or all\n"
-        "scope, and the owner, admin or writer role on the task's index); there is no option\n"
-        "for it on purpose. It is never printed.\n\n"
+        f"Credentials, in this order: an access token in ${TOKEN_ENV_VAR}, JupyterHub's\n"
+        f"${HUB_ENV_VAR}, or the tokens a notebook sign-in stored (with ${CLIENT_ID_ENV_VAR}).\n"
+        "The token needs the Search ingest or all scope, and the owner, admin or writer role\n"
+        "on the task's index; there is no option for it on purpose. It is never printed.\n\n"
         "examples:\n"
         "  search-task-watch watch 05c1ec1b-2400-44e2-9797-922c29199042 --timeout 600\n"
         '  search-task-watch watch "$TASK_ID" --format json > task.json\n'
@@ -349,7 +352,8 @@ def format_summary(task: Task, now: datetime | None = None) -> str:
 def _hint(error: SearchTaskError) -> str:
     return {
         400: "Check the task id.",
-        401: f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope.",
+        401: f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope, "
+        "or sign in again from a notebook.",
         403: "The token's identity needs the owner, admin or writer role on the task's index.",
         404: "Check the task id, and that --base-url (or $GLOBUS_SDK_ENVIRONMENT) points at "
         "the Search service where the task was created.",
@@ -612,7 +616,15 @@ def _main(
                 "(no account, no network)\n"
             )
         try:
-            client = TaskClient(base_url, resolve_auth(None))
+            url = resolve_base_url(base_url)
+            credentials = resolve_auth(None, loopback=is_loopback(host_of(url)))
+            if credentials.needs_sign_in:
+                usage.error(
+                    credentials.missing
+                    or "sign in once from a notebook (search_task_widget's sign-in panel, with "
+                    f"the same ${CLIENT_ID_ENV_VAR}), or set ${TOKEN_ENV_VAR}"
+                )
+            client = TaskClient(url, credentials.authorizer)
         except (TypeError, ValueError) as error:
             usage.error(str(error))
         poller = poller or default_poller()

@@ -17,12 +17,12 @@ import os
 import ssl
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ._auth import Authorizer
 from ._errors import SearchTaskError, TaskAPIError, TaskNetworkError, TaskResponseError
 from ._schedule import parse_retry_after
 from ._task import MalformedTaskError, Task
@@ -33,7 +33,22 @@ log = logging.getLogger("search_task_widget")
 #: HTTP statuses after which trying again later may succeed.
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
+_T = TypeVar("_T")
+
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+@runtime_checkable
+class Authorizer(Protocol):
+    """The part of :class:`globus_sdk.authorizers.GlobusAuthorizer` the client uses.
+
+    Called on the poller thread, never concurrently (one lock per client): renewing
+    authorizers may refresh inside these calls; none of them starts a login.
+    """
+
+    def get_authorization_header(self) -> str | None: ...
+
+    def handle_missing_authorization(self) -> bool: ...
 
 
 def is_loopback(host: str) -> bool:
@@ -106,8 +121,6 @@ class TaskClient:
         self.authorizer = authorizer
         #: Indexes whose task list this identity may not read (the poller asks per task).
         self.unlistable_indexes: set[str] = set()
-        # Authorizers that refresh are not documented as thread safe; one lock per client
-        # keeps two threads from refreshing at once.
         self._auth_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -204,14 +217,41 @@ class TaskClient:
     def _authorization_header(self) -> str | None:
         if self.authorizer is None:
             return None
-        with self._auth_lock:
-            return self.authorizer.get_authorization_header()
+        return self._ask_authorizer(self.authorizer.get_authorization_header)
 
     def _renew_authorization(self) -> bool:
         if self.authorizer is None:
             return False
-        with self._auth_lock:
-            return bool(self.authorizer.handle_missing_authorization())
+        return bool(self._ask_authorizer(self.authorizer.handle_missing_authorization))
+
+    def _ask_authorizer(self, call: Callable[[], _T]) -> _T:
+        # Authorizers that refresh are not documented as thread safe: one lock per client
+        # keeps two threads from refreshing at once. A failed refresh (revoked refresh
+        # token, Globus Auth unreachable) becomes a SearchTaskError like any other answer.
+        try:
+            with self._auth_lock:
+                return call()
+        except Exception as error:
+            raise _authorizer_error(error) from None
+
+
+def _authorizer_error(error: Exception) -> SearchTaskError:
+    # Facts only: the error's text could quote a token.
+    name = type(error).__name__
+    if isinstance(error, (OSError, TimeoutError)) or "NetworkError" in _class_names(error):
+        return TaskNetworkError(f"could not reach Globus Auth to renew the sign-in ({name})")
+    status, code = getattr(error, "http_status", None), getattr(error, "code", None)
+    answer = f"Globus Auth answered {status} {code}" if status else name
+    return TaskAPIError(
+        f"the sign-in could not be renewed ({answer})",
+        http_status=401,
+        code="SignInExpired",
+        transient=False,
+    )
+
+
+def _class_names(error: Exception) -> set[str]:
+    return {cls.__name__ for cls in type(error).__mro__}
 
 
 def _timeout_from_environment() -> httpx.Timeout:

@@ -90,6 +90,29 @@ class PollingStoppedError(SearchTaskError):
         return "Polling stopped"
 
 
+class SignInRequiredError(SearchTaskError):
+    """The widget has no usable credentials yet: sign in (the widget's "Sign in with
+    Globus" panel, or ``finish_sign_in(code)``) or pass ``auth=``; ``message`` says how.
+
+    ``wait()`` raises it instead of blocking, because the sign-in happens through the
+    widget, on the same thread that ``wait()`` would block.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str = "SignInRequired",
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, http_status=http_status, code=code, request_id=request_id)
+
+    @property
+    def summary(self) -> str:
+        return "Sign-in needed"
+
+
 _SUMMARIES = {
     400: "Search refused the request",
     401: "Sign-in needed: the token is missing, invalid or expired",

@@ -26,9 +26,8 @@ from typing import Any
 
 import traitlets
 
-from ._assets import asset
-from ._auth import resolve_auth
-from ._base import PolledWidget, checked_timeout, polling_settings
+from ._assets import front_end
+from ._base import PolledWidget, checked_timeout, connection_settings
 from ._errors import PollingStoppedError, SearchTaskError, advice
 from ._poller import Poller, Schedule, Watch
 from ._schedule import (
@@ -146,9 +145,10 @@ class TaskListWidget(PolledWidget):
     Args:
         tasks: task ids (str or :class:`uuid.UUID`) or replies of ``SearchClient.ingest``
             / ``delete_by_query`` / ``batch_delete_by_subject``.
-        auth: an access token (str), a globus-sdk ``GlobusAuthorizer``, or None to use
-            ``$SEARCH_TASK_WIDGET_TOKEN`` when set and no token otherwise (the simulator).
-        base_url: the Search service; default as globus-sdk resolves it.
+        auth: what :class:`~search_task_widget.TaskWidget` takes: a ``SearchClient``, a
+            ``GlobusApp``, a ``GlobusAuthorizer``, an access token, or None (see there).
+        base_url: the Search service; default that of a ``SearchClient`` passed as
+            ``auth``, else as globus-sdk resolves it.
         poll_interval: seconds between the first checks of each task; grows while nothing
             changes. At least 1 s against a non-loopback service.
         max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
@@ -175,8 +175,8 @@ class TaskListWidget(PolledWidget):
         last_checked: when the service last answered (epoch ms).
     """
 
-    _esm = asset("list.js")
-    _css = asset("list.css")
+    _esm = front_end("list", "js")
+    _css = front_end("list", "css")
 
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
@@ -210,13 +210,12 @@ class TaskListWidget(PolledWidget):
                 "TaskWidget or pass [task_id]"
             )
         ids = [task_id_of(task) for task in tasks]  # refuse bad ids before any side effect
-        url, self._min_interval, self._max_interval = polling_settings(
-            base_url, poll_interval, max_poll_interval
+        credentials, url, self._min_interval, self._max_interval = connection_settings(
+            auth, base_url, poll_interval, max_poll_interval
         )
-        resolve_auth(auth)  # refuse a bad auth before any widget state exists
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         super().__init__()
-        self._connect(url, auth, poller)
+        self._connect(url, credentials, poller)
         self._idle = threading.Event()  # set while no watch runs, for wait()
         self._idle.set()
         self._entries: dict[str, _Entry] = {}
@@ -278,6 +277,9 @@ class TaskListWidget(PolledWidget):
         return widget
 
     def _list_index(self) -> list[Task]:
+        blocker = self._sign_in_error()
+        if blocker is not None:
+            raise blocker
         if self._client is None or self._index_hint is None:
             raise PollingStoppedError("this widget was closed; create a new one")
         return self._client.get_task_list(self._index_hint)
@@ -328,10 +330,13 @@ class TaskListWidget(PolledWidget):
         """Start (or resume) polling every task that has not ended.
 
         Tasks whose watch stopped on an error (404, 403, gave up...) are tried again.
+        Until signed in, nothing is polled (the sign-in panel starts polling when done).
         """
         with self._lock:
             if self._closed:
                 raise PollingStoppedError("this widget was closed; create a new one")
+            if self._sign_in_error() is not None:
+                return
             self._started = True
             todo = [e for e in self._entries.values() if not e.ended and e.watch is None]
             for entry in todo:
@@ -364,6 +369,9 @@ class TaskListWidget(PolledWidget):
             PollingStoppedError: polling was stopped (:meth:`stop`, :meth:`close`) first.
         """
         timeout = checked_timeout(timeout)
+        blocker = self._sign_in_error()
+        if blocker is not None and not all(e.ended for e in self._entries.values()):
+            raise blocker  # blocking here would keep the sign-in panel from working
         with self._lock:
             idle = not self._active and any(
                 not e.ended and e.fatal is None for e in self._entries.values()
@@ -432,7 +440,10 @@ class TaskListWidget(PolledWidget):
                 return
             entry.fatal = error
             index = entry.index_id or (entry.task.index_id if entry.task else None) or ""
-            text = f"{error}. {advice(error, index)}".strip()
+            if error.http_status == 401:
+                text = f"{error.summary}. {self._sign_in_expired(error)}"
+            else:
+                text = f"{error}. {advice(error, index)}".strip()
             self._set_row(entry, task=entry.task, error=text, trouble="fatal")
             self._end(entry)
             self._settle(self._poller.clock.time(), True)

@@ -19,10 +19,9 @@ from typing import Any
 
 import traitlets
 
-from ._assets import asset
-from ._auth import resolve_auth
-from ._base import PolledWidget, checked_timeout, polling_settings
-from ._errors import PollingStoppedError, SearchTaskError, advice
+from ._assets import front_end
+from ._base import PolledWidget, checked_timeout, connection_settings
+from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
@@ -51,10 +50,14 @@ class TaskWidget(PolledWidget):
 
     Args:
         task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`).
-        auth: an access token (str), a globus-sdk ``GlobusAuthorizer``, or None to use
-            ``$SEARCH_TASK_WIDGET_TOKEN`` when set and no token otherwise (the simulator).
-        base_url: the Search service; default as globus-sdk resolves it
-            (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
+        auth: a ``globus_sdk.SearchClient`` (its service URL is used too), a
+            ``GlobusApp``, a ``GlobusAuthorizer``, an access token (str), or None:
+            ``$SEARCH_TASK_WIDGET_TOKEN``, then JupyterHub's ``$GLOBUS_DATA``, then a
+            stored notebook sign-in, else the notebook sign-in panel (no token against
+            a loopback service such as the simulator). See the README, "Signing in".
+        base_url: the Search service; default that of a ``SearchClient`` passed as
+            ``auth``, else as globus-sdk resolves it (``GLOBUS_SDK_SERVICE_URL_SEARCH``,
+            then ``GLOBUS_SDK_ENVIRONMENT``).
         poll_interval: seconds between the first checks; the interval grows while nothing
             changes and snaps back on a change. At least 1 s against a non-loopback service.
         max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
@@ -67,8 +70,8 @@ class TaskWidget(PolledWidget):
         TypeError: ``auth`` of a kind this package does not accept.
     """
 
-    _esm = asset("widget.js")
-    _css = asset("widget.css")
+    _esm = front_end("widget", "js")
+    _css = front_end("widget", "css")
 
     # Named exactly like the Task document's fields.
     task_id = traitlets.Unicode("").tag(sync=True)
@@ -102,10 +105,10 @@ class TaskWidget(PolledWidget):
         poller: Poller | None = None,
     ) -> None:
         normalized_id = normalize_task_id(task_id)
-        url, self._min_interval, self._max_interval = polling_settings(
-            base_url, poll_interval, max_poll_interval
+        # Refuse bad settings (and a bad auth) before any widget state exists.
+        credentials, url, self._min_interval, self._max_interval = connection_settings(
+            auth, base_url, poll_interval, max_poll_interval
         )
-        resolve_auth(auth)  # refuse a bad auth before any widget state exists
         hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
         # polling=start in the opening state: start() then changes nothing, so creating a
         # widget costs no update message of its own.
@@ -113,9 +116,9 @@ class TaskWidget(PolledWidget):
             task_id=normalized_id,
             index_id=hint,
             poll_interval=self._min_interval,
-            polling=bool(start),
+            polling=bool(start) and not credentials.needs_sign_in,
         )
-        self._connect(url, auth, poller)
+        self._connect(url, credentials, poller)
         self._done = threading.Event()  # set when polling ends, for wait()
         self._watch: Watch | None = None
         self._task: Task | None = None
@@ -137,11 +140,12 @@ class TaskWidget(PolledWidget):
         return self._task is not None and self._task.is_terminal
 
     def start(self) -> None:
-        """Start (or resume) polling. No-op while polling or after the task ended."""
+        """Start (or resume) polling. No-op while polling, after the task ended, and
+        until signed in (the widget's sign-in panel starts polling when done)."""
         with self._lock:
             if self._closed:
                 raise PollingStoppedError("this widget was closed; create a new one")
-            if self._watch is not None or self.done:
+            if self._watch is not None or self.done or self._sign_in_error():
                 return
             self._fatal_error = None
             self._done.clear()
@@ -179,6 +183,9 @@ class TaskWidget(PolledWidget):
         and :class:`PollingStoppedError` if it was stopped. Ctrl-C stops polling too.
         """
         timeout = checked_timeout(timeout)
+        blocker = self._sign_in_error()
+        if blocker is not None and not self.done:
+            raise blocker  # blocking here would keep the sign-in panel from working
         if not self.done and self._fatal_error is None and self._watch is None:
             self.start()
         self._block_until(self._done, timeout, self._still_running)
@@ -209,8 +216,8 @@ class TaskWidget(PolledWidget):
         notebook, kernel or CDN is needed to view it. Written to ``path`` when given.
         """
         page = standalone_html(
-            asset("widget.js").read_text(encoding="utf-8"),
-            asset("widget.css").read_text(encoding="utf-8"),
+            front_end("widget", "js"),
+            front_end("widget", "css"),
             self.get_state(_EXPORT_TRAITS),
             title=f"Search task {self.task_id}",
         )
@@ -262,7 +269,15 @@ class TaskWidget(PolledWidget):
         try:
             with self._lock, self.hold_sync():
                 self._fatal_error = error
-                self.error = f"{error}. {advice(error, self.index_id)}".strip()
+                if error.http_status == 401:
+                    text = self._sign_in_expired(error)
+                    self.error = f"{error.summary}. {text}"
+                    # Same kind and facts, with a message that says what to do.
+                    self._fatal_error = TaskAPIError(
+                        text, http_status=401, code=error.code, request_id=error.request_id
+                    )
+                else:
+                    self.error = f"{error}. {advice(error, self.index_id)}".strip()
                 self.trouble = "fatal"
                 self._finish()
         finally:

@@ -240,7 +240,7 @@ def test_no_token_in_errors_or_repr(fake_search):
     doc = task_doc()
     fake_search.require_bearer = "the-right-one"
     fake_search.put_task(doc)
-    client = TaskClient(fake_search.base_url, resolve_auth(SECRET))
+    client = TaskClient(fake_search.base_url, resolve_auth(SECRET).authorizer)
     with client, pytest.raises(TaskAPIError) as caught:
         client.get_task(doc["task_id"])
     assert fake_search.requests[-1].headers["authorization"] == f"Bearer {SECRET}"
