@@ -157,7 +157,11 @@ def _from_search_client(client: globus_sdk.SearchClient) -> Credentials:
     if app is not None:
         found = _from_app(app)
     elif client.authorizer is not None:
-        found = resolve_auth(client.authorizer)
+        authorizer = client.authorizer
+        found = Credentials(
+            authorizer, ("object", id(authorizer)), f"the {type(authorizer).__name__}",
+            login=default_login(),
+        )  # fmt: skip
     else:
         found = _from_environment(loopback=is_loopback(host_of(client.base_url)))
     return Credentials(

@@ -14,7 +14,7 @@ import ipywidgets
 import traitlets
 
 from ._auth import Credentials, expired_advice, is_search_client, resolve_auth
-from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._client import Authorizer, TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
 from ._errors import SearchTaskError, SignInRequiredError
 from ._login import SignInError
 from ._poller import Poller, default_poller
@@ -141,12 +141,12 @@ class PolledWidget(anywidget.AnyWidget):
                 self.sign_in_url, self.sign_in = login.start(), "code"
             raise SignInRequiredError(str(error)) from None
 
-    def on_signed_in(self, authorizer: object) -> None:
+    def on_signed_in(self, authorizer: Authorizer) -> None:
         """The shared login succeeded: use its tokens and resume (the login calls this)."""
         login = self._credentials.login
         self.set_credentials(
             Credentials(
-                authorizer,  # type: ignore[arg-type]  # a GlobusAuthorizer from the app
+                authorizer,
                 ("object", id(authorizer)),
                 "notebook sign-in",
                 login=login,

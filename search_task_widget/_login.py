@@ -17,16 +17,18 @@ of them signs them all in, and the next widget finds the stored tokens.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # globus-sdk is imported only when a sign-in is actually needed
     import globus_sdk
 
     from ._client import Authorizer
+
+log = logging.getLogger("search_task_widget")
 
 #: The Globus Auth client id (a registered native app) used to sign in from a notebook.
 CLIENT_ID_ENV_VAR = "SEARCH_TASK_WIDGET_CLIENT_ID"
@@ -124,6 +126,12 @@ def app_authorizer(app: globus_sdk.GlobusApp) -> Authorizer:
     return app.get_authorizer(SEARCH_RESOURCE_SERVER)
 
 
+class SignInListener(Protocol):
+    """What a widget offers a :class:`NotebookLogin`: a call when the sign-in succeeded."""
+
+    def on_signed_in(self, authorizer: Authorizer) -> None: ...
+
+
 class NotebookLogin:
     """The two-step sign-in of one ``UserApp`` (a native app), shared by its widgets.
 
@@ -138,7 +146,7 @@ class NotebookLogin:
             client_id=app.client_id, environment=app.config.environment, app_name=app.app_name
         )
         self._url: str | None = None
-        self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._listeners: weakref.WeakSet[SignInListener] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"<NotebookLogin app={self.app.app_name!r} client_id={self.app.client_id}>"
@@ -148,7 +156,7 @@ class NotebookLogin:
         """The link of the sign-in in progress, or None."""
         return self._url
 
-    def subscribe(self, listener: Callable[..., Any]) -> None:
+    def subscribe(self, listener: SignInListener) -> None:
         """Call ``listener.on_signed_in(authorizer)`` after a successful sign-in.
 
         Held weakly: a forgotten widget does not stay alive for its sign-in.
@@ -213,7 +221,10 @@ class NotebookLogin:
             )
         authorizer = app_authorizer(self.app)
         for listener in list(self._listeners):
-            listener.on_signed_in(authorizer)
+            try:
+                listener.on_signed_in(authorizer)
+            except Exception as error:  # one broken widget must not keep the others waiting
+                log.warning("a widget failed to resume after sign-in (%s)", type(error).__name__)
         return authorizer
 
 

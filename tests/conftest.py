@@ -28,3 +28,13 @@ def poller() -> Iterator[Poller]:
     instance = Poller(rate=50.0)
     yield instance
     instance.shutdown()
+
+
+@pytest.fixture
+def no_machine_credentials(monkeypatch, tmp_path) -> None:
+    """No credentials from the machine running the tests; token files under ``tmp_path``
+    (globus-sdk stores them under ``~/.globus``), and no sign-in app cached in memory."""
+    for name in ("SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_DATA", "SEARCH_TASK_WIDGET_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr("search_task_widget._login._default_apps", {})

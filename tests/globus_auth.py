@@ -11,13 +11,16 @@ Use :func:`mocked_auth` as a context manager; it yields an :class:`AuthMock` who
 
 from __future__ import annotations
 
+import base64
 import json
+import pickle
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs
 
+import globus_sdk
 import jwt
 import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -130,3 +133,29 @@ def mocked_auth() -> Iterator[AuthMock]:
         # A full URL (the configuration above names it), so no service.
         RegisteredResponse(path=JWKS_URL, json={"keys": [public_jwk]}).add(requests_mock=mock)
         yield AuthMock(mock)
+
+
+def globus_data(search_token: str | None) -> str:
+    """``GLOBUS_DATA`` as GlobusOAuthenticator builds it: base64(pickle(auth_state))."""
+    tokens = {"auth.globus.org": {"access_token": fake_token("hub-auth"), "expires_in": 172800}}
+    if search_token is not None:
+        tokens["search.api.globus.org"] = {
+            "access_token": search_token,
+            "scope": INGEST_SCOPE,
+            "expires_in": 172800,
+            "refresh_token": fake_token("hub-refresh"),
+        }
+    auth_state = {"client_id": "hub-client", "tokens": tokens}
+    return base64.b64encode(pickle.dumps(auth_state)).decode()
+
+
+def store_sign_in(app: globus_sdk.UserApp, auth, token: str) -> None:
+    """Store tokens in ``app`` as a finished sign-in would (through globus-sdk)."""
+    from search_task_widget._auth import resolve_auth
+    from search_task_widget._login import login_for
+
+    resolve_auth(app)  # adds the ingest requirement, as a widget would
+    login = login_for(app)
+    login.start()
+    auth.answer_token_request(code_grant_response(token, fake_token("refresh")))
+    login.finish("code")

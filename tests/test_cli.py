@@ -66,7 +66,10 @@ class ThreadCheckingStream(io.StringIO):
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
-    for name in ("SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_SDK_ENVIRONMENT"):
+    for name in (
+        "SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_SDK_ENVIRONMENT", "GLOBUS_DATA",
+        "SEARCH_TASK_WIDGET_CLIENT_ID",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("GLOBUS_SDK_SERVICE_URL_SEARCH", raising=False)
 
@@ -294,6 +297,50 @@ def test_a_token_is_never_sent_over_plain_http_off_this_machine(poller, monkeypa
     assert result.code == 2
     assert "refusing to send a token over plain http" in result.err
     assert token not in result.out + result.err
+
+
+def test_the_hub_token_in_globus_data_is_used(fake_search, poller, monkeypatch):
+    from globus_auth import fake_token, globus_data
+
+    token = fake_token("hub")
+    monkeypatch.setenv("GLOBUS_DATA", globus_data(token))
+    fake_search.require_bearer = token
+    task_id = str(uuid.uuid4())
+    fake_search.script(task_id, lifecycle(task_id, "SUCCESS"))
+
+    result = run(watch_args(fake_search, task_id), poller)
+
+    assert result.code == 0, result
+    assert token not in result.out + result.err
+
+
+def test_a_notebook_sign_in_is_reused(fake_search, poller, monkeypatch, tmp_path):
+    from globus_auth import CLIENT_ID, fake_token, mocked_auth, store_sign_in
+
+    import search_task_widget as stw
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SEARCH_TASK_WIDGET_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setattr("search_task_widget._login._default_apps", {})
+    token = fake_token("search")
+    with mocked_auth() as auth:
+        store_sign_in(stw.login_app(), auth, token)
+    fake_search.require_bearer = token
+    task_id = str(uuid.uuid4())
+    fake_search.script(task_id, lifecycle(task_id, "SUCCESS"))
+
+    result = run(watch_args(fake_search, task_id), poller)
+
+    assert result.code == 0, result
+    assert {r.headers.get("authorization") for r in fake_search.requests} == {f"Bearer {token}"}
+
+
+def test_no_credentials_for_a_remote_service_is_a_usage_error(poller):
+    result = run(["watch", str(uuid.uuid4()), "--base-url", "https://search.example.org/"], poller)
+
+    assert result.code == 2
+    assert "SEARCH_TASK_WIDGET_TOKEN" in result.err
+    assert "SEARCH_TASK_WIDGET_CLIENT_ID" in result.err
 
 
 # -- usage errors --------------------------------------------------------------------------

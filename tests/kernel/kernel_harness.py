@@ -101,6 +101,19 @@ class Cell:
         return describe_messages(self.messages)
 
 
+@dataclass
+class Handled:
+    """A message sent to a comm and the IOPub stream around its handling (busy to idle)."""
+
+    msg_id: str
+    messages: list[Received]
+    started: int  # index of the busy status in KernelHarness.iopub
+    ended: int  # index of the idle status in KernelHarness.iopub
+
+    def describe(self) -> str:
+        return describe_messages(self.messages)
+
+
 def describe_messages(messages: Iterable[Received], limit: int = 60) -> str:
     """A readable digest of IOPub messages for assertion failures."""
     lines = []
@@ -199,24 +212,11 @@ class KernelHarness:
         """
         msg_id = self.client.execute(code)
         deadline = time.monotonic() + timeout
-        started: int | None = None
-        while True:
-            received = self._read_one(deadline)
-            if received is None:
-                raise AssertionError(
-                    f"cell did not finish within {timeout:g} s:\n{code}\nIOPub so far:\n"
-                    + describe_messages(self.iopub[started or 0 :])
-                )
-            if received.parent_id != msg_id or received.msg_type != "status":
-                continue
-            state = received.content["execution_state"]
-            if state == "busy" and started is None:
-                started = len(self.iopub) - 1
-            elif state == "idle":
-                ended = len(self.iopub) - 1
-                break
+        started, ended = self._until_idle(
+            msg_id, deadline, f"cell did not finish within {timeout:g} s:\n{code}"
+        )
         reply = self._shell_reply(msg_id, deadline)
-        cell = Cell(code, msg_id, reply, self.iopub[started or 0 : ended + 1], started or 0, ended)
+        cell = Cell(code, msg_id, reply, self.iopub[started : ended + 1], started, ended)
         if cell.status != "ok" and not allow_error:
             raise AssertionError(f"cell failed ({cell.status}):\n{code}\nIOPub:\n{cell.describe()}")
         return cell
@@ -230,6 +230,40 @@ class KernelHarness:
                 raise AssertionError(f"no execute_reply for {msg_id}") from None
             if (reply.get("parent_header") or {}).get("msg_id") == msg_id:
                 return reply
+
+    def send_comm_msg(self, comm_id: str, data: dict[str, Any], timeout: float = 30.0) -> Handled:
+        """Send ``data`` to comm ``comm_id`` as a front end does (a ``comm_msg`` on the shell
+        channel); return once the kernel's ``idle`` status for it arrived.
+
+        ``comm_msg`` has no reply: the busy/idle status the kernel publishes around
+        handling any shell message is what says it was handled.
+        """
+        msg = self.client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self.client.shell_channel.send(msg)
+        msg_id = msg["header"]["msg_id"]
+        deadline = time.monotonic() + timeout
+        started, ended = self._until_idle(
+            msg_id, deadline, f"comm_msg to {comm_id} not handled within {timeout:g} s"
+        )
+        return Handled(msg_id, self.iopub[started : ended + 1], started, ended)
+
+    def _until_idle(self, msg_id: str, deadline: float, failure: str) -> tuple[int, int]:
+        """Read IOPub until the kernel's ``idle`` status for ``msg_id``; return the indexes
+        of its ``busy`` and ``idle`` messages in ``self.iopub``."""
+        started: int | None = None
+        while True:
+            received = self._read_one(deadline)
+            if received is None:
+                raise AssertionError(
+                    f"{failure}\nIOPub so far:\n" + describe_messages(self.iopub[started or 0 :])
+                )
+            if received.parent_id != msg_id or received.msg_type != "status":
+                continue
+            state = received.content["execution_state"]
+            if state == "busy" and started is None:
+                started = len(self.iopub) - 1
+            elif state == "idle":
+                return started or 0, len(self.iopub) - 1
 
     def run_and_echo(self, expression: str, timeout: float = 30.0) -> str:
         """Evaluate ``expression`` in the kernel; return its ``repr`` (text/plain)."""
@@ -251,21 +285,27 @@ def kernel_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The test process's environment, made deterministic for a kernel under test.
 
     The checkout under test goes first on ``PYTHONPATH`` so the kernel imports this very
-    tree (not some other installed copy), and a token in the environment is dropped so the
-    widget sends no Authorization header to the loopback services.
+    tree (not some other installed copy), and credentials in the environment (a token,
+    JupyterHub's tokens, a sign-in client id) are dropped so the widget sends no
+    Authorization header to the loopback services and offers no sign-in unless a test asks.
     """
     env = dict(os.environ)
     paths = [str(REPO_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("SEARCH_TASK_WIDGET_TOKEN", None)
+    for name in ("SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_DATA", "SEARCH_TASK_WIDGET_CLIENT_ID"):
+        env.pop(name, None)
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # quiets debugpy's frozen-modules warning
     env.update(extra or {})
     return env
 
 
 @contextmanager
-def running_kernel(python: str, *, startup_timeout: float = 60.0) -> Iterator[KernelHarness]:
+def running_kernel(
+    python: str, *, startup_timeout: float = 60.0, env: dict[str, str] | None = None
+) -> Iterator[KernelHarness]:
     """Start ``python -m ipykernel_launcher`` as a kernel; always shut it down.
+
+    ``env``: variables set in the kernel's environment on top of :func:`kernel_environment`.
 
     The kernel spec is written to a temporary folder so the test decides exactly which
     interpreter (and so which ipykernel) runs, whatever kernels the machine has installed.
@@ -285,10 +325,10 @@ def running_kernel(python: str, *, startup_timeout: float = 60.0) -> Iterator[Ke
         kernel_spec_manager=specs,
         connection_file=str(scratch / "connection.json"),
     )
-    env = kernel_environment({"IPYTHONDIR": str(scratch / "ipython")})
+    kernel_env = kernel_environment({"IPYTHONDIR": str(scratch / "ipython"), **(env or {})})
     harness: KernelHarness | None = None
     try:
-        manager.start_kernel(env=env)
+        manager.start_kernel(env=kernel_env)
         client = manager.client()
         client.start_channels()
         harness = KernelHarness(manager, client)
