@@ -193,8 +193,9 @@ def expired_advice(credentials: Credentials) -> str:
         return "Sign in again with the button below; polling then resumes."
     if HUB_ENV_VAR in credentials.source:
         return (
-            "JupyterHub's tokens expire: restart your server from the hub's control panel "
-            f"to get fresh ones, or set ${CLIENT_ID_ENV_VAR} to sign in here."
+            "JupyterHub's tokens expire: log in to the hub again and restart your server "
+            "from its control panel to get fresh ones, or set "
+            f"${CLIENT_ID_ENV_VAR} to sign in here."
         )
     if TOKEN_ENV_VAR in credentials.source:
         return f"Set a fresh ${TOKEN_ENV_VAR} and call set_auth(None), or pass auth=."

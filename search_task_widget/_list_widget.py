@@ -214,6 +214,7 @@ class TaskListWidget(PolledWidget):
             auth, base_url, poll_interval, max_poll_interval
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
+        self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
         super().__init__()
         self._connect(url, credentials, poller)
         self._idle = threading.Event()  # set while no watch runs, for wait()
@@ -247,6 +248,9 @@ class TaskListWidget(PolledWidget):
         newest become rows, and those not yet terminal are watched (the others are shown
         as they ended). Other keyword arguments are those of :class:`TaskListWidget`.
 
+        Until signed in (see the widget's sign-in panel), the list stays empty; the index
+        is listed when the sign-in completes.
+
         Raises:
             SearchTaskError: the task list could not be read (e.g. 403 without a role on
                 the index); nothing keeps running then.
@@ -255,26 +259,47 @@ class TaskListWidget(PolledWidget):
             raise ValueError(f"limit must be a whole number of tasks above 0, got {limit!r}")
         start = kwargs.pop("start", True)
         widget = cls((), auth=auth, base_url=base_url, index_id=index_id, start=False, **kwargs)
+        if widget._sign_in_error() is not None:
+            # Listed once signed in (the panel's sign-in calls start()).
+            widget._index_limit = limit
+            return widget
         try:
-            tasks = widget._list_index()
+            widget._add_index_tasks(limit)
         except BaseException:
             widget.close()
             raise
+        if start:
+            widget.start()
+        return widget
+
+    def _add_index_tasks(self, limit: int) -> None:
+        """Add the ``limit`` newest tasks of the index as rows (main thread: a request)."""
+        tasks = self._list_index()
         newest = sorted(tasks, key=_created_key, reverse=True)[:limit]
-        with widget._lock:
+        with self._lock:
             for task in newest:
                 try:
                     task_id = normalize_task_id(task.task_id)
                 except ValueError:
-                    log.debug("skipping task %r of index %s: not a UUID", task.task_id, index_id)
+                    log.debug("skipping task %r of %s: not a UUID", task.task_id, self._index_hint)
                     continue
-                entry = widget._put(task_id, widget._index_hint)
+                entry = self._put(task_id, self._index_hint)
                 if entry is not None:
-                    widget._set_row(entry, task=task)
-            widget._flush()
-        if start:
-            widget.start()
-        return widget
+                    self._set_row(entry, task=task)
+            self._flush()
+
+    def _listed_index(self) -> bool:
+        """List the index now if :meth:`for_index` had to wait for a sign-in; False (and
+        the error shown) when that failed."""
+        if self._index_limit is None:
+            return True
+        try:
+            self._add_index_tasks(self._index_limit)
+        except SearchTaskError as error:
+            self.error = f"{error}. {advice(error, self._index_hint)}"
+            return False
+        self._index_limit = None
+        return True
 
     def _list_index(self) -> list[Task]:
         blocker = self._sign_in_error()
@@ -332,11 +357,11 @@ class TaskListWidget(PolledWidget):
         Tasks whose watch stopped on an error (404, 403, gave up...) are tried again.
         Until signed in, nothing is polled (the sign-in panel starts polling when done).
         """
+        if self._closed:
+            raise PollingStoppedError("this widget was closed; create a new one")
+        if self._sign_in_error() is not None or not self._listed_index():
+            return
         with self._lock:
-            if self._closed:
-                raise PollingStoppedError("this widget was closed; create a new one")
-            if self._sign_in_error() is not None:
-                return
             self._started = True
             todo = [e for e in self._entries.values() if not e.ended and e.watch is None]
             for entry in todo:
@@ -396,6 +421,8 @@ class TaskListWidget(PolledWidget):
         with self._lock:
             total = len(self._entries)
             text = f"{total} task{'' if total == 1 else 's'}"
+            if self.sign_in and not self.error:
+                text += " (sign-in needed)"
             if not total:
                 return text
             counts = ", ".join(

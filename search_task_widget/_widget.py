@@ -234,6 +234,8 @@ class TaskWidget(PolledWidget):
             text += f", elapsed {format_duration(self._task.elapsed())}"
         if self.error:
             text += f"; {self.error}"
+        elif self.sign_in:
+            text += "; sign-in needed"
         return text
 
     # -- Listener: called on the poller thread ----------------------------------------

@@ -572,3 +572,26 @@ def wait_for(condition, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+def test_for_index_waits_for_the_sign_in_then_lists(fake_search, poller):
+    token = fake_token("search")
+    fake_search.require_bearer = token
+    index_id = str(uuid.uuid4())
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    for task_id in ids:
+        fake_search.put_task(
+            task_doc(task_id, "SUCCESS", index_id=index_id, completion_date="2026-11-28T10:00:05")
+        )
+    listing = stw.TaskListWidget.for_index(
+        index_id, auth=stw.login_app(CLIENT_ID), base_url=fake_search.base_url, poller=poller
+    )
+    assert (listing.sign_in, listing.total) == ("code", 0)
+    assert "sign-in needed" in repr(listing)
+    assert fake_search.requests == []
+    with mocked_auth() as auth:
+        auth.answer_token_request(code_grant_response(token, fake_token("refresh")))
+        listing.finish_sign_in("code")
+    assert sorted(d["task_id"] for d in listing.wait(timeout=10)) == sorted(ids)
+    assert listing.sign_in == ""
+    listing.close()
