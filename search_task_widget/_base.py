@@ -43,6 +43,9 @@ def connection_settings(
     return credentials, url, low, high
 
 
+SIGN_IN_STATES = ("", "offer", "code", "busy", "unavailable")
+
+
 class PolledWidget(anywidget.AnyWidget):
     """A widget fed by the poller: subclasses call :meth:`_connect` and define ``start``
     and ``stop``.
@@ -54,9 +57,7 @@ class PolledWidget(anywidget.AnyWidget):
 
     #: "" (signed in), "offer" (a button), "code" (link and code box), "busy" (checking
     #: the code) or "unavailable" (no way to sign in here: ``sign_in_message`` says why).
-    sign_in = traitlets.Enum(("", "offer", "code", "busy", "unavailable"), default_value="").tag(
-        sync=True
-    )
+    sign_in = traitlets.Enum(SIGN_IN_STATES, default_value="").tag(sync=True)
     sign_in_url = traitlets.Unicode("").tag(sync=True)
     sign_in_message = traitlets.Unicode("").tag(sync=True)
 
@@ -132,6 +133,7 @@ class PolledWidget(anywidget.AnyWidget):
         login = self._credentials.login
         if login is None or login.authorize_url is None:
             raise SignInRequiredError("no sign-in is in progress: call start_sign_in() first")
+        login.subscribe(self)  # another widget may have started the flow
         self.sign_in = "busy"
         try:
             login.finish(code)  # calls on_signed_in() of every subscribed widget
@@ -140,17 +142,15 @@ class PolledWidget(anywidget.AnyWidget):
                 self.sign_in_message = f"{error}."
                 self.sign_in_url, self.sign_in = login.start(), "code"
             raise SignInRequiredError(str(error)) from None
+        except BaseException:
+            self.sign_in = "code"  # never leave the panel spinning
+            raise
 
     def on_signed_in(self, authorizer: Authorizer) -> None:
         """The shared login succeeded: use its tokens and resume (the login calls this)."""
         login = self._credentials.login
-        self.set_credentials(
-            Credentials(
-                authorizer,
-                ("object", id(authorizer)),
-                "notebook sign-in",
-                login=login,
-            )
+        self._use(
+            Credentials(authorizer, ("object", id(authorizer)), "notebook sign-in", login=login)
         )
 
     def set_auth(self, auth: object) -> None:
@@ -159,14 +159,18 @@ class PolledWidget(anywidget.AnyWidget):
         For a token that expired mid-session: the timings observed so far are kept. The
         service stays the one the widget was created for.
         """
-        self.set_credentials(resolve_auth(auth, loopback=is_loopback(host_of(self._url))))
+        self._use(resolve_auth(auth, loopback=is_loopback(host_of(self._url))))
 
-    def set_credentials(self, credentials: Credentials) -> None:
+    def _use(self, credentials: Credentials) -> None:
+        """Poll with ``credentials`` from now on (or ask to sign in), keeping all else."""
         if self._closed:
             return
         self.stop()
         with self._lock:
             old, self._client = self._client, self._acquire(credentials)
+            previous = self._credentials.login
+            if previous is not None and previous is not credentials.login:
+                previous.unsubscribe(self)
             self._credentials = credentials
             self._release(old)
         if credentials.needs_sign_in:

@@ -163,6 +163,9 @@ class NotebookLogin:
         """
         self._listeners.add(listener)
 
+    def unsubscribe(self, listener: SignInListener) -> None:
+        self._listeners.discard(listener)
+
     def start(self) -> str:
         """Begin (or keep) a sign-in flow and return the URL to open.
 

@@ -926,3 +926,99 @@ w""",
                 nb.close()
         finally:
             lab.stop()
+
+
+# --------------------------------------------------------------------------- sign-in
+
+SIGN_IN_ID = "e4d3c2b1-a09f-4e8d-b7c6-5a4b3c2d1e0f"
+AUTHORIZE = re.compile(r"^https://auth\.globus\.org/v2/oauth2/authorize\?")
+
+#: Make cell ``index`` the active one (then ``notebook:run-cell`` runs it again).
+ACTIVATE_CELL_JS = "(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }"
+
+
+def test_lab_sign_in_with_globus_then_the_task_is_watched(chromium_browser, lab, tmp_path):
+    """A person signs in through the panel; the kernel's Globus Auth is mocked.
+
+    The kernel mocks Globus Auth with ``tests/globus_auth.py`` (globus-sdk's own testing
+    responses), keeps tokens in a throwaway HOME, and watches a task on a FakeSearch that
+    answers only with the Search token the code grant hands out. So SUCCESS shows only if the
+    code typed into the page reached the kernel, was exchanged, and the poller's thread then
+    used the new token and its updates reached the page.
+    """
+    from globus_auth import CLIENT_ID, fake_token
+
+    name = "signin.ipynb"
+    home = tmp_path / "kernel-home"
+    home.mkdir()
+    token, refresh = fake_token("search"), fake_token("refresh")
+    with FakeSearch() as service:
+        service.require_bearer = token
+        steps = [task_doc(SIGN_IN_ID, s) for s in ("PENDING", "PROGRESS", "SUCCESS")]
+        service.script(SIGN_IN_ID, steps)
+        write_notebook(
+            lab.root / name,
+            f"""\
+import os
+import sys
+
+os.environ["HOME"] = r"{home}"  # the sign-in stores its tokens under ~/.globus
+sys.path.insert(0, r"{REPO / "tests"}")
+from globus_auth import CLIENT_ID, code_grant_response, mocked_auth
+
+import search_task_widget as stw
+
+# Globus Auth stays mocked for the kernel's life; the context manager is kept, or
+# collecting it would close its generator and end the mock.
+auth_mock = mocked_auth()
+auth = auth_mock.__enter__()
+auth.answer_token_request(code_grant_response("{token}", "{refresh}"))""",
+            f"""\
+w = stw.TaskWidget(
+    "{SIGN_IN_ID}",
+    auth=stw.login_app(CLIENT_ID),
+    base_url="{service.base_url}",
+    poll_interval=0.3,
+)
+w""",
+            '[r["code"] for r in auth.token_requests()]',
+        )
+        nb = NotebookPage(offline_page(chromium_browser), lab, name)
+        try:
+            nb.open().run_all()
+            root = nb.root(1)
+            panel = root.get_by_role("region", name="Sign in with Globus")
+            expect(panel).to_be_visible(timeout=20_000)
+            expect(panel.locator(".stw-signin-title")).to_have_text("Sign in with Globus")
+            link = panel.get_by_role("link", name="Open the Globus sign-in page")
+            expect(link).to_have_attribute("href", AUTHORIZE)
+            assert f"client_id={CLIENT_ID}" in link.get_attribute("href")
+            expect(link).to_have_attribute("target", "_blank")
+            expect(nb.cell(2).locator(".jp-OutputArea-output")).to_have_text("[]")
+            assert service.requests == []  # nothing is polled without a token
+            assert_axe_clean(nb, (1,))  # the panel in JupyterLab's own CSS
+
+            code = panel.get_by_label("Paste the code it shows")
+            code.fill("  stw-e2e-code ")
+            panel.get_by_role("button", name="Sign in", exact=True).click()
+            expect(root).to_have_attribute("data-state", "SUCCESS", timeout=20_000)
+            expect(root.locator("section.stw-signin")).to_be_hidden()
+            expect(root.locator(".stw-desc")).to_have_text("Task succeeded")
+            expect(root.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "4")
+            # Watched live through the poller thread's updates, not found finished.
+            seen = [s["state"] for s in nb.states() if s["task"] == SIGN_IN_ID]
+            assert "PROGRESS" in seen, seen
+            assert {r.headers.get("authorization") for r in service.requests} == {f"Bearer {token}"}
+
+            # The kernel exchanged exactly the (trimmed) code typed into the page, once.
+            nb.page.evaluate(ACTIVATE_CELL_JS, 2)
+            nb.command("notebook:run-cell")
+            expect(nb.cell(2).locator(".jp-OutputArea-output")).to_have_text("['stw-e2e-code']")
+            stored = list((home / ".globus").rglob("*.json"))
+            assert len(stored) == 1, stored
+            assert token in stored[0].read_text()
+            assert stored[0].stat().st_mode & 0o077 == 0, oct(stored[0].stat().st_mode)
+            assert nb.page.evaluate("() => window.__stwCommandError") is None
+            assert widget_errors(nb.page) == []
+        finally:
+            nb.close()
