@@ -140,15 +140,18 @@ def _static(token: str, source: str) -> Credentials:
 
 
 def _from_app(app: globus_sdk.GlobusApp, source: str | None = None) -> Credentials:
+    from globus_sdk.config import get_service_url
+
     source = source or f"the {type(app).__name__} {app.app_name!r}"
+    url = get_service_url("search", environment=app.config.environment)
     require_task_scope(app)
     login = login_for(app)
     if login is not None and needs_sign_in(app):
-        return Credentials(None, ("app", id(app)), source, login=login, needs_sign_in=True)
+        return Credentials(None, ("app", id(app)), source, url, login, needs_sign_in=True)
     # A ClientApp gets its tokens without a person (client credentials); a UserApp that
     # needs no login hands out its cached authorizer. Neither starts an interactive login.
     authorizer = app_authorizer(app)
-    return Credentials(authorizer, ("object", id(authorizer)), source, login=login)
+    return Credentials(authorizer, ("object", id(authorizer)), source, url, login)
 
 
 def _from_search_client(client: globus_sdk.SearchClient) -> Credentials:

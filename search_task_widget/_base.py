@@ -13,7 +13,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from ._auth import Credentials, expired_advice, is_search_client, resolve_auth
+from ._auth import Credentials, expired_advice, resolve_auth
 from ._client import Authorizer, TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
 from ._errors import SearchTaskError, SignInRequiredError
 from ._login import SignInError
@@ -28,11 +28,11 @@ def connection_settings(
 ) -> tuple[Credentials, str, float, float]:
     """Credentials, service URL and (starting, largest) polling interval, all validated.
 
-    The URL is ``base_url`` if given, else that of a ``SearchClient`` passed as ``auth``,
-    else globus-sdk's default.
+    The URL is ``base_url`` if given, else that of a ``SearchClient`` passed as ``auth``
+    (or of a ``GlobusApp``'s environment), else globus-sdk's default.
     """
     url = resolve_base_url(base_url) if base_url is not None else None
-    if url is None and not is_search_client(auth):
+    if url is None and auth is None:  # "no token on loopback" needs the URL first
         url = resolve_base_url(None)
     credentials = resolve_auth(auth, loopback=url is not None and is_loopback(host_of(url)))
     url = url or resolve_base_url(credentials.base_url)
@@ -80,6 +80,11 @@ class PolledWidget(anywidget.AnyWidget):
         self.on_msg(self._on_front_end_message)
         if credentials.needs_sign_in:
             self._ask_to_sign_in(credentials.missing)
+
+    @property
+    def base_url(self) -> str:
+        """The Search service this widget polls."""
+        return self._url
 
     def _acquire(self, credentials: Credentials) -> TaskClient | None:
         if credentials.needs_sign_in:

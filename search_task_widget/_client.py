@@ -238,6 +238,7 @@ class TaskClient:
 def _authorizer_error(error: Exception) -> SearchTaskError:
     # Facts only: the error's text could quote a token.
     name = type(error).__name__
+    # globus_sdk.NetworkError is matched by name: this module does not import globus-sdk.
     if isinstance(error, (OSError, TimeoutError)) or "NetworkError" in _class_names(error):
         return TaskNetworkError(f"could not reach Globus Auth to renew the sign-in ({name})")
     status, code = getattr(error, "http_status", None), getattr(error, "code", None)

@@ -56,8 +56,8 @@ class TaskWidget(PolledWidget):
             stored notebook sign-in, else the notebook sign-in panel (no token against
             a loopback service such as the simulator). See the README, "Signing in".
         base_url: the Search service; default that of a ``SearchClient`` passed as
-            ``auth``, else as globus-sdk resolves it (``GLOBUS_SDK_SERVICE_URL_SEARCH``,
-            then ``GLOBUS_SDK_ENVIRONMENT``).
+            ``auth`` (or of a ``GlobusApp``'s environment), else as globus-sdk resolves it
+            (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
         poll_interval: seconds between the first checks; the interval grows while nothing
             changes and snaps back on a change. At least 1 s against a non-loopback service.
         max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).

@@ -595,3 +595,50 @@ def test_for_index_waits_for_the_sign_in_then_lists(fake_search, poller):
     assert sorted(d["task_id"] for d in listing.wait(timeout=10)) == sorted(ids)
     assert listing.sign_in == ""
     listing.close()
+
+
+def test_signing_in_again_replaces_the_apps_cached_authorizer(fake_search, poller):
+    first, second = fake_token("first"), fake_token("second")
+    fake_search.require_bearer = first
+    task_id = str(uuid.uuid4())
+    fake_search.put_task(task_doc(task_id, "PENDING"))
+    app = stw.login_app(CLIENT_ID)
+    with mocked_auth() as auth:
+        store_sign_in(app, auth, first)
+        widget = stw.TaskWidget(
+            task_id, auth=app, base_url=fake_search.base_url, poller=poller, poll_interval=0.05
+        )
+        wait_for(lambda: widget.state == "PENDING")
+        # The session is revoked: the token is refused and so is the refresh.
+        fake_search.require_bearer = second
+        auth.answer_token_request({"error": "invalid_grant"}, status=400)
+        with pytest.raises(stw.TaskAPIError):
+            widget.wait(timeout=10)
+        assert widget.sign_in == "offer"
+        widget.start_sign_in()
+        fake_search.put_task(task_doc(task_id, "SUCCESS", completion_date="2026-11-28T10:00:05"))
+        auth.answer_token_request(code_grant_response(second, fake_token("refresh")))
+        widget.finish_sign_in("code")
+        assert widget.wait(timeout=10)["state"] == "SUCCESS"
+    assert bearers(fake_search)[-1] == f"Bearer {second}"
+    widget.close()
+
+
+@pytest.mark.parametrize("environment", ["preview", "sandbox"])
+def test_an_apps_environment_picks_the_service(poller, environment):
+    app = globus_sdk.UserApp(
+        "env-app",
+        client_id=CLIENT_ID,
+        config=globus_sdk.GlobusAppConfig(token_storage="memory", environment=environment),
+    )
+    widget = stw.TaskWidget(str(uuid.uuid4()), auth=app, start=False, poller=poller)
+    expected = globus_sdk.SearchClient(environment=environment).base_url
+    assert widget.base_url == expected
+    assert environment in widget.base_url
+    explicit = stw.TaskWidget(
+        str(uuid.uuid4()), auth=app, base_url="https://search.example.org/", poller=poller,
+        start=False,
+    )  # fmt: skip
+    assert explicit.base_url == "https://search.example.org/"
+    for w in (widget, explicit):
+        w.close()
