@@ -21,6 +21,7 @@ from ._errors import (
 from ._list_widget import TaskListError, TaskListWidget
 from ._login import login_app
 from ._poller import Poller, default_poller
+from ._sign_in import SignInWidget, sign_in
 from ._task import KNOWN_STATES, TERMINAL_STATES, Task
 from ._version import __version__
 from ._watch import demo, task_id_of, watch
@@ -36,6 +37,7 @@ __all__ = [
     "PollingStoppedError",
     "SearchTaskError",
     "SignInRequiredError",
+    "SignInWidget",
     "Task",
     "TaskAPIError",
     "TaskListError",
@@ -47,6 +49,7 @@ __all__ = [
     "default_poller",
     "demo",
     "login_app",
+    "sign_in",
     "task_id_of",
     "watch",
 ]

@@ -25,6 +25,7 @@ from globus_auth import (
     store_sign_in,
 )
 from globus_sdk.scopes import SearchScopes
+from globus_sdk.token_storage.validating_token_storage import MissingTokenError
 
 import search_task_widget as stw
 from search_task_widget._auth import resolve_auth
@@ -642,3 +643,59 @@ def test_an_apps_environment_picks_the_service(poller, environment):
     assert explicit.base_url == "https://search.example.org/"
     for w in (widget, explicit):
         w.close()
+
+
+# -- signing in before anything is watched --------------------------------------------
+
+
+def test_sign_in_first_then_ingest_with_the_same_app(fake_search, poller, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: shown.extend(args))
+    monkeypatch.setenv("SEARCH_TASK_WIDGET_CLIENT_ID", CLIENT_ID)
+    token = fake_token("search")
+    fake_search.require_bearer = token
+    panel = stw.sign_in()
+    assert shown == [panel]
+    assert (panel.signed_in, panel.sign_in, panel.source) == (False, "code", "")
+    assert repr(panel) == "<SignInWidget: sign-in needed>"
+    # A SearchClient on the same app cannot call Search yet, and never prompts by itself.
+    client = globus_sdk.SearchClient(app=stw.login_app(), app_scopes=[SearchScopes.ingest])
+    with pytest.raises(MissingTokenError):
+        client.get_task(str(uuid.uuid4()))
+    # A task widget created meanwhile resumes with the same sign-in.
+    widget = stw.TaskWidget(
+        finished_task(fake_search), auth=stw.login_app(), base_url=fake_search.base_url,
+        poller=poller,
+    )  # fmt: skip
+    assert widget.sign_in_url == panel.sign_in_url
+    with mocked_auth() as auth:
+        auth.answer_token_request(code_grant_response(token, fake_token("refresh")))
+        panel._on_front_end_message(panel, {"event": "sign-in-code", "code": "abc"}, [])
+    assert (panel.signed_in, panel.sign_in, panel.source) == (True, "", "notebook sign-in")
+    assert client.authorizer is None  # the client asks the app, which now has tokens
+    assert stw.login_app().get_authorizer("search.api.globus.org").get_authorization_header() == (
+        f"Bearer {token}"
+    )
+    assert widget.wait(timeout=10)["state"] == "SUCCESS"
+    for w in (panel, widget):
+        w.close()
+
+
+def test_sign_in_with_usable_credentials_says_signed_in(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: None)
+    monkeypatch.setenv("GLOBUS_DATA", globus_data(fake_token("hub")))
+    panel = stw.sign_in()
+    assert panel.signed_in
+    assert panel.sign_in == ""
+    assert "GLOBUS_DATA" in panel.source
+    panel.close()
+
+
+def test_sign_in_with_nothing_configured_says_what_to_do(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: None)
+    panel = stw.sign_in()
+    assert (panel.signed_in, panel.sign_in) == (False, "unavailable")
+    assert "SEARCH_TASK_WIDGET_CLIENT_ID" in panel.sign_in_message
+    with pytest.raises(TypeError):
+        stw.sign_in(auth=3.5)
+    panel.close()

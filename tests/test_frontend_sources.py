@@ -30,7 +30,7 @@ def test_shared_helpers_are_identical(name):
     assert single[name] == many[name], f"{name}() differs between widget.js and list.js"
 
 
-@pytest.mark.parametrize("module", ["widget.js", "list.js"])
+@pytest.mark.parametrize("module", ["widget.js", "list.js", "signin.js", "signin_widget.js"])
 def test_modules_import_nothing(module):
     source = (JS / module).read_text(encoding="utf-8")
     assert not re.search(r"^\s*import\b|\bimport\(", source, re.M)

@@ -38,19 +38,18 @@ def wheel(tmp_path_factory) -> Path:
 
 
 def test_wheel_carries_js_css_and_type_marker(wheel):
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in (
-        "search_task_widget/static/widget.js",
-        "search_task_widget/static/widget.css",
-        "search_task_widget/py.typed",
-        "search_task_widget/simulator.py",
-    ):
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    for needed in ("search_task_widget/py.typed", "search_task_widget/simulator.py"):
         assert needed in names
     assert not any(name.startswith(("tests/", "js/")) for name in names)
-    js = zipfile.ZipFile(wheel).read("search_task_widget/static/widget.js").decode()
-    assert js == (ROOT / "js" / "widget.js").read_text()
-    # Offline gateways can't reach a CDN: the front end must import nothing from the network.
-    assert not re.search(r"""(from|import)\s*\(?\s*["']https?:""", js)
+    front_end = sorted(p for p in (ROOT / "js").iterdir() if p.suffix in (".js", ".css"))
+    assert {p.name for p in front_end} >= {"widget.js", "list.js", "signin.js", "signin.css"}
+    for source in front_end:  # every front-end file ships, unchanged
+        shipped = archive.read(f"search_task_widget/static/{source.name}").decode()
+        assert shipped == source.read_text(), source.name
+        # Offline gateways can't reach a CDN: nothing may be imported from the network.
+        assert not re.search(r"""(from|import)\s*\(?\s*["']https?:""", shipped)
 
 
 def test_installed_wheel_imports_and_builds_a_widget_in_a_clean_venv(wheel, tmp_path):

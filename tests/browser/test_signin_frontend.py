@@ -25,7 +25,7 @@ AUTHORIZE_URL = (
     "&state=_default&response_type=code&code_challenge=abc&code_challenge_method=S256"
 )
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-ROOTS = {"widget": ".stw-root", "list": ".stw-list-root"}
+ROOTS = {"widget": ".stw-root", "list": ".stw-list-root", "signin_widget": ".stw-signin-root"}
 TITLE = "Sign in with Globus"
 
 
@@ -324,4 +324,40 @@ def test_axe_finds_no_accessibility_violations(view, theme):
         results = run_axe(view.panel)
         assert results["violations"] == [], (status, format_violations(results["violations"]))
         assert "color-contrast" in results["passes"], (status, results["inapplicable"])
+    view.assert_clean()
+
+
+# ------------------------------------------------------------------ SignInWidget
+
+
+standalone = pytest.mark.parametrize("view", ["signin_widget"], indirect=True)
+
+
+@standalone
+def test_the_standalone_panel_signs_in_then_says_so(view):
+    status = view.root.locator(".stw-signin-status")
+    view.mount(sign_in="code", sign_in_url=AUTHORIZE_URL)
+    expect(view.region).to_be_visible()
+    expect(status).to_be_hidden()
+    view.code.fill("abc")
+    view.submit.click()
+    assert view.wait_sent(1) == [{"event": "sign-in-code", "code": "abc"}]
+    view.set(sign_in="", sign_in_url="", source="notebook sign-in")
+    expect(view.panel).to_be_hidden()
+    expect(status).to_have_text("Signed in to Globus (notebook sign-in).")
+    view.set(source=XSS)
+    expect(status).to_have_text(f"Signed in to Globus ({XSS}).")
+    expect(view.root.locator("img, script")).to_have_count(0)
+    view.assert_clean()
+
+
+@standalone
+def test_the_standalone_panel_passes_axe(view):
+    view.mount(sign_in="code", sign_in_url=AUTHORIZE_URL)
+    for changes in ({}, {"sign_in": "", "source": "JupyterHub ($GLOBUS_DATA)"}):
+        view.set(**changes)
+        view.root.scroll_into_view_if_needed()
+        results = run_axe(view.root)
+        assert results["violations"] == [], format_violations(results["violations"])
+        assert "color-contrast" in results["passes"], results["inapplicable"]
     view.assert_clean()
