@@ -62,7 +62,8 @@ class Credentials:
             service, or while ``needs_sign_in``).
         key: equal for equal credentials, so widgets can share one HTTP client.
         source: where the credentials came from, for people ("$GLOBUS_DATA", ...).
-        base_url: the Search service of a ``SearchClient`` passed as ``auth``, else None.
+        base_url: the Search service of a ``SearchClient`` passed as ``auth`` (or of a
+            ``GlobusApp``'s environment), else None.
         login: the notebook sign-in that can (re)new these credentials, if any.
         needs_sign_in: nothing usable yet: sign in (``login``) or read ``missing``.
         missing: why there is no way to sign in here, and what to do ("" when there is).
@@ -95,7 +96,7 @@ def resolve_auth(auth: object, *, loopback: bool = False) -> Credentials:
         if not auth.strip():
             raise ValueError("auth is an empty string: pass an access token, or None")
         return _static(auth.strip(), "the access token passed as auth=")
-    if is_search_client(auth):
+    if _is_search_client(auth):
         return _from_search_client(auth)
     if _is_globus_app(auth):
         return _from_app(auth)
@@ -140,16 +141,22 @@ def _static(token: str, source: str) -> Credentials:
 
 
 def _from_app(app: globus_sdk.GlobusApp, source: str | None = None) -> Credentials:
+    from globus_sdk import ClientApp
     from globus_sdk.config import get_service_url
 
     source = source or f"the {type(app).__name__} {app.app_name!r}"
     url = get_service_url("search", environment=app.config.environment)
     require_task_scope(app)
     login = login_for(app)
-    if login is not None and needs_sign_in(app):
-        return Credentials(None, ("app", id(app)), source, url, login, needs_sign_in=True)
-    # A ClientApp gets its tokens without a person (client credentials); a UserApp that
-    # needs no login hands out its cached authorizer. Neither starts an interactive login.
+    # A ClientApp gets its tokens without a person (client credentials); a UserApp is
+    # asked for its authorizer only once it has tokens: asking earlier would start its
+    # own login flow (a prompt on input(), or a browser on the kernel's machine).
+    if not isinstance(app, ClientApp) and needs_sign_in(app):
+        missing = "" if login else (
+            f"{source} has no usable tokens, and its confidential client cannot sign in "
+            "from a notebook: call its login() first, then set_auth() with it"
+        )  # fmt: skip
+        return Credentials(None, ("app", id(app)), source, url, login, True, missing)
     authorizer = app_authorizer(app)
     return Credentials(authorizer, ("object", id(authorizer)), source, url, login)
 
@@ -174,7 +181,7 @@ def _from_search_client(client: globus_sdk.SearchClient) -> Credentials:
     )  # fmt: skip
 
 
-def is_search_client(auth: object) -> TypeGuard[globus_sdk.SearchClient]:
+def _is_search_client(auth: object) -> TypeGuard[globus_sdk.SearchClient]:
     from globus_sdk import SearchClient
 
     return isinstance(auth, SearchClient)

@@ -28,7 +28,7 @@ import traitlets
 
 from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
-from ._errors import PollingStoppedError, SearchTaskError, advice
+from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
@@ -465,12 +465,17 @@ class TaskListWidget(PolledWidget):
             entry = self._current(listener)
             if entry is None:
                 return
-            entry.fatal = error
             index = entry.index_id or (entry.task.index_id if entry.task else None) or ""
             if error.http_status == 401:
-                text = f"{error.summary}. {self._sign_in_expired(error)}"
+                expired = self._sign_in_expired(error)
+                text = f"{error.summary}. {expired}"
+                # Same kind and facts, with a message that says what to do (for wait()).
+                error = TaskAPIError(
+                    expired, http_status=401, code=error.code, request_id=error.request_id
+                )
             else:
                 text = f"{error}. {advice(error, index)}".strip()
+            entry.fatal = error
             self._set_row(entry, task=entry.task, error=text, trouble="fatal")
             self._end(entry)
             self._settle(self._poller.clock.time(), True)

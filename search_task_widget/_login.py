@@ -209,8 +209,13 @@ class NotebookLogin:
             raise SignInError(
                 f"could not reach Globus Auth ({type(error).__name__}); try again"
             ) from None
-        except globus_sdk.GlobusError as error:  # e.g. a different identity than stored
+        except globus_sdk.GlobusError as error:  # a token validator refused the tokens
             self._url = None
+            if type(error).__name__ == "IdentityMismatchError":
+                raise SignInError(
+                    "you signed in as another identity than the stored sign-in's: sign in "
+                    "with the same identity, or sign out first (the app's logout())"
+                ) from None
             raise SignInError(f"the sign-in could not be stored: {type(error).__name__}") from None
         self._url = None
         # A new login replaces the app's tokens, but the app keeps handing out the

@@ -53,7 +53,11 @@ def id_token(client_id: str = CLIENT_ID, identity_id: str = IDENTITY_ID) -> str:
 
 
 def code_grant_response(
-    search_token: str, refresh_token: str | None = None, *, client_id: str = CLIENT_ID
+    search_token: str,
+    refresh_token: str | None = None,
+    *,
+    client_id: str = CLIENT_ID,
+    identity_id: str = IDENTITY_ID,
 ) -> dict:
     """What Globus Auth answers to an authorization-code exchange: an Auth token with an
     ``id_token``, and the Search token in ``other_tokens``."""
@@ -64,7 +68,7 @@ def code_grant_response(
         "expires_in": 172800,
         "token_type": "Bearer",
         "state": "_default",
-        "id_token": id_token(client_id),
+        "id_token": id_token(client_id, identity_id),
         "refresh_token": fake_token("auth-refresh") if refresh_token else None,
         "other_tokens": [
             {

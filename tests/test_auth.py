@@ -520,6 +520,7 @@ def test_a_list_with_an_expired_token_resumes_after_set_auth(fake_search, poller
     with pytest.raises(stw.TaskListError) as caught:
         listing.wait(timeout=10)
     assert caught.value.http_status == 401
+    assert "set_auth" in str(caught.value)  # says what to do
     assert listing.sign_in == "unavailable"
     assert "expired" in listing.sign_in_message
     listing.set_auth(fresh)
@@ -699,3 +700,21 @@ def test_sign_in_with_nothing_configured_says_what_to_do(monkeypatch):
     with pytest.raises(TypeError):
         stw.sign_in(auth=3.5)
     panel.close()
+
+
+def test_signing_in_as_another_identity_is_refused_clearly(fake_search, poller):
+    app = stw.login_app(CLIENT_ID)
+    with mocked_auth() as auth:
+        store_sign_in(app, auth, fake_token("first"))
+        widget = stw.TaskWidget(
+            str(uuid.uuid4()), auth=app, base_url=fake_search.base_url, poller=poller,
+            start=False,
+        )  # fmt: skip
+        widget.start_sign_in()
+        other = code_grant_response(fake_token("other"), identity_id=str(uuid.uuid4()))
+        auth.answer_token_request(other)
+        with pytest.raises(stw.SignInRequiredError, match="another identity"):
+            widget.finish_sign_in("code")
+    assert widget.sign_in == "code"
+    assert "another identity" in widget.sign_in_message
+    widget.close()
