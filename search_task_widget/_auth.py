@@ -200,7 +200,7 @@ def _fingerprint(token: str) -> str:
 def expired_advice(credentials: Credentials) -> str:
     """What to do after a 401 that the authorizer could not fix, for these credentials."""
     if credentials.login is not None:
-        return "Sign in again with the button below; polling then resumes."
+        return "Use 'Sign in again' in the widget (or start_sign_in()); polling then resumes."
     if HUB_ENV_VAR in credentials.source:
         return (
             "JupyterHub's tokens expire: log in to the hub again and restart your server "

@@ -154,11 +154,13 @@ class SignInPanel(anywidget.AnyWidget):
 
         May run on the poller thread: it only sets traits (no login, no app).
         """
-        text = (
+        refused = (
             f"The credentials from {self._credentials.source} were refused ({error.message}): "
-            f"they expired or were revoked. {expired_advice(self._credentials)}"
+            "they expired or were revoked."
         )
-        self._ask_to_sign_in(text, offer=True)
+        text = f"{refused} {expired_advice(self._credentials)}"
+        # With a way to sign in, the panel's button says what to do.
+        self._ask_to_sign_in(refused if self._credentials.login else text, offer=True)
         return text
 
     def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
