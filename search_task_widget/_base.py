@@ -59,7 +59,6 @@ class PolledWidget(SignInPanel):
         self._client = self._acquire(credentials)
         self._closed = False
         self._display_ids: list[str] = []
-        self._shown_in_cell: int | None = None
         self._init_sign_in(credentials)
 
     @property
@@ -103,23 +102,13 @@ class PolledWidget(SignInPanel):
         """An escaped HTML summary of the current state, for widget-less viewers."""
         raise NotImplementedError
 
-    def show(self) -> None:
-        """Display the widget in the current cell (what :func:`~search_task_widget.watch` does)."""
-        from IPython.display import display
-
-        display(self)
-        # ``stw.watch(...)`` as a cell's last line would otherwise show a second view of the
-        # same widget as the cell's result: remember the cell so that result is skipped.
-        self._shown_in_cell = _execution_count()
-
     def _ipython_display_(self) -> None:
         # Every display gets a display id, so that when the watching ends the static parts
         # of the output (text/plain, text/html) can be replaced by the final state: a saved
         # notebook opened where widgets don't run then shows how it ended, not PENDING.
         from IPython.display import display
 
-        if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
-            self._shown_in_cell = None
+        if self._shown_just_now():
             return
         display_id = uuid.uuid4().hex
         self._display_ids.append(display_id)
@@ -182,15 +171,6 @@ class PolledWidget(SignInPanel):
         super().close()
         if isinstance(layout, ipywidgets.Widget):
             layout.close()
-
-
-def _execution_count() -> int | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
-        return None
-    shell = get_ipython()
-    return getattr(shell, "execution_count", None) if shell is not None else None
 
 
 def checked_timeout(timeout: object) -> float | None:

@@ -19,6 +19,7 @@ import traitlets
 from ._assets import front_end
 from ._auth import Credentials, expired_advice, resolve_auth
 from ._client import Authorizer
+from ._display import ShownOnce
 from ._errors import SearchTaskError, SignInRequiredError
 from ._login import SignInError
 
@@ -29,7 +30,7 @@ log = logging.getLogger("search_task_widget")
 SIGN_IN_STATES = ("", "offer", "code", "busy", "unavailable")
 
 
-class SignInPanel(anywidget.AnyWidget):
+class SignInPanel(ShownOnce, anywidget.AnyWidget):
     """Sign-in traits and steps; subclasses call :meth:`_init_sign_in` once set up."""
 
     sign_in = traitlets.Enum(SIGN_IN_STATES, default_value="").tag(sync=True)
@@ -214,6 +215,16 @@ class SignInWidget(SignInPanel):
     def _signed_in_source(self) -> None:
         self.source = "" if self._credentials.needs_sign_in else self._credentials.source
 
+    def _ipython_display_(self) -> None:
+        if self._shown_just_now():
+            return
+        from IPython.display import display
+
+        bundle = super()._repr_mimebundle_()
+        data = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
+        data["text/plain"] = repr(self)
+        display(data, raw=True)
+
     def __repr__(self) -> str:
         if self.signed_in:
             return f"<SignInWidget: signed in ({self.source})>"
@@ -227,8 +238,6 @@ def sign_in(auth: object = None) -> SignInWidget:
     It says "Signed in" at once when the credentials are already usable (stored tokens,
     a hub token...). Never blocks: signing in happens through the panel.
     """
-    from IPython.display import display
-
     widget = SignInWidget(auth)
-    display(widget)
+    widget.show()
     return widget

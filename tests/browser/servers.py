@@ -2,8 +2,9 @@
 
 Each server runs on 127.0.0.1 with a fixed token, with every Jupyter directory (config,
 data, runtime, lab settings and workspaces, IPython) inside one temporary folder, serving a
-temporary *copy* of the test notebooks (autosave rewrites them), in its own process group so
-that stopping it by its pid also stops the kernels it started.
+temporary *copy* of the test notebooks (autosave rewrites them), in its own process group.
+Its kernels run in sessions of their own (jupyter_client starts them so): the server shuts
+them down when it gets SIGTERM, and ipykernel exits when its parent dies.
 
 The kernels import ``search_task_widget`` from this checkout (``PYTHONPATH``), so the tests
 need no installed copy.
@@ -28,6 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "stw-browser-tests-token"
 START_TIMEOUT = 60.0
+#: What ``search_task_widget`` reads with ``auth=None``; never inherited by a server.
+CREDENTIAL_VARS = ("SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_DATA", "SEARCH_TASK_WIDGET_CLIENT_ID")
 
 #: User settings written before JupyterLab / Notebook 7 start (JUPYTERLAB_SETTINGS_DIR).
 BASE_SETTINGS = {
@@ -71,7 +74,9 @@ def isolated_env(home: Path, settings: dict[str, dict] | None = None) -> dict[st
         extra.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(extra)
     env["PYTHONUNBUFFERED"] = "1"
-    env.pop("SEARCH_TASK_WIDGET_TOKEN", None)
+    # No credentials from the developer's shell: a test that wants some passes them.
+    for name in CREDENTIAL_VARS:
+        env.pop(name, None)
     return env
 
 
@@ -158,7 +163,7 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(10)
-        # Kernels live in the same group; make sure none outlives the server.
+        # Whatever of the server's group is left (helpers it spawned) goes too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         if self.proc.poll() is None:
@@ -179,7 +184,7 @@ def _launch(kind: str, args: list[str], home: Path, root: Path, env: dict[str, s
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,  # own process group: stop() kills it and its kernels
+        start_new_session=True,  # own process group: stop() signals it as a whole
     )
     return Server(kind, proc, port, root, log_path, _log=log)
 
@@ -227,8 +232,10 @@ def start_notebook(
     return server
 
 
-def start_voila(home: Path, notebook: Path) -> Server:
+def start_voila(home: Path, notebook: Path, env: dict[str, str] | None = None) -> Server:
     """Voila rendering ``notebook`` (copied into ``home/root``) at ``/``.
+
+    ``env``: variables added to the server's environment (its kernels inherit them).
 
     The notebook package's lab extension is denied: loaded into Voila it breaks the page
     (an allowlist instead would also drop the widget manager).
@@ -238,7 +245,7 @@ def start_voila(home: Path, notebook: Path) -> Server:
     target = root / notebook.name
     if notebook.resolve() != target.resolve():
         shutil.copy2(notebook, target)
-    env = isolated_env(home)
+    env = {**isolated_env(home), **(env or {})}
     args = [
         sys.executable,
         "-m",

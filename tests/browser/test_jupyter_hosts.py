@@ -802,6 +802,166 @@ def test_voila_renders_end_states(chromium_browser, voila):
         page.context.close()
 
 
+#: A gateway dashboard's jobs: three that finish, and a long one still running at expiry.
+HUB_DONE_IDS = (
+    "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b",
+    "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7a8b",
+    "3b4c5d6e-7f80-4192-8b3c-4d5e6f7a8b9c",
+)
+HUB_LONG_ID = "4c5d6e7f-8091-42a3-9c4d-5e6f7a8b9c0d"
+
+
+def _tree_environs(root: int) -> dict[int, dict[str, str]]:
+    """The environment of ``root`` and of every live process below it (a server and the
+    kernels it started: jupyter_client starts each in a session of its own), from /proc."""
+    parents: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+            parents[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, grew = {root}, True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grew = bool(below)
+    found = {}
+    for pid in sorted(tree):
+        try:
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+        found[pid] = {k.decode(): v.decode(errors="replace") for k, v in pairs}
+    return found
+
+
+def test_voila_dashboard_with_the_hub_search_token(chromium_browser, tmp_path):
+    """A science-gateway dashboard on JupyterHub: Voila and its kernels get the hub's
+    ``$GLOBUS_DATA``; the notebook watches tasks with no ``auth=`` at all.
+
+    The fake Search service answers only ``Bearer T`` (T: the Search token inside
+    ``$GLOBUS_DATA``). The page is sent once every cell ran, with the tasks still in
+    PROGRESS; they end only when the test says so, so SUCCESS can reach the page only
+    through the poller thread. Then the service refuses T, as when the hub's token
+    expires: with no ``$SEARCH_TASK_WIDGET_CLIENT_ID`` nothing can sign in here, and the
+    widgets say so and what to do.
+    """
+    _need("voila")
+    from globus_auth import fake_token, globus_data
+
+    token = fake_token("search")
+    hub_data = globus_data(token)
+    every_id = (*HUB_DONE_IDS, HUB_LONG_ID)
+    with FakeSearch() as service:
+        service.require_bearer = token
+        for task_id in every_id:
+            service.put_task(task_doc(task_id, "PROGRESS"))
+        notebook = write_notebook(
+            tmp_path / "gateway.ipynb",
+            f"""\
+import search_task_widget as stw
+
+SEARCH = "{service.base_url}"
+JOBS = {list(every_id)!r}
+POLLING = dict(base_url=SEARCH, poll_interval=0.3, max_poll_interval=0.5)""",
+            "jobs = stw.TaskListWidget(JOBS, **POLLING)\njobs",
+            f'featured = stw.TaskWidget("{HUB_LONG_ID}", **POLLING)\nfeatured',
+        )
+        assert token not in notebook.read_text()
+        voila = start_voila(tmp_path / "voila-home", notebook, env={"GLOBUS_DATA": hub_data})
+        page = offline_page(chromium_browser)
+        frames: list[str] = []  # all the kernel's websocket traffic, both ways
+
+        def on_websocket(ws) -> None:
+            if "/api/kernels/" in ws.url and "/channels" in ws.url:
+                ws.on("framereceived", lambda payload: frames.append(_text(payload)))
+                ws.on("framesent", lambda payload: frames.append(_text(payload)))
+
+        page.on("websocket", on_websocket)
+        try:
+            page.goto(voila.url(""), wait_until="commit", timeout=60_000)
+            rows = page.locator(".stw-list-root li.stw-list-row")
+            expect(rows).to_have_count(4, timeout=60_000)
+            featured = page.locator(".stw-root")
+
+            def row(task_id: str):
+                return rows.and_(page.locator(f'[data-task-id="{task_id}"]'))
+
+            for task_id in every_id:
+                expect(row(task_id)).to_have_attribute("data-state", "PROGRESS")
+            expect(featured).to_have_attribute("data-state", "PROGRESS")
+
+            # The server and its kernel hold the hub's data and no other credentials.
+            environs = _tree_environs(voila.proc.pid)
+            assert len(environs) >= 2, environs.keys()  # Voila and the dashboard's kernel
+            for pid, environ in environs.items():
+                assert environ.get("GLOBUS_DATA") == hub_data, pid
+                for name in ("SEARCH_TASK_WIDGET_CLIENT_ID", "SEARCH_TASK_WIDGET_TOKEN"):
+                    assert name not in environ, (pid, name)
+
+            # 1. The jobs end while the page is open: the poller thread's news reaches it.
+            for task_id in HUB_DONE_IDS:
+                service.put_task(task_doc(task_id, "SUCCESS"))
+            for task_id in HUB_DONE_IDS:
+                expect(row(task_id)).to_have_attribute("data-state", "SUCCESS")
+                expect(row(task_id).locator(".stw-list-badge")).to_have_text("SUCCESS")
+            expect(row(HUB_LONG_ID)).to_have_attribute("data-state", "PROGRESS")
+            expect(page.locator(".stw-list-count").filter(has_text="SUCCESS")).to_have_text(
+                "3 SUCCESS"
+            )
+            assert service.requests, "the fake was never asked"
+            sent = {r.headers.get("authorization") for r in service.requests}
+            assert sent == {f"Bearer {token}"}
+            html = page.content()
+            assert token not in html
+            assert hub_data not in html
+            expect(page.get_by_role("region", name="Sign in with Globus")).to_have_count(0)
+            expect(page.locator(".stw-list-error")).to_be_hidden()
+            expect(featured.locator(".stw-error")).to_be_hidden()
+
+            # 2. The hub's token is refused: both widgets still polling the long job say
+            # it expired, that JupyterHub hands out fresh ones, and that no sign-in is
+            # possible here.
+            service.require_bearer = fake_token("search")
+            list_error = page.locator(".stw-list-error")
+            expect(list_error).to_be_visible()
+            expect(list_error).to_contain_text("JupyterHub")
+            expect(list_error).to_contain_text("restart your server")
+            expect(featured.locator(".stw-error")).to_contain_text("JupyterHub")
+            expect(featured).to_have_attribute("data-trouble", "fatal")
+            panels = page.get_by_role("region", name="Sign in with Globus")
+            expect(panels).to_have_count(2)
+            for i in range(2):
+                panel = panels.nth(i)
+                expect(panel).to_be_visible()
+                expect(panel).to_have_attribute("data-status", "unavailable")
+                expect(panel).to_contain_text("JupyterHub")
+                expect(panel).to_contain_text("SEARCH_TASK_WIDGET_CLIENT_ID")
+                expect(panel.get_by_role("button")).to_have_count(0)  # nothing to click
+            # The long job's row says why it is no longer checked; what ended stays so.
+            expect(row(HUB_LONG_ID)).to_have_attribute("data-trouble", "fatal")
+            for task_id in HUB_DONE_IDS:
+                expect(row(task_id)).to_have_attribute("data-state", "SUCCESS")
+            sent = {r.headers.get("authorization") for r in service.requests}
+            assert sent == {f"Bearer {token}"}
+            html = page.content()
+            assert token not in html
+            assert hub_data not in html
+            # Nor did it cross the kernel's websocket (e.g. in a synced trait not drawn).
+            page.evaluate("() => 0")  # let Playwright deliver the frames received so far
+            assert any("comm_msg" in frame for frame in frames), "no widget traffic seen"
+            leaks = sum(1 for f in frames if token in f or hub_data in f)  # a count: no dump
+            assert leaks == 0, f"{leaks} of {len(frames)} websocket frames hold the token"
+            assert widget_errors(page) == []
+        finally:
+            page.context.close()
+            voila.stop()
+
+
 # --------------------------------------------------------------------------- saved state
 
 REOPEN_ID = "5d1c3b7a-2e4f-4a6b-9c8d-0e1f2a3b4c5d"

@@ -353,3 +353,27 @@ def test_expired_token_stops_and_set_auth_resumes(kernel, fake_search):
     assert {r.headers.get("authorization") for r in after} == {f"Bearer {token_b}"}
     assert_quiet(kernel)
     kernel.execute("w.close()")
+
+
+@pytest.mark.parametrize(
+    "last_line",
+    [
+        "stw.sign_in()",
+        "stw.demo('success', speed=50)",
+    ],
+)
+def test_a_helper_as_the_cells_last_line_shows_one_view(kernel, last_line):
+    """``stw.sign_in()`` / ``stw.watch()`` display the widget and return it: the returned
+    widget, as the cell's result, must not add a second view."""
+    kernel.execute("import search_task_widget as stw")
+    cell = kernel.execute(last_line)
+    views = [
+        r
+        for r in cell.of_type("display_data", "execute_result")
+        if WIDGET_VIEW_MIME in r.content.get("data", {})
+    ]
+    assert len(views) == 1, cell.describe()
+    assert not cell.of_type("execute_result"), cell.describe()
+    # Not as the last line's value (assigned), it still shows once.
+    cell = kernel.execute(f"shown = {last_line}")
+    assert len(cell.of_type("display_data")) == 1, cell.describe()
