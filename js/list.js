@@ -1,5 +1,6 @@
 // @ts-check
-/* global mountSignIn -- defined by js/signin.js, which Python puts in front of this file */
+/* global ACTIVE, pad, h, setText, setAttr, parseUtc, fmtDuration, toneOf, mountSignIn --
+   from js/common.js and js/signin.js, which Python puts in front of this file */
 // Front end of search_task_widget's TaskListWidget: many Globus Search tasks in one view.
 // No imports, so it loads offline. Model data reaches the DOM as text, never HTML.
 // Rows are keyed by task id and reused: an update touches only the rows that changed.
@@ -16,7 +17,6 @@
  *   creation_date: string, completion_date: string | null, error: string,
  *   trouble: string }} Row */
 
-const ACTIVE = new Set(["CREATING", "PENDING", "PROGRESS"]);
 const TERMINAL = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 const TRAITS = [
   "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
@@ -102,15 +102,6 @@ function matches(row, value) {
   }
 }
 
-/** The colour family: idle | running | success | failed | unknown. @param {string} state */
-function toneOf(state) {
-  if (!state) return "idle";
-  if (ACTIVE.has(state)) return "running";
-  if (state === "SUCCESS") return "success";
-  if (state === "FAILED") return "failed";
-  return "unknown";
-}
-
 /** "9 of 12 tasks done, 1 failed" @param {number} done @param {number} total @param {number} failed */
 function progressText(done, total, failed) {
   if (!total) return "No tasks";
@@ -118,22 +109,6 @@ function progressText(done, total, failed) {
 }
 
 // ---- formatting
-
-/**
- * Parse the service's ISO 8601 dates, which carry no zone but mean UTC.
- * JS Date is unreliable with 6 fractional digits, so trim to milliseconds.
- * @param {string | null} s @returns {number} epoch ms, or NaN
- */
-function parseUtc(s) {
-  const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$/.exec(
-    (s || "").trim(),
-  );
-  if (!m) return NaN;
-  const ms = m[2] ? "." + (m[2] + "00").slice(0, 3) : "";
-  return Date.parse(m[1].replace(" ", "T") + ms + (m[3] || "Z"));
-}
-
-const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
 
 /** Local wall-clock time. @param {number} ms */
 function fmtLocal(ms) {
@@ -144,19 +119,6 @@ function fmtLocal(ms) {
 
 /** @param {number} ms */
 const fmtUtc = (ms) => new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
-
-/** "1 h 02 min 03 s", "4 min 05 s", "7 s" @param {number} ms */
-function fmtDuration(ms) {
-  let s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  s %= 60;
-  if (d) return `${d} d ${pad(h)} h ${pad(m)} min ${pad(s)} s`;
-  if (h) return `${h} h ${pad(m)} min ${pad(s)} s`;
-  if (m) return `${m} min ${pad(s)} s`;
-  return `${s} s`;
-}
 
 /** Creation to completion, or to `now` while it runs and is polled. @param {Row} row @param {number} now @param {boolean} polling */
 function rowElapsed(row, now, polling) {
@@ -177,30 +139,6 @@ function pretty(value) {
 }
 
 // ---- DOM
-
-/**
- * Create an element; text goes in as textContent, attributes as given.
- * @param {string} tag @param {string} [cls] @param {string} [text] @param {Record<string, string>} [attrs]
- * @returns {HTMLElement}
- */
-function h(tag, cls, text, attrs = {}) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text != null) e.textContent = text;
-  for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, val);
-  return e;
-}
-
-/** Write only on change, so unchanged values cause no DOM mutation. @param {Element} el @param {string} text */
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
-
-/** @param {Element} el @param {string} name @param {string | null} value */
-function setAttr(el, name, value) {
-  if (value == null) el.removeAttribute(name);
-  else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
-}
 
 /** @param {HTMLElement} el @param {boolean} hidden */
 function setHidden(el, hidden) {

@@ -1,7 +1,8 @@
 // @ts-check
-// The "Sign in with Globus" panel shared by both widgets. Python puts this file in front of
-// js/widget.js and js/list.js (see search_task_widget/_assets.py), so it declares plain
-// functions and exports nothing; its names all start with "signIn" to stay out of the way.
+// The "Sign in with Globus" panel shared by the widgets. Python puts js/common.js and this
+// file in front of each widget's own module (see search_task_widget/_assets.py), so it
+// declares plain functions and exports nothing; its names all say "sign in".
+/* global h -- from js/common.js */
 //
 // The kernel drives it through three traits: sign_in ("" | "offer" | "code" | "busy" |
 // "unavailable"), sign_in_url and sign_in_message. The button click and the pasted code go
@@ -11,18 +12,6 @@
  *   off(event?: string, cb?: () => void): void, send?(content: object): void }} SignInModel */
 
 const SIGN_IN_TRAITS = ["sign_in", "sign_in_url", "sign_in_message"];
-
-/**
- * @param {string} tag @param {string} [cls] @param {string} [text] @param {Record<string, string>} [attrs]
- * @returns {HTMLElement}
- */
-function signInElement(tag, cls, text, attrs = {}) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text != null) e.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
 
 /** Only a Globus Auth https link may become a href. @param {string} url */
 function signInSafeUrl(url) {
@@ -40,35 +29,35 @@ function signInSafeUrl(url) {
  * @returns {{ el: HTMLElement, dispose: () => void }}
  */
 function mountSignIn(model) {
-  const el = signInElement("section", "stw-signin", undefined, { "aria-label": "Sign in with Globus" });
-  el.append(signInElement("strong", "stw-signin-title", "Sign in with Globus"));
+  const el = h("section", "stw-signin", undefined, { "aria-label": "Sign in with Globus" });
+  el.append(h("strong", "stw-signin-title", "Sign in with Globus"));
   // role=status: screen readers hear a refused code or an expiry without moving focus.
-  const text = el.appendChild(signInElement("p", "stw-signin-text", undefined, { role: "status" }));
+  const text = el.appendChild(h("p", "stw-signin-text", undefined, { role: "status" }));
   const offer = /** @type {HTMLButtonElement} */ (
-    el.appendChild(signInElement("button", "stw-signin-button", "Sign in with Globus", { type: "button" }))
+    el.appendChild(h("button", "stw-signin-button", "Sign in with Globus", { type: "button" }))
   );
-  const form = /** @type {HTMLFormElement} */ (el.appendChild(signInElement("form", "stw-signin-form")));
-  const steps = form.appendChild(signInElement("ol", "stw-signin-steps"));
-  const step1 = steps.appendChild(signInElement("li"));
+  const form = /** @type {HTMLFormElement} */ (el.appendChild(h("form", "stw-signin-form")));
+  const steps = form.appendChild(h("ol", "stw-signin-steps"));
+  const step1 = steps.appendChild(h("li"));
   const link = /** @type {HTMLAnchorElement} */ (
     step1.appendChild(
-      signInElement("a", "stw-signin-link", "Open the Globus sign-in page", {
+      h("a", "stw-signin-link", "Open the Globus sign-in page", {
         target: "_blank", rel: "noopener noreferrer",
       }),
     )
   );
   step1.append(" (opens a new tab), sign in and allow access.");
-  const step2 = steps.appendChild(signInElement("li"));
-  const label = step2.appendChild(signInElement("label", "stw-signin-label", "Paste the code it shows: "));
+  const step2 = steps.appendChild(h("li"));
+  const label = step2.appendChild(h("label", "stw-signin-label", "Paste the code it shows: "));
   const input = /** @type {HTMLInputElement} */ (
     label.appendChild(
-      signInElement("input", "stw-signin-code", undefined, {
+      h("input", "stw-signin-code", undefined, {
         type: "text", autocomplete: "off", spellcheck: "false", autocapitalize: "off",
       }),
     )
   );
   const submit = /** @type {HTMLButtonElement} */ (
-    step2.appendChild(signInElement("button", "stw-signin-button", "Sign in", { type: "submit" }))
+    step2.appendChild(h("button", "stw-signin-button", "Sign in", { type: "submit" }))
   );
 
   const update = () => {

@@ -1,7 +1,8 @@
 // @ts-check
 // Front end of search_task_widget's SignInWidget: the sign-in panel (js/signin.js, which
-// Python puts in front of this file) and one line that says who is signed in.
-/* global mountSignIn -- defined by js/signin.js */
+// Python puts in front of this file, after js/common.js) and one line that says who is
+// signed in.
+/* global mountSignIn -- from js/signin.js */
 
 /** @typedef {{ get(name: string): any, on(event: string, cb: () => void): void,
  *   off(event?: string, cb?: () => void): void, send?(content: object): void }} Model */

@@ -1,5 +1,6 @@
 // @ts-check
-/* global mountSignIn -- defined by js/signin.js, which Python puts in front of this file */
+/* global ACTIVE, pad, h, setText, setAttr, parseUtc, fmtDuration, toneOf, mountSignIn --
+   from js/common.js and js/signin.js, which Python puts in front of this file */
 // Front end of search_task_widget: one Globus Search task, shown live. No imports, so it
 // loads offline (HPC gateways have no CDN). Model data reaches the DOM as text, never HTML.
 
@@ -10,7 +11,6 @@
 const STAGES = ["Submitted", "Queued", "Running", "Done"];
 /** @type {Record<string, number>} stage reached by each documented state */
 const STAGE_OF = { CREATING: 1, PENDING: 2, PROGRESS: 3, SUCCESS: 4, FAILED: 4 };
-const ACTIVE = new Set(["CREATING", "PENDING", "PROGRESS"]);
 const TRAITS = [
   "task_id", "state", "task_type", "state_description", "index_id", "message",
   "additional_details", "creation_date", "completion_date", "error", "trouble",
@@ -48,22 +48,6 @@ function snapshot(model) {
 
 // ---- formatting
 
-/**
- * Parse the service's ISO 8601 dates, which carry no zone but mean UTC.
- * JS Date is unreliable with 6 fractional digits, so trim to milliseconds.
- * @param {string | null} s @returns {number} epoch ms, or NaN
- */
-function parseUtc(s) {
-  const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$/.exec(
-    (s || "").trim(),
-  );
-  if (!m) return NaN;
-  const ms = m[2] ? "." + (m[2] + "00").slice(0, 3) : "";
-  return Date.parse(m[1].replace(" ", "T") + ms + (m[3] || "Z"));
-}
-
-const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
-
 /** @type {Intl.DateTimeFormat | null} */
 let tzFormat = null;
 
@@ -93,19 +77,6 @@ function fmtUtc(ms) {
   return new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
 }
 
-/** "1 h 02 min 03 s", "4 min 05 s", "7 s" @param {number} ms */
-function fmtDuration(ms) {
-  let s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  s %= 60;
-  if (d) return `${d} d ${pad(h)} h ${pad(m)} min ${pad(s)} s`;
-  if (h) return `${h} h ${pad(m)} min ${pad(s)} s`;
-  if (m) return `${m} min ${pad(s)} s`;
-  return `${s} s`;
-}
-
 /** "12 s ago", "3 min ago" @param {number} ms */
 function fmtAgo(ms) {
   const s = Math.max(0, ms / 1000);
@@ -114,15 +85,6 @@ function fmtAgo(ms) {
 }
 
 // ---- state logic
-
-/** The colour family: idle | running | success | failed | unknown. @param {string} state */
-function toneOf(state) {
-  if (!state) return "idle";
-  if (ACTIVE.has(state)) return "running";
-  if (state === "SUCCESS") return "success";
-  if (state === "FAILED") return "failed";
-  return "unknown";
-}
 
 /** Stage 0..4; an unknown state keeps the furthest stage the poller saw. @param {Snap} s */
 function stageOf(s) {
@@ -160,30 +122,6 @@ function observedSpan(s, name, now) {
 }
 
 // ---- DOM
-
-/**
- * Create an element; text goes in as textContent, attributes as given.
- * @param {string} tag @param {string} [cls] @param {string} [text] @param {Record<string, string>} [attrs]
- * @returns {HTMLElement}
- */
-function h(tag, cls, text, attrs = {}) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text != null) e.textContent = text;
-  for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, val);
-  return e;
-}
-
-/** Write only on change, so unchanged values cause no DOM mutation. @param {Element} el @param {string} text */
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
-
-/** @param {Element} el @param {string} name @param {string | null} value */
-function setAttr(el, name, value) {
-  if (value == null) el.removeAttribute(name);
-  else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
-}
 
 /** Append a dt/dd pair to a <dl> and return the dd. @param {HTMLElement} dl @param {string} label */
 function row(dl, label) {

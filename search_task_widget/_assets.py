@@ -5,10 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-#: Files put in front of each widget's own JS and CSS: the sign-in panel both widgets show.
-#: An anywidget module is one file and may import nothing (no CDN on HPC gateways, and there
-#: is no build step), so the shared part is joined here rather than imported.
-_SHARED = "signin"
+#: Files put in front of each widget's own JS (helpers, then the sign-in panel every widget
+#: shows) and CSS. An anywidget module is one file and may import nothing (no CDN on HPC
+#: gateways, and there is no build step), so the shared parts are joined, not imported.
+_SHARED = {"js": ("common.js", "signin.js"), "css": ("signin.css",)}
 
 
 def asset(name: str) -> Path:
@@ -25,6 +25,6 @@ def asset(name: str) -> Path:
 
 def front_end(name: str, kind: str) -> str:
     """The module (``kind="js"``) or stylesheet (``"css"``) of widget ``name``
-    ("widget" or "list"), with the shared sign-in panel in front."""
-    parts = (asset(f"{_SHARED}.{kind}"), asset(f"{name}.{kind}"))
-    return "\n".join(part.read_text(encoding="utf-8") for part in parts)
+    ("widget", "list" or "signin_widget"), with the shared files in front."""
+    parts = (*_SHARED[kind], f"{name}.{kind}")
+    return "\n".join(asset(part).read_text(encoding="utf-8") for part in parts)

@@ -1,36 +1,42 @@
-"""The two front-end modules stay in step where they share helpers.
+"""The front-end files join into modules that load.
 
-Each anywidget module must stand alone (no imports: nothing may come from a CDN, and there
-is no build step), so js/list.js carries copies of a few of js/widget.js's helpers. This
-test keeps the copies identical, so a fix to one reaches the other.
+Each anywidget module must be one file that imports nothing (nothing may come from a CDN,
+and there is no build step), so Python joins js/common.js (helpers) and js/signin.js (the
+sign-in panel) in front of each widget's own file. Joined, a name declared twice at the top
+level is a SyntaxError that only a browser would report: these tests catch it first.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from search_task_widget._assets import front_end
+
 JS = Path(__file__).resolve().parent.parent / "js"
-SHARED = ["h", "setText", "setAttr", "parseUtc", "fmtDuration", "toneOf"]
+WIDGETS = ["widget", "list", "signin_widget"]
+SHARED_HELPERS = ["h", "setText", "setAttr", "parseUtc", "fmtDuration", "toneOf", "pad"]
+TOP_LEVEL = re.compile(r"^(?:async\s+)?(?:function\*?|const|let|var|class)\s+(\w+)", re.M)
 
 
-def functions(path: Path) -> dict[str, str]:
-    source = path.read_text(encoding="utf-8")
-    found = re.finditer(r"^function (\w+)\(.*?^}\n", source, re.S | re.M)
-    return {match.group(1): match.group(0) for match in found}
+@pytest.mark.parametrize("name", WIDGETS)
+def test_joined_module_declares_each_name_once(name):
+    source = front_end(name, "js")
+    twice = [n for n, count in Counter(TOP_LEVEL.findall(source)).items() if count > 1]
+    assert twice == [], f"{name}: declared more than once when joined: {twice}"
+    assert source.count("export default") == 1
 
 
-@pytest.mark.parametrize("name", SHARED)
-def test_shared_helpers_are_identical(name):
-    single, many = functions(JS / "widget.js"), functions(JS / "list.js")
-    assert name in single, f"widget.js lost {name}()"
-    assert name in many, f"list.js lost {name}()"
-    assert single[name] == many[name], f"{name}() differs between widget.js and list.js"
+@pytest.mark.parametrize("helper", SHARED_HELPERS)
+def test_shared_helpers_live_only_in_common_js(helper):
+    homes = [p.name for p in sorted(JS.glob("*.js")) if helper in TOP_LEVEL.findall(p.read_text())]
+    assert homes == ["common.js"]
 
 
-@pytest.mark.parametrize("module", ["widget.js", "list.js", "signin.js", "signin_widget.js"])
+@pytest.mark.parametrize("module", sorted(p.name for p in JS.glob("*.js")))
 def test_modules_import_nothing(module):
     source = (JS / module).read_text(encoding="utf-8")
     assert not re.search(r"^\s*import\b|\bimport\(", source, re.M)
