@@ -4,8 +4,6 @@
 // Front end of search_task_widget's TaskListWidget: many Globus Search tasks in one view.
 // No imports, so it loads offline. Model data reaches the DOM as text, never HTML.
 // Rows are keyed by task id and reused: an update touches only the rows that changed.
-// h, setText, setAttr, parseUtc, fmtDuration and toneOf are copies of widget.js's (a module
-// must stand alone: no imports, no build step); tests/test_frontend_sources.py keeps them equal.
 
 /** The part of the anywidget model used here.
  * @typedef {{ get(name: string): any, on(event: string, cb: () => void): void,
