@@ -81,42 +81,48 @@ class Credentials:
         return f"<Credentials from {self.source}>"
 
 
-def resolve_auth(auth: object, *, loopback: bool = False) -> Credentials:
+def resolve_auth(
+    auth: object, *, loopback: bool = False, client_id: str | None = None
+) -> Credentials:
     """The credentials for ``auth`` (see the module docstring for ``None``).
 
     ``loopback``: the service is on this machine, where no token is needed by default.
+    ``client_id``: the native app to sign in with from a notebook (default
+    ``$SEARCH_TASK_WIDGET_CLIENT_ID``).
 
     Raises:
         TypeError: ``auth`` of a kind not accepted (the message lists the kinds).
         ValueError: an empty token string.
     """
+    if client_id is not None and not isinstance(client_id, str):
+        raise TypeError(f"client_id must be a str, not {type(client_id).__name__}")
     if auth is None:
-        return _from_environment(loopback)
+        return _from_environment(loopback, client_id)
     if isinstance(auth, str):
         if not auth.strip():
             raise ValueError("auth is an empty string: pass an access token, or None")
-        return _static(auth.strip(), "the access token passed as auth=")
+        return _static(auth.strip(), "the access token passed as auth=", client_id)
     if _is_search_client(auth):
-        return _from_search_client(auth)
+        return _from_search_client(auth, client_id)
     if _is_globus_app(auth):
         return _from_app(auth)
     if isinstance(auth, Authorizer):
         return Credentials(
             auth, ("object", id(auth)), f"the {type(auth).__name__} passed as auth=",
-            login=default_login(),
+            login=default_login(client_id),
         )  # fmt: skip
     raise TypeError(f"auth must be {ACCEPTED}; got a {type(auth).__name__}")
 
 
-def _from_environment(loopback: bool) -> Credentials:
+def _from_environment(loopback: bool, client_id: str | None) -> Credentials:
     token = os.environ.get(TOKEN_ENV_VAR, "").strip()
     if token:
-        return _static(token, f"${TOKEN_ENV_VAR}")
+        return _static(token, f"${TOKEN_ENV_VAR}", client_id)
     token = hub_search_token() or ""
     if token:
-        return _static(token, f"JupyterHub (${HUB_ENV_VAR})")
-    if configured_client_id() is not None:
-        stored = _from_app(login_app(), source="notebook sign-in")
+        return _static(token, f"JupyterHub (${HUB_ENV_VAR})", client_id)
+    if configured_client_id(client_id) is not None:
+        stored = _from_app(login_app(client_id), source="notebook sign-in")
         if not (stored.needs_sign_in and loopback):
             return stored
     if loopback:
@@ -131,12 +137,12 @@ def _from_environment(loopback: bool) -> Credentials:
 _SHORT_ACCEPTED = "a SearchClient, GlobusApp, authorizer or access token"
 
 
-def _static(token: str, source: str) -> Credentials:
+def _static(token: str, source: str, client_id: str | None) -> Credentials:
     from globus_sdk import AccessTokenAuthorizer
 
     return Credentials(
         AccessTokenAuthorizer(token), ("token", _fingerprint(token)), source,
-        login=default_login(),
+        login=default_login(client_id),
     )  # fmt: skip
 
 
@@ -161,7 +167,7 @@ def _from_app(app: globus_sdk.GlobusApp, source: str | None = None) -> Credentia
     return Credentials(authorizer, ("object", id(authorizer)), source, url, login)
 
 
-def _from_search_client(client: globus_sdk.SearchClient) -> Credentials:
+def _from_search_client(client: globus_sdk.SearchClient, client_id: str | None) -> Credentials:
     # globus-sdk 4 keeps a client's app private (``_app``); its authorizer is public.
     app = getattr(client, "_app", None)
     if app is not None:
@@ -170,10 +176,10 @@ def _from_search_client(client: globus_sdk.SearchClient) -> Credentials:
         authorizer = client.authorizer
         found = Credentials(
             authorizer, ("object", id(authorizer)), f"the {type(authorizer).__name__}",
-            login=default_login(),
+            login=default_login(client_id),
         )  # fmt: skip
     else:
-        found = _from_environment(loopback=is_loopback(host_of(client.base_url)))
+        found = _from_environment(is_loopback(host_of(client.base_url)), client_id)
     return Credentials(
         found.authorizer, found.key, f"{found.source} of the SearchClient",
         base_url=client.base_url, login=found.login, needs_sign_in=found.needs_sign_in,

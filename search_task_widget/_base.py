@@ -21,7 +21,11 @@ log = logging.getLogger("search_task_widget")
 
 
 def connection_settings(
-    auth: object, base_url: str | None, poll_interval: object, max_poll_interval: object
+    auth: object,
+    base_url: str | None,
+    poll_interval: object,
+    max_poll_interval: object,
+    client_id: str | None = None,
 ) -> tuple[Credentials, str, float, float]:
     """Credentials, service URL and (starting, largest) polling interval, all validated.
 
@@ -31,7 +35,8 @@ def connection_settings(
     url = resolve_base_url(base_url) if base_url is not None else None
     if url is None and auth is None:  # "no token on loopback" needs the URL first
         url = resolve_base_url(None)
-    credentials = resolve_auth(auth, loopback=url is not None and is_loopback(host_of(url)))
+    loopback = url is not None and is_loopback(host_of(url))
+    credentials = resolve_auth(auth, loopback=loopback, client_id=client_id)
     url = url or resolve_base_url(credentials.base_url)
     host = host_of(url)
     low, high = polling_bounds(
@@ -51,8 +56,15 @@ class PolledWidget(SignInPanel):
     _client: TaskClient | None
     _closed: bool
 
-    def _connect(self, url: str, credentials: Credentials, poller: Poller | None) -> None:
+    def _connect(
+        self,
+        url: str,
+        credentials: Credentials,
+        poller: Poller | None,
+        client_id: str | None = None,
+    ) -> None:
         """Take a pooled client for ``url`` with ``credentials`` (none until signed in)."""
+        self._client_id = client_id
         self._lock = threading.RLock()  # one writer at a time for synced traits
         self._poller = poller or default_poller()
         self._url = url

@@ -147,6 +147,9 @@ class TaskListWidget(PolledWidget):
             / ``delete_by_query`` / ``batch_delete_by_subject``.
         auth: what :class:`~search_task_widget.TaskWidget` takes: a ``SearchClient``, a
             ``GlobusApp``, a ``GlobusAuthorizer``, an access token, or None (see there).
+        client_id: the client id of the Globus native app to sign in with from the
+            notebook (default ``$SEARCH_TASK_WIDGET_CLIENT_ID``); see the README,
+            "A client id for notebook sign-in".
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth``, else as globus-sdk resolves it.
         poll_interval: seconds between the first checks of each task; grows while nothing
@@ -193,6 +196,7 @@ class TaskListWidget(PolledWidget):
         tasks: Iterable[object] = (),
         *,
         auth: object = None,
+        client_id: str | None = None,
         base_url: str | None = None,
         poll_interval: float = 1.0,
         max_poll_interval: float | None = None,
@@ -211,12 +215,12 @@ class TaskListWidget(PolledWidget):
             )
         ids = [task_id_of(task) for task in tasks]  # refuse bad ids before any side effect
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval
+            auth, base_url, poll_interval, max_poll_interval, client_id
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
         super().__init__()
-        self._connect(url, credentials, poller)
+        self._connect(url, credentials, poller, client_id)
         self._idle = threading.Event()  # set while no watch runs, for wait()
         self._idle.set()
         self._entries: dict[str, _Entry] = {}

@@ -97,7 +97,7 @@ def login_app(
 def not_configured_message() -> str:
     return (
         "notebook sign-in needs the client id of a Globus native app: set "
-        f"${CLIENT_ID_ENV_VAR} (or pass auth=search_task_widget.login_app(client_id)); "
+        f"${CLIENT_ID_ENV_VAR} (or pass client_id=...); "
         "register one at https://app.globus.org/settings/developers "
         "(see the README, 'Signing in')"
     )
@@ -260,8 +260,8 @@ def _is_confidential(app: globus_sdk.UserApp) -> bool:
     return isinstance(getattr(app, "_login_client", None), globus_sdk.ConfidentialAppAuthClient)
 
 
-def default_login() -> NotebookLogin | None:
-    """The notebook sign-in of :func:`login_app` when a client id is configured."""
-    if configured_client_id() is None:
+def default_login(client_id: str | None = None) -> NotebookLogin | None:
+    """The notebook sign-in of :func:`login_app` when a client id is given or configured."""
+    if configured_client_id(client_id) is None:
         return None
-    return login_for(login_app())
+    return login_for(login_app(client_id))

@@ -38,6 +38,7 @@ class SignInPanel(ShownOnce, anywidget.AnyWidget):
     sign_in_message = traitlets.Unicode("").tag(sync=True)
 
     _credentials: Credentials
+    _client_id: str | None = None  # the native app to sign in with, if given
 
     def _init_sign_in(self, credentials: Credentials) -> None:
         self._credentials = credentials
@@ -103,7 +104,7 @@ class SignInPanel(ShownOnce, anywidget.AnyWidget):
         For a token that expired mid-session: the timings observed so far are kept. The
         service stays the one the widget was created for.
         """
-        self._use(resolve_auth(auth, loopback=self._loopback()))
+        self._use(resolve_auth(auth, loopback=self._loopback(), client_id=self._client_id))
 
     def on_signed_in(self, authorizer: Authorizer) -> None:
         """The shared login succeeded: use its tokens (the login calls this)."""
@@ -198,9 +199,11 @@ class SignInWidget(SignInPanel):
     #: Where the credentials in use come from ("" while signed out), for people.
     source = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, auth: object = None) -> None:
-        credentials = resolve_auth(auth)  # refuse a bad auth before any widget state exists
+    def __init__(self, auth: object = None, *, client_id: str | None = None) -> None:
+        # Refuse a bad auth before any widget state exists.
+        credentials = resolve_auth(auth, client_id=client_id)
         super().__init__()
+        self._client_id = client_id
         self._init_sign_in(credentials)
         self._signed_in_source()
 
@@ -231,13 +234,13 @@ class SignInWidget(SignInPanel):
         return "<SignInWidget: sign-in needed>"
 
 
-def sign_in(auth: object = None) -> SignInWidget:
-    """Display the sign-in panel for ``auth`` (default: :func:`login_app` of
-    ``$SEARCH_TASK_WIDGET_CLIENT_ID``, after a token or hub token if any) and return it.
+def sign_in(auth: object = None, *, client_id: str | None = None) -> SignInWidget:
+    """Display the sign-in panel for ``auth`` (default: :func:`login_app` of ``client_id``
+    or ``$SEARCH_TASK_WIDGET_CLIENT_ID``, after a token or hub token if any); return it.
 
     It says "Signed in" at once when the credentials are already usable (stored tokens,
     a hub token...). Never blocks: signing in happens through the panel.
     """
-    widget = SignInWidget(auth)
+    widget = SignInWidget(auth, client_id=client_id)
     widget.show()
     return widget

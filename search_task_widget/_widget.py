@@ -55,6 +55,9 @@ class TaskWidget(PolledWidget):
             ``$SEARCH_TASK_WIDGET_TOKEN``, then JupyterHub's ``$GLOBUS_DATA``, then a
             stored notebook sign-in, else the notebook sign-in panel (no token against
             a loopback service such as the simulator). See the README, "Signing in".
+        client_id: the client id of the Globus native app to sign in with from the
+            notebook (default ``$SEARCH_TASK_WIDGET_CLIENT_ID``); see the README,
+            "A client id for notebook sign-in".
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth`` (or of a ``GlobusApp``'s environment), else as globus-sdk resolves it
             (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
@@ -97,6 +100,7 @@ class TaskWidget(PolledWidget):
         task_id: object,
         *,
         auth: object = None,
+        client_id: str | None = None,
         base_url: str | None = None,
         poll_interval: float = 1.0,
         max_poll_interval: float | None = None,
@@ -107,7 +111,7 @@ class TaskWidget(PolledWidget):
         normalized_id = normalize_task_id(task_id)
         # Refuse bad settings (and a bad auth) before any widget state exists.
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval
+            auth, base_url, poll_interval, max_poll_interval, client_id
         )
         hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
         # polling=start in the opening state: start() then changes nothing, so creating a
@@ -118,7 +122,7 @@ class TaskWidget(PolledWidget):
             poll_interval=self._min_interval,
             polling=bool(start) and not credentials.needs_sign_in,
         )
-        self._connect(url, credentials, poller)
+        self._connect(url, credentials, poller, client_id)
         self._done = threading.Event()  # set when polling ends, for wait()
         self._watch: Watch | None = None
         self._task: Task | None = None

@@ -718,3 +718,31 @@ def test_signing_in_as_another_identity_is_refused_clearly(fake_search, poller):
     assert widget.sign_in == "code"
     assert "another identity" in widget.sign_in_message
     widget.close()
+
+
+def test_the_client_id_can_be_an_argument(fake_search, poller):
+    token = fake_token("search")
+    fake_search.require_bearer = token
+    widget = stw.TaskWidget(
+        finished_task(fake_search), client_id=CLIENT_ID, base_url="https://search.example.org/",
+        poller=poller, start=False,
+    )  # fmt: skip
+    assert widget.sign_in == "code"
+    assert f"client_id={CLIENT_ID}" in widget.sign_in_url
+    widget.close()
+    # A static token that expires can be replaced by a sign-in with that client id too.
+    stale = stw.TaskListWidget(
+        [finished_task(fake_search)], auth=fake_token("stale"), client_id=CLIENT_ID,
+        base_url=fake_search.base_url, poller=poller,
+    )  # fmt: skip
+    with pytest.raises(stw.TaskListError):
+        stale.wait(timeout=10)
+    assert stale.sign_in == "offer"
+    stale.start_sign_in()
+    with mocked_auth() as auth:
+        auth.answer_token_request(code_grant_response(token, fake_token("refresh")))
+        stale.finish_sign_in("code")
+    assert [d["state"] for d in stale.wait(timeout=10)] == ["SUCCESS"]
+    stale.close()
+    with pytest.raises(TypeError, match="client_id"):
+        stw.TaskWidget(str(uuid.uuid4()), client_id=42, start=False)
