@@ -62,8 +62,8 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 # --------------------------------------------------------------------------- in-page JS
 
 #: Installed before any page script: records, at the moment it happens, every change of a
-#: widget's data-state (with every cell's prompt and the kernel status) and every change of
-#: a widget's polite live region; counts live widget intervals by wrapping setInterval.
+#: widget's data-state (with every cell's prompt) and every change of a widget's polite live
+#: region; counts live widget intervals by wrapping setInterval.
 RECORDER_JS = r"""
 (() => {
   if (window.top !== window || window.__stw) return;
@@ -73,10 +73,6 @@ RECORDER_JS = r"""
   const taskOf = (root) => (root && root.querySelector('.stw-mono')?.textContent) || '';
   const prompts = () => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'))
     .map((c) => (c.querySelector('.jp-InputPrompt')?.textContent || '').trim());
-  const kernel = () => {
-    try { return window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status; }
-    catch { return null; }
-  };
   const seen = (list) => {
     for (const m of list) {
       const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
@@ -84,7 +80,7 @@ RECORDER_JS = r"""
       if (m.type === 'attributes') {
         if (el.classList.contains('stw-root')) {
           rec.states.push({ t: performance.now() - t0, task: taskOf(el),
-            state: el.getAttribute('data-state'), prompts: prompts(), kernel: kernel() });
+            state: el.getAttribute('data-state'), prompts: prompts() });
         }
         continue;
       }
@@ -478,11 +474,11 @@ def assert_success_while_sleeping(nb: NotebookPage, task_root, sleep_index: int)
     moments = [s for s in nb.states() if s["task"] == task_id and s["state"] == "SUCCESS"]
     assert moments, nb.states()
     first = moments[0]
-    # At that moment every earlier cell had finished (a number), the sleep cell had not,
-    # and the kernel was busy: the update arrived from the background thread mid-cell.
+    # At that moment every earlier cell had finished (a number) and the sleep cell had not:
+    # the update arrived from the background thread mid-cell. (The front end's kernel status
+    # is no witness: a control-channel request answered meanwhile flips it to "idle".)
     assert first["prompts"][sleep_index] == "[*]:", first
     assert all(re.fullmatch(r"\[\d+\]:", p) for p in first["prompts"][:sleep_index]), first
-    assert first["kernel"] == "busy", first
     seen = [s["state"] for s in nb.states() if s["task"] == task_id]
     assert seen[-1] == "SUCCESS"
     assert "PROGRESS" in seen, seen  # it was watched live, not just found finished
