@@ -476,7 +476,7 @@ def assert_success_while_sleeping(nb: NotebookPage, task_root, sleep_index: int)
     first = moments[0]
     # At that moment every earlier cell had finished (a number) and the sleep cell had not:
     # the update arrived from the background thread mid-cell. (The front end's kernel status
-    # is no witness: a control-channel request answered meanwhile flips it to "idle".)
+    # is no witness: Notebook 7 was seen showing "idle" while the sleep cell still ran.)
     assert first["prompts"][sleep_index] == "[*]:", first
     assert all(re.fullmatch(r"\[\d+\]:", p) for p in first["prompts"][:sleep_index]), first
     seen = [s["state"] for s in nb.states() if s["task"] == task_id]
