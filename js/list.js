@@ -167,7 +167,7 @@ function build() {
   const segOther = bar.appendChild(h("span", "stw-list-seg stw-list-seg-other"));
 
   const live = root.appendChild(
-    h("div", "stw-list-sr-only", undefined, { "aria-live": "polite", "aria-atomic": "true" }),
+    h("div", "stw-sr-only", undefined, { "aria-live": "polite", "aria-atomic": "true" }),
   );
   const error = root.appendChild(h("div", "stw-list-error"));
 

@@ -8,7 +8,7 @@ from pathlib import Path
 #: Files put in front of each widget's own JS (helpers, then the sign-in panel every widget
 #: shows) and CSS. An anywidget module is one file and may import nothing (no CDN on HPC
 #: gateways, and there is no build step), so the shared parts are joined, not imported.
-_SHARED = {"js": ("common.js", "signin.js"), "css": ("signin.css",)}
+_SHARED = {"js": ("common.js", "signin.js"), "css": ("common.css", "signin.css")}
 
 
 def asset(name: str) -> Path:
