@@ -28,3 +28,16 @@ def front_end(name: str, kind: str) -> str:
     ("widget", "list" or "signin_widget"), with the shared files in front."""
     parts = (*_SHARED[kind], f"{name}.{kind}")
     return "\n".join(asset(part).read_text(encoding="utf-8") for part in parts)
+
+
+def loader() -> str:
+    """``js/loader.js`` without comment lines and indentation: every widget carries it
+    (and a saved notebook keeps it once per widget), so every byte counts. The file keeps
+    one statement or brace per line, so dropping indentation changes no meaning."""
+    text = asset("loader.js").read_text(encoding="utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and not _comment(line))
+
+
+def _comment(line: str) -> bool:
+    return line.startswith("//") or (line.startswith("/*") and line.endswith("*/"))

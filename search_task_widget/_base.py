@@ -10,9 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
+import traitlets
 
+from ._assets import loader
 from ._auth import Credentials, resolve_auth
+from ._cells import after_next_execution, current_execution
 from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._front_end import FrontEnd, is_shared_layout
+from ._host import running_in_marimo
 from ._poller import Poller, default_poller
 from ._schedule import check_interval, polling_bounds, wait_slice
 from ._sign_in import SignInPanel
@@ -49,7 +54,25 @@ class PolledWidget(SignInPanel):
     """A widget fed by the poller: subclasses call :meth:`_connect` and define ``start``
     and ``stop``. It shows the sign-in panel (see :mod:`._sign_in`) when it has no usable
     credentials, and resumes polling once signed in.
+
+    Its front end is the loader (see :mod:`._front_end`); subclasses pass
+    ``front_end_traits(kind)`` to ``__init__``. When what it watches has ended, it becomes
+    a document: see :meth:`_become_document`.
     """
+
+    _esm = loader()
+    _css = ""
+    _front_end = traitlets.Instance(FrontEnd, allow_none=True).tag(
+        sync=True, **ipywidgets.widget_serialization
+    )
+    _documented = False  # True once the displays show the final document
+    _ended_in = 0  # the execution during which the end was sent (see _become_document)
+    # ipywidgets' DOMWidget syncs these for styling and view counting, which these widgets
+    # never use; unsynced, they stay out of every saved notebook (see _front_end).
+    _dom_classes = traitlets.Tuple()
+    tabbable = traitlets.Bool(None, allow_none=True)
+    tooltip = traitlets.Unicode(None, allow_none=True)
+    _view_count = traitlets.Int(None, allow_none=True)
 
     _lock: threading.RLock
     _poller: Poller
@@ -130,11 +153,61 @@ class PolledWidget(SignInPanel):
         return self._bundle()
 
     def _bundle(self) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_()
-        data = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
+        """The live view (plus the static forms), or only the static forms once the
+        widget became a document."""
+        data: dict[str, Any] = {}
+        if not self._documented:
+            bundle = super()._repr_mimebundle_()
+            data.update(bundle[0] if isinstance(bundle, tuple) else bundle or {})
         data["text/plain"] = repr(self)
         data["text/html"] = self._snapshot_html()
         return data
+
+    def _become_document(self) -> None:
+        """What this widget watches has ended: every display becomes a static document of
+        the final state (``text/html`` + ``text/plain``, no widget view), and the live
+        model is closed. What outlives the kernel then needs no widget manager, kernel,
+        network or setting: saved notebooks, executed tutorials, HTML exports, GitHub.
+
+        The displays change at once (a notebook saved now keeps the document); the model
+        is closed at the end of the next execution, or by ``wait()``, which first send
+        the final state again if the end was sent outside that execution (see ``_cells``:
+        executors would have dropped it). The Python object keeps working (traits,
+        ``wait()``, ``to_html()``). marimo keeps its live view: it saves no outputs, and
+        its views do not follow display updates.
+        """
+        if self._documented or running_in_marimo():
+            self._refresh_displays()
+            return
+        self._documented = True
+        self._refresh_displays()
+        self._ended_in = current_execution()
+        if not after_next_execution(self._settle_document):
+            self._settle_document()
+
+    def _settle_document(self) -> None:
+        """Close the model of a widget that became a document (main thread)."""
+        if not self._documented or self.comm is None:
+            return  # live again (a list got new tasks), or already settled
+        try:
+            if current_execution() != self._ended_in:
+                self.send_state()  # the final state, in this execution
+                self._refresh_displays()
+            ipywidgets.Widget.close(self)  # the model only: the poller and client stay
+        except Exception:  # a closing problem must never reach the poller or the kernel
+            log.debug("could not close the model of %r", self, exc_info=True)
+        # ipywidgets hides the method on close; a document still has its static bundle.
+        vars(self).pop("_repr_mimebundle_", None)
+
+    def _become_live(self) -> None:
+        """Undo :meth:`_become_document` (a list that got new tasks): a new model, and
+        every display shows the live view again."""
+        if not self._documented:
+            return
+        self._documented = False
+        self._model_id = None  # a fresh model id: the old one was closed in the browser
+        self.open()
+        self._refresh_displays()
 
     def _refresh_displays(self) -> None:
         """Bring every display of this widget up to date (called when watching ends)."""
@@ -167,6 +240,7 @@ class PolledWidget(SignInPanel):
         except KeyboardInterrupt:
             self.stop()
             raise
+        self._settle_document()  # in the caller's execution: executors keep the final state
 
     def close(self) -> None:
         """Stop polling, release the connection and close the widget's views."""
@@ -178,10 +252,10 @@ class PolledWidget(SignInPanel):
                     self._release(self._client)
                     self._client = None
         # A DOMWidget's layout is a widget of its own: left open, every closed widget
-        # would leave one registered (and in saved widget state).
+        # would leave one registered (and in saved widget state). The shared one stays.
         layout = self._trait_values.get("layout")
         super().close()
-        if isinstance(layout, ipywidgets.Widget):
+        if isinstance(layout, ipywidgets.Widget) and not is_shared_layout(layout):
             layout.close()
 
 

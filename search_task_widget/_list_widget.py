@@ -26,9 +26,9 @@ from typing import Any
 
 import traitlets
 
-from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
+from ._front_end import front_end_traits
 from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
@@ -178,9 +178,6 @@ class TaskListWidget(PolledWidget):
         last_checked: when the service last answered (epoch ms).
     """
 
-    _esm = front_end("list", "js")
-    _css = front_end("list", "css")
-
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
     done = traitlets.Int(0).tag(sync=True)
@@ -219,7 +216,7 @@ class TaskListWidget(PolledWidget):
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
-        super().__init__()
+        super().__init__(**front_end_traits("list"))
         self._connect(url, credentials, poller, client_id)
         self._idle = threading.Event()  # set while no watch runs, for wait()
         self._idle.set()
@@ -329,6 +326,7 @@ class TaskListWidget(PolledWidget):
             entry = self._put(task_id, hint)
             if entry is None:
                 return task_id
+            self._become_live()  # a list that had ended shows the new task live
             watching = self._started
             if not watching:
                 self._flush()
@@ -371,6 +369,8 @@ class TaskListWidget(PolledWidget):
             for entry in todo:
                 entry.fatal = None
                 self._set_row(entry, task=entry.task)
+            if not todo and not self._documented:
+                self._show_end()  # e.g. for_index() of an index whose tasks all ended
         self._watch(todo)
 
     def stop(self) -> None:
@@ -555,8 +555,16 @@ class TaskListWidget(PolledWidget):
         try:
             self._flush(checked_at)
         finally:  # even if sending failed, wait() must learn that every watch ended
-            self._refresh_displays()
+            self._show_end()
             self._idle.set()
+
+    def _show_end(self) -> None:
+        """No watch runs: once every task ended the list becomes a document; otherwise
+        (some watches stopped on errors) it stays live for start() or a sign-in."""
+        if self._entries and all(e.ended for e in self._entries.values()):
+            self._become_document()
+        else:
+            self._refresh_displays()
 
     def _on_round_end(self) -> None:
         """The poller's round is over: send what it changed as one message, or a stamp."""

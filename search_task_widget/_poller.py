@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ._cells import follow_executions, in_current_execution
 from ._client import TaskClient
 from ._errors import SearchTaskError
 from ._schedule import AdaptiveInterval, Backoff, Clock, RateBudget, SystemClock
@@ -207,6 +208,7 @@ class Poller:
     # -- the thread -------------------------------------------------------------------
 
     def _start_thread(self) -> None:
+        follow_executions()  # so that news reaches headless executors (see ._cells)
         context = contextvars.copy_context()
         self._thread = threading.Thread(
             target=context.run, args=(self._run,), name="search-task-poller", daemon=True
@@ -407,7 +409,7 @@ class Poller:
             return
         self._round[id(listener)] = listener
         try:
-            getattr(listener, method)(*args)
+            in_current_execution(getattr(listener, method), *args)
         except Exception:
             log.exception(
                 "search_task_widget: a listener failed in %s for %s", method, watch.task_id
@@ -420,7 +422,7 @@ class Poller:
             if round_end is None:
                 continue
             try:
-                round_end()
+                in_current_execution(round_end)
             except Exception:
                 log.exception("search_task_widget: a listener failed at the end of a round")
 

@@ -22,6 +22,7 @@ import traitlets
 from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
+from ._front_end import front_end_traits
 from ._poller import Poller, Schedule, Watch
 from ._schedule import (
     STAMP_EVERY,
@@ -73,9 +74,6 @@ class TaskWidget(PolledWidget):
         TypeError: ``auth`` of a kind this package does not accept.
     """
 
-    _esm = front_end("widget", "js")
-    _css = front_end("widget", "css")
-
     # Named exactly like the Task document's fields.
     task_id = traitlets.Unicode("").tag(sync=True)
     state = traitlets.Unicode("").tag(sync=True)
@@ -121,6 +119,7 @@ class TaskWidget(PolledWidget):
             index_id=hint,
             poll_interval=self._min_interval,
             polling=bool(start) and not credentials.needs_sign_in,
+            **front_end_traits("widget"),
         )
         self._connect(url, credentials, poller, client_id)
         self._done = threading.Event()  # set when polling ends, for wait()
@@ -147,9 +146,11 @@ class TaskWidget(PolledWidget):
         """Start (or resume) polling. No-op while polling, after the task ended, and
         until signed in (the widget's sign-in panel starts polling when done)."""
         with self._lock:
+            if self.done:  # a task that ended never changes again
+                return
             if self._closed:
                 raise PollingStoppedError("this widget was closed; create a new one")
-            if self._watch is not None or self.done or self._sign_in_error():
+            if self._watch is not None or self._sign_in_error():
                 return
             self._fatal_error = None
             self._done.clear()
@@ -291,7 +292,10 @@ class TaskWidget(PolledWidget):
 
     def _ended(self) -> None:
         # Last of all: wait() returns only once the final state and display were sent.
-        self._refresh_displays()
+        if self.done:
+            self._become_document()
+        else:  # stopped on an error: stays live, for "Sign in again" or start()
+            self._refresh_displays()
         self._done.set()
 
     # -- helpers ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from search_task_widget._assets import front_end
+from search_task_widget._assets import front_end, loader
 
 JS = Path(__file__).resolve().parent.parent / "js"
 WIDGETS = ["widget", "list", "signin_widget"]
@@ -39,4 +39,16 @@ def test_shared_helpers_live_only_in_common_js(helper):
 @pytest.mark.parametrize("module", sorted(p.name for p in JS.glob("*.js")))
 def test_modules_import_nothing(module):
     source = (JS / module).read_text(encoding="utf-8")
+    if module == "loader.js":  # imports the shared front end from a blob: URL, nothing else
+        assert re.findall(r"\bimport\((\w+)\)", source) == ["url"]
+        assert "const url = URL.createObjectURL(new Blob(" in source
+        source = source.replace("import(url)", "")
     assert not re.search(r"^\s*import\b|\bimport\(", source, re.M)
+
+
+def test_loader_sent_to_every_widget_stays_tiny():
+    compact = loader()
+    assert len(compact) < 500, len(compact)
+    assert "// " not in compact
+    assert "/**" not in compact
+    assert compact.count("export default") == 1

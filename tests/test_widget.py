@@ -103,6 +103,8 @@ def test_forbidden_names_the_index(offline_widget):
 
 def test_text_form_says_id_state_description_and_elapsed(offline_widget):
     w = offline_widget
+    running = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in running  # live while it runs
     doc = task_doc(
         w.task_id,
         "SUCCESS",
@@ -114,10 +116,12 @@ def test_text_form_says_id_state_description_and_elapsed(offline_widget):
     assert w.task_id in text
     assert "SUCCESS (Task succeeded)" in text
     assert "elapsed 2 min 04 s" in text
-    bundle = w._repr_mimebundle_()
-    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    data = w._repr_mimebundle_()
     assert data["text/plain"] == text
-    assert "application/vnd.jupyter.widget-view+json" in data
+    # Ended: a document (text forms only), and the model is gone.
+    assert set(data) == {"text/plain", "text/html"}
+    assert "SUCCESS" in data["text/html"]
+    assert w.comm is None
 
 
 @pytest.mark.parametrize("bad", ["", "nope", "05c1ec1b-2400-44e2", None, 7])

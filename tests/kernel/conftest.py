@@ -10,8 +10,8 @@ import os
 import sys
 
 import pytest
-from ipykernel70 import EnvironmentUnavailable, ensure_environment
 from kernel_harness import running_kernel
+from kernel_venvs import EnvironmentUnavailable, ensure_environment
 
 _environment_notes: list[str] = []
 
@@ -23,26 +23,36 @@ def kernel():
         yield harness
 
 
-@pytest.fixture(scope="session")
-def ipykernel70_python():
-    """The interpreter of the cached ipykernel 7.0.0 venv (built on a machine's first run).
+#: The ipykernel releases the executor tests run besides the test environment's own.
+OTHER_IPYKERNELS = ("6.29.5", "7.0.0")
+
+
+def kernel_python(version: str) -> str:
+    """The interpreter of the cached venv of ipykernel ``version`` (built on a machine's
+    first run; see ``kernel_venvs``).
 
     Skips when the package index cannot be reached, except on CI (``$CI`` set), where a
     missing environment must fail the run rather than hide the regression test.
     """
     try:
-        environment = ensure_environment()
+        environment = ensure_environment(version)
     except EnvironmentUnavailable as error:
-        reason = f"no ipykernel 7.0.0 environment: {error}"
+        reason = f"no ipykernel {version} environment: {error}"
         _environment_notes.append(reason.splitlines()[0])
         if error.unreachable and not os.environ.get("CI"):
             pytest.skip(reason)
         pytest.fail(reason)
     verb = "built" if environment.built else "reused"
     _environment_notes.append(
-        f"ipykernel 7.0.0 venv {verb} in {environment.seconds:.1f} s: {environment.venv}"
+        f"ipykernel {version} venv {verb} in {environment.seconds:.1f} s: {environment.venv}"
     )
     return environment.python
+
+
+@pytest.fixture(scope="session")
+def ipykernel70_python():
+    """The interpreter of the cached ipykernel 7.0.0 venv."""
+    return kernel_python("7.0.0")
 
 
 def pytest_terminal_summary(terminalreporter):

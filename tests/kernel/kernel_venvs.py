@@ -1,14 +1,19 @@
-"""A second kernel environment with ipykernel 7.0.0, the release where plain threads break.
+"""Kernel environments with other ipykernel releases than the test environment's.
 
-On ipykernel 7.0.0 a widget update sent from a plain ``threading.Thread`` fails with a
-``LookupError`` on the ``shell_parent`` ContextVar (ipykernel#1450, ipywidgets#4001); the
-poller avoids it by starting its thread in a copied :mod:`contextvars` context. Testing that
-needs a real 7.0.0 kernel, so this module keeps a virtual environment for one:
+* ipykernel 7.0.0, the release where plain threads break: a widget update sent from a plain
+  ``threading.Thread`` fails with a ``LookupError`` on the ``shell_parent`` ContextVar
+  (ipykernel#1450, ipywidgets#4001); the poller avoids it by starting its thread in a
+  copied :mod:`contextvars` context.
+* ipykernel 6.29.5, the last 6.x, where a message's parent is a process-wide global (the
+  running cell) rather than a context variable: headless executors keep a background
+  thread's messages there for a different reason than on 7.x (see ``_cells``).
 
-* one clean venv per machine (not ``--system-site-packages``: that would see the newer
-  ipykernel of the test environment) in ``$SEARCH_TASK_WIDGET_TEST_CACHE`` or
-  ``${XDG_CACHE_HOME:-~/.cache}/search-task-widget-tests/venv-ipykernel-7.0.0``;
-* it holds ``ipykernel==7.0.0`` and this project's declared dependencies, read from
+Testing those needs real kernels, so this module keeps a virtual environment for each:
+
+* one clean venv per machine and release (not ``--system-site-packages``: that would see the
+  newer ipykernel of the test environment) in ``$SEARCH_TASK_WIDGET_TEST_CACHE`` or
+  ``${XDG_CACHE_HOME:-~/.cache}/search-task-widget-tests/venv-ipykernel-<version>``;
+* it holds ``ipykernel==<version>`` and this project's declared dependencies, read from
   ``pyproject.toml``, but **not** the project itself: each kernel gets the checkout under
   test on ``PYTHONPATH`` instead, so one cached venv serves every clone of the repository
   (CI tests a fresh clone in another folder) and never runs stale code;
@@ -16,8 +21,8 @@ needs a real 7.0.0 kernel, so this module keeps a virtual environment for one:
   interrupted build leaves nothing half-made and two test runs cannot build it at once;
 * it is reused while its recorded requirements match and a probe imports everything.
 
-Building takes about 25 s (venv with pip, then the install) and happens on a machine's
-first run, CI's included.
+Building takes about 15-25 s each (venv with pip, then the install) and happens on a
+machine's first run, CI's included.
 """
 
 from __future__ import annotations
@@ -37,8 +42,6 @@ from pathlib import Path
 
 from kernel_harness import REPO_ROOT, kernel_environment
 
-IPYKERNEL_VERSION = "7.0.0"
-VENV_NAME = f"venv-ipykernel-{IPYKERNEL_VERSION}"
 STAMP = "search-task-widget-tests.json"
 INSTALL_TIMEOUT = 600.0
 
@@ -87,38 +90,39 @@ def project_dependencies() -> list[str]:
     return list(tomllib.loads(text)["project"]["dependencies"])
 
 
-def requirements() -> list[str]:
-    return [f"ipykernel=={IPYKERNEL_VERSION}", *project_dependencies()]
+def requirements(version: str) -> list[str]:
+    return [f"ipykernel=={version}", *project_dependencies()]
 
 
 def _interpreter(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def _wanted_stamp() -> dict[str, object]:
+def _wanted_stamp(version: str) -> dict[str, object]:
     return {
         "python": list(sys.version_info[:2]),
-        "requirements": requirements(),
+        "requirements": requirements(version),
     }
 
 
-_PROBE = f"""
+def _probe(version: str) -> str:
+    return f"""
 import ipykernel, anywidget, ipywidgets, traitlets, httpx
-assert ipykernel.__version__ == {IPYKERNEL_VERSION!r}, ipykernel.__version__
+assert ipykernel.__version__ == {version!r}, ipykernel.__version__
 import search_task_widget, search_task_widget.simulator
 """
 
 
-def _usable(venv: Path) -> bool:
+def _usable(venv: Path, version: str) -> bool:
     python = _interpreter(venv)
     try:
         stamp = json.loads((venv / STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if stamp != _wanted_stamp() or not python.exists():
+    if stamp != _wanted_stamp(version) or not python.exists():
         return False
     probe = subprocess.run(
-        [str(python), "-c", _PROBE],
+        [str(python), "-c", _probe(version)],
         env=kernel_environment(),
         capture_output=True,
         text=True,
@@ -158,17 +162,18 @@ def _run(command: list[str], what: str) -> None:
         )
 
 
-def ensure_environment() -> KernelEnvironment:
-    """The cached ipykernel 7.0.0 venv, built first if missing or outdated."""
+def ensure_environment(version: str) -> KernelEnvironment:
+    """The cached venv of ipykernel ``version``, built first if missing or outdated."""
     started = time.monotonic()
     root = cache_dir()
-    venv = root / VENV_NAME
-    with _locked(root / f"{VENV_NAME}.lock"):
-        if _usable(venv):
+    venv_name = f"venv-ipykernel-{version}"
+    venv = root / venv_name
+    with _locked(root / f"{venv_name}.lock"):
+        if _usable(venv, version):
             return KernelEnvironment(
                 str(_interpreter(venv)), venv, False, time.monotonic() - started
             )
-        building = root / f"{VENV_NAME}.building-{os.getpid()}"
+        building = root / f"{venv_name}.building-{os.getpid()}"
         shutil.rmtree(building, ignore_errors=True)
         try:
             _run([sys.executable, "-m", "venv", str(building)], "creating the venv")
@@ -181,19 +186,18 @@ def ensure_environment() -> KernelEnvironment:
                     "--disable-pip-version-check",
                     "--no-input",
                     "--quiet",
-                    *requirements(),
+                    *requirements(version),
                 ],
-                f"pip install {' '.join(requirements())}",
+                f"pip install {' '.join(requirements(version))}",
             )
-            (building / STAMP).write_text(json.dumps(_wanted_stamp()), encoding="utf-8")
+            (building / STAMP).write_text(json.dumps(_wanted_stamp(version)), encoding="utf-8")
             shutil.rmtree(venv, ignore_errors=True)
             building.rename(venv)  # a venv's bin/python finds pyvenv.cfg beside itself
         finally:
             shutil.rmtree(building, ignore_errors=True)
-        if not _usable(venv):
+        if not _usable(venv, version):
             raise EnvironmentUnavailable(
-                f"{venv} was built but cannot import ipykernel {IPYKERNEL_VERSION} and "
-                "search_task_widget",
+                f"{venv} was built but cannot import ipykernel {version} and search_task_widget",
                 unreachable=False,
             )
         return KernelEnvironment(str(_interpreter(venv)), venv, True, time.monotonic() - started)

@@ -1,0 +1,214 @@
+"""What headless executors save: each widget's final state, with their own message filtering.
+
+nbclient (and papermill and ``jupyter nbconvert --execute``, which run it) keeps only the
+messages whose parent is the cell it is executing. These tests execute a notebook of the
+suite's own with those very tools, on ipykernel 6.29, 7.0 and the test environment's
+newest, and read the saved file as a person's viewer would: every widget output must show
+how its task ended (``text/html`` and ``text/plain``, no widget view left to load), any saved
+widget state must be the final one, and each finished widget must stay small on disk.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import OTHER_IPYKERNELS, kernel_python
+from kernel_harness import kernel_environment
+from nbclient import NotebookClient
+
+pytestmark = pytest.mark.kernel
+
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+#: The saved widget state of one finished widget, as nbformat writes it (indented JSON).
+MAX_BYTES_PER_FINISHED_WIDGET = 2048
+TIMEOUT = 90
+
+#: A notebook that creates two TaskWidgets and a TaskListWidget, then waits for them in
+#: later cells, and creates and waits for one more in a single cell.
+CELLS = [
+    """\
+import search_task_widget as stw
+from search_task_widget.simulator import Simulator
+
+sim = Simulator(speed=10).start()
+fast = dict(base_url=sim.base_url, poll_interval=0.1)
+ok = stw.watch(sim.submit("success"), **fast)""",
+    """\
+bad = stw.TaskWidget(sim.submit("failure")["task_id"], **fast)
+bad""",
+    """\
+board = stw.TaskListWidget([sim.submit("success"), sim.submit("failure")], **fast)
+board""",
+    'ok.wait(60)["state"], bad.wait(60)["state"]',
+    """\
+same = stw.watch(sim.submit("success"), **fast)
+same.wait(60)["state"]""",
+    'sorted(task["state"] for task in board.wait(60))',
+]
+#: Per widget output, in order: what its text/plain says, and words its text/html shows.
+ENDS = [
+    ("SUCCESS (Task succeeded)", ["SUCCESS"]),
+    ("FAILED", ["FAILED"]),
+    ("2 tasks: 1 SUCCESS, 1 FAILED", ["SUCCESS", "FAILED"]),
+    ("SUCCESS (Task succeeded)", ["SUCCESS"]),
+]
+
+
+def make_notebook(path: Path, kernel_name: str = "python3") -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": kernel_name,
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
+    nbformat.write(nb, path)
+    return path
+
+
+def kernelspec_dir(tmp_path: Path, python: str) -> Path:
+    """A Jupyter data dir with one kernel spec, ``stw-exec``, running ``python``."""
+    root = tmp_path / "jupyter-data"
+    spec = root / "kernels" / "stw-exec"
+    spec.mkdir(parents=True)
+    argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "stw-exec", "language": "python"})
+    )
+    return root
+
+
+def executor_env(tmp_path: Path, python: str) -> dict[str, str]:
+    """The environment of an executor process: the kernel spec above, this checkout first
+    on ``PYTHONPATH``, no credentials, a private IPython profile."""
+    return kernel_environment(
+        {"JUPYTER_PATH": str(kernelspec_dir(tmp_path, python)), "IPYTHONDIR": str(tmp_path / "ip")}
+    )
+
+
+def widget_outputs(nb) -> list[dict]:
+    """Every output that shows one of this package's widgets (its text form says so)."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain", "")
+            if text.startswith(("<TaskWidget", "<TaskListWidget")):
+                found.append(output)
+    return found
+
+
+def saved_states(nb) -> dict[str, dict]:
+    return nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+
+
+def check_saved_notebook(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    outputs = widget_outputs(nb)
+    assert len(outputs) == len(ENDS), [o.get("data", {}).get("text/plain") for o in outputs]
+    for output, (plain, words) in zip(outputs, ENDS, strict=True):
+        data = output["data"]
+        assert WIDGET_VIEW_MIME not in data, "a finished widget left a view to load"
+        assert plain in data["text/plain"], data["text/plain"]
+        for word in words:
+            assert word in data["text/html"], data["text/html"]
+    states = saved_states(nb)
+    tasks = [s["state"] for s in states.values() if "task_id" in s["state"]]
+    assert sorted(s["state"] for s in tasks) == ["FAILED", "SUCCESS", "SUCCESS"]
+    for state in tasks:
+        assert state["polling"] is False
+        assert state["completion_date"]
+        if state["state"] == "FAILED":
+            failed_output = outputs[1]["data"]["text/html"]
+            assert state["message"]
+            assert state["message"][:40] in failed_output.replace("&#x27;", "'")
+    lists = [s["state"] for s in states.values() if "rows" in s["state"]]
+    assert [(s["done"], s["total"], s["failed"], s["polling"]) for s in lists] == [(2, 2, 1, False)]
+    check_sizes(nb)
+
+
+def bytes_on_disk(nb, model_id: str) -> int:
+    """What the saved widget state of ``model_id`` adds to the file, as nbformat writes it."""
+    without = copy.deepcopy(nb)
+    del saved_states(without)[model_id]
+    return len(nbformat.writes(nb)) - len(nbformat.writes(without))
+
+
+def service_text(state: dict) -> int:
+    """The bytes of the task's own words (message, details), which are the user's data."""
+    return len(json.dumps([state.get("message"), state.get("additional_details")], indent=1))
+
+
+def check_sizes(nb) -> None:
+    """Finished widgets stay small; the front end's code is saved once per kind."""
+    states = saved_states(nb)
+    code = [s["state"]["name"] for s in states.values() if "esm" in s["state"]]
+    assert sorted(code) == ["list", "widget"]
+    for model_id, entry in states.items():
+        state = entry["state"]
+        if "task_id" in state:
+            size = bytes_on_disk(nb, model_id) - service_text(state)
+            assert size <= MAX_BYTES_PER_FINISHED_WIDGET, (state["state"], size)
+        if "rows" in state:  # a list: the same for its frame, plus each row's own fields
+            rows = len(json.dumps(state["rows"], indent=1))
+            assert bytes_on_disk(nb, model_id) - rows <= MAX_BYTES_PER_FINISHED_WIDGET
+
+
+@pytest.mark.parametrize("version", ["newest", *OTHER_IPYKERNELS])
+def test_nbclient_saves_the_final_state(tmp_path, version):
+    python = sys.executable if version == "newest" else kernel_python(version)
+    path = make_notebook(tmp_path / "ended.ipynb", "stw-exec")
+    nb = nbformat.read(path, as_version=4)
+    env = executor_env(tmp_path, python)
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    specs = KernelSpecManager(kernel_dirs=[env["JUPYTER_PATH"] + "/kernels"])
+    manager = KernelManager(kernel_name="stw-exec", kernel_spec_manager=specs)
+    client = NotebookClient(
+        nb, timeout=TIMEOUT, km=manager, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute(env=env)
+    nbformat.write(nb, path)
+    assert nb.cells[3].outputs[0]["data"]["text/plain"] == "('SUCCESS', 'FAILED')"
+    check_saved_notebook(path)
+
+
+def test_papermill_saves_the_final_state(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    source = make_notebook(tmp_path / "ended.ipynb", "stw-exec")
+    target = tmp_path / "ran.ipynb"
+    run = subprocess.run(
+        [sys.executable, "-m", "papermill", str(source), str(target), "-k", "stw-exec",
+         "--execution-timeout", str(TIMEOUT)],
+        env=executor_env(tmp_path, sys.executable),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 2,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert papermill.__version__
+    check_saved_notebook(target)
+
+
+def test_nbconvert_execute_saves_the_final_state(tmp_path):
+    source = make_notebook(tmp_path / "ended.ipynb", "stw-exec")
+    run = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         f"--ExecutePreprocessor.timeout={TIMEOUT}", "--ExecutePreprocessor.kernel_name=stw-exec",
+         "--output", "ran.ipynb", str(source)],
+        env=executor_env(tmp_path, sys.executable),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 2,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    check_saved_notebook(tmp_path / "ran.ipynb")

@@ -1,0 +1,278 @@
+"""A finished widget becomes a document; running widgets share one copy of the front end.
+
+These are unit tests on a fake clock with ipywidgets' kernel-less comms; what executors save
+is proven with real kernels in ``tests/kernel/test_executors.py``, and what browsers show in
+``tests/browser``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import sys
+import threading
+import types
+
+import pytest
+from fake_search import FAKE_INDEX_ID, task_doc
+from fakes import FixedBackoff
+
+import search_task_widget as stw
+from search_task_widget import _cells
+from search_task_widget._assets import loader
+from search_task_widget._front_end import FrontEnd, shared_front_end, shared_layout
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture
+def ticked(clock):
+    instance = stw.Poller(
+        clock=clock, rate=1000, burst=1000, backoff=FixedBackoff(base=1.0), threaded=False
+    )
+    yield instance
+    instance.shutdown()
+
+
+@pytest.fixture
+def displays(monkeypatch):
+    """Every display update the widgets make: (display id, bundle)."""
+    made: list[tuple[str, dict]] = []
+
+    def update_display(bundle, *, raw, display_id):
+        assert raw
+        made.append((display_id, bundle))
+
+    monkeypatch.setattr("IPython.display.update_display", update_display)
+    return made
+
+
+def shown(widget, display_id: str = "d1") -> None:
+    """As if the widget had been displayed once (what ``_ipython_display_`` records)."""
+    widget._display_ids.append(display_id)
+
+
+def test_a_finished_task_becomes_a_document_and_keeps_working(fake_search, ticked, displays):
+    doc = task_doc(state="PROGRESS")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    shown(w)
+    ticked.tick()
+    assert WIDGET_VIEW in w._repr_mimebundle_()  # live while the task runs
+    assert displays == []
+
+    fake_search.put_task(task_doc(doc["task_id"], "FAILED", message="2 of 9 <b>failed</b>"))
+    ticked.clock.advance(5)
+    ticked.tick()
+
+    [(display_id, bundle)] = displays
+    assert display_id == "d1"
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert "FAILED" in bundle["text/plain"]
+    assert "2 of 9 &lt;b&gt;failed&lt;/b&gt;" in bundle["text/html"]
+    assert w.comm is None  # the model went; the object did not
+    assert w.state == "FAILED"
+    assert w.task["message"] == "2 of 9 <b>failed</b>"
+    assert w.wait(timeout=0)["state"] == "FAILED"
+    w.start()  # an ended task never changes: nothing to do, and no error
+    assert "2 of 9" in w.to_html()
+    assert set(w._repr_mimebundle_()) == {"text/plain", "text/html"}
+    w.close()
+
+
+def test_polling_stopped_by_an_error_stays_live(fake_search, ticked, displays):
+    doc = task_doc(state="PENDING")  # never put: the fake answers 404
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    shown(w)
+    ticked.tick()
+    assert w.trouble == "fatal"
+    [(_, bundle)] = displays
+    assert WIDGET_VIEW in bundle  # start() or a sign-in may resume it
+    assert w.comm is not None
+    w.close()
+
+
+def test_a_list_becomes_a_document_once_every_task_ended_and_live_again_on_add(
+    fake_search, ticked, displays
+):
+    a, b = task_doc(state="PROGRESS"), task_doc(state="PENDING")
+    for doc in (a, b):
+        fake_search.put_task(doc)
+    board = stw.TaskListWidget(
+        [a["task_id"], b["task_id"]], base_url=fake_search.base_url, poller=ticked
+    )
+    shown(board)
+    ticked.tick()
+    fake_search.put_task(task_doc(a["task_id"], "SUCCESS"))
+    fake_search.put_task(task_doc(b["task_id"], "PROGRESS"))
+    ticked.clock.advance(5)
+    ticked.tick()
+    assert displays == []  # one task still runs: live
+    fake_search.put_task(task_doc(b["task_id"], "FAILED", message="bad batch"))
+    ticked.clock.advance(5)
+    ticked.tick()
+    [(_, bundle)] = displays
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert "bad batch" in bundle["text/html"]
+    assert board.comm is None
+    first_model = board._model_id
+
+    c = task_doc(state="PENDING", index_id=FAKE_INDEX_ID)
+    fake_search.put_task(c)
+    board.add(c["task_id"])  # a new task: live again, as a new model
+    assert board.comm is not None
+    assert board._model_id != first_model
+    assert displays[-1][1][WIDGET_VIEW]["model_id"] == board._model_id
+    board.close()
+
+
+def test_widgets_share_one_front_end_and_one_layout(fake_search):
+    widgets = [
+        stw.TaskWidget(task_doc()["task_id"], base_url=fake_search.base_url, start=False)
+        for _ in range(3)
+    ]
+    board = stw.TaskListWidget([], base_url=fake_search.base_url, start=False)
+    try:
+        assert {id(w._front_end) for w in widgets} == {id(shared_front_end("widget"))}
+        assert board._front_end is shared_front_end("list")
+        assert {id(w.layout) for w in [*widgets, board]} == {id(shared_layout())}
+        for w in [*widgets, board]:
+            state = w.get_state()
+            assert state["_esm"] == loader()
+            assert state["_front_end"] == f"IPY_MODEL_{w._front_end.model_id}"
+            assert len(json.dumps(state)) < 1500  # the front end is not in it
+        code = shared_front_end("widget").esm
+        assert "export default" in code
+        assert ".stw-" in code  # its stylesheet rides along, added to the page once
+    finally:
+        for w in [*widgets, board]:
+            w.close()
+    assert shared_layout().comm is not None  # closing a widget never closes the shared parts
+    assert shared_front_end("widget").comm is not None
+
+
+def test_a_closed_front_end_is_made_anew():
+    first = shared_front_end("widget")
+    first.close()
+    second = shared_front_end("widget")
+    assert second is not first
+    assert isinstance(second, FrontEnd)
+    assert second.comm is not None
+
+
+def test_marimo_gets_the_whole_front_end_and_a_live_end(fake_search, ticked, monkeypatch, displays):
+    marimo = types.ModuleType("marimo")
+    marimo.running_in_notebook = lambda: True  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "marimo", marimo)
+    doc = task_doc(state="SUCCESS")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    shown(w)
+    ticked.tick()
+    assert w._front_end is None
+    assert "export default" in w._esm
+    assert len(w._esm) > 5000
+    assert w.comm is not None  # marimo keeps its live view (it saves no outputs)
+    w.close()
+
+
+# -- whose messages the poller thread sends -------------------------------------------
+
+
+def test_news_is_delivered_in_the_context_of_the_latest_execution(monkeypatch):
+    cell = contextvars.ContextVar("cell", default="none")
+    monkeypatch.setattr(_cells, "_latest", None)
+    cell.set("cell 1")
+    _cells._remember()  # what the pre_execute hook does at the start of each execution
+    seen: list[str] = []
+
+    def poller_thread() -> None:
+        cell.set("the thread's own")  # what the thread's copied context says
+        seen.append(_cells.in_current_execution(cell.get))
+        seen.append(cell.get())  # delivering changed nothing in the thread's context
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(poller_thread,))
+    thread.start()
+    thread.join()
+    assert seen == ["cell 1", "the thread's own"]
+
+
+def test_following_executions_registers_once_on_the_kernel_shell(monkeypatch):
+    registered: list[tuple[str, object]] = []
+    shell = types.SimpleNamespace(
+        kernel=object(),
+        events=types.SimpleNamespace(register=lambda event, hook: registered.append((event, hook))),
+    )
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    monkeypatch.setattr(_cells, "_followed", set())
+    monkeypatch.setattr(_cells, "_latest", None)
+    _cells.follow_executions()
+    _cells.follow_executions()
+    assert registered == [
+        ("pre_execute", _cells._remember),
+        ("post_execute", _cells._run_after_hooks),
+    ]
+    assert _cells._latest is not None
+
+
+def test_outside_a_kernel_news_is_delivered_as_is(monkeypatch):
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+    monkeypatch.setattr(_cells, "_followed", set())
+    monkeypatch.setattr(_cells, "_latest", None)
+    _cells.follow_executions()
+    assert _cells._latest is None
+    assert _cells.in_current_execution(lambda x: x + 1, 1) == 2
+    assert not _cells.after_next_execution(lambda: None)  # the caller acts at once instead
+
+
+def test_after_next_execution_runs_once_at_its_end(monkeypatch):
+    monkeypatch.setattr(_cells, "_followed", {1})
+    monkeypatch.setattr(_cells, "_after_next", [])
+    calls: list[str] = []
+    assert _cells.after_next_execution(lambda: calls.append("a"))
+    assert _cells.after_next_execution(lambda: 1 / 0)  # a failing one stops no other
+    assert _cells.after_next_execution(lambda: calls.append("b"))
+    _cells._run_after_hooks()
+    _cells._run_after_hooks()
+    assert calls == ["a", "b"]
+
+
+def test_an_end_sent_between_executions_is_sent_again_by_the_next_one(
+    fake_search, ticked, displays, monkeypatch
+):
+    """Executors drop what the kernel sends while idle: the next execution repeats it."""
+    monkeypatch.setattr(_cells, "_followed", {1})
+    monkeypatch.setattr(_cells, "_after_next", [])
+    monkeypatch.setattr(_cells, "_executions", 7)
+    doc = task_doc(state="SUCCESS")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    sent: list[dict] = []
+    w._send = lambda msg, buffers=None: sent.append(msg)
+    shown(w)
+    ticked.tick()  # the end, sent during execution 7
+    assert len(displays) == 1
+    assert w.comm is not None  # closed at the end of the next execution, not now
+
+    monkeypatch.setattr(_cells, "_executions", 8)  # execution 8 started (pre_execute)
+    sent.clear()
+    _cells._run_after_hooks()  # ... and ends (post_execute)
+    [full] = [m["state"] for m in sent if m.get("method") == "update"]
+    assert full["state"] == "SUCCESS"
+    assert full["polling"] is False
+    assert len(displays) == 2  # the document once more, in execution 8
+    assert w.comm is None
+
+
+def test_wait_settles_the_document_in_the_callers_execution(
+    fake_search, ticked, displays, monkeypatch
+):
+    monkeypatch.setattr(_cells, "_followed", {1})
+    monkeypatch.setattr(_cells, "_after_next", [])
+    doc = task_doc(state="FAILED")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    ticked.tick()
+    assert w.comm is not None
+    assert w.wait(timeout=1)["state"] == "FAILED"
+    assert w.comm is None
