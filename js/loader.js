@@ -6,7 +6,7 @@
 // comment lines and indentation before sending it. The module is imported once per page
 // (cached on globalThis: anywidget imports each model's `_esm` as a module of its own),
 // from a blob: URL, as anywidget itself imports `_esm`.
-const loaded = (globalThis.__stw ??= new Map());
+const loaded = (globalThis.searchTaskWidgetModules ??= new Map());
 export default {
   /** @param {{ model: any, el: HTMLElement }} view */
   async render(view) {

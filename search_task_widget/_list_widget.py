@@ -27,6 +27,7 @@ from typing import Any
 import traitlets
 
 from ._base import PolledWidget, checked_timeout, connection_settings
+from ._document import list_document
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._front_end import front_end_traits
 from ._poller import Poller, Schedule, Watch
@@ -35,7 +36,6 @@ from ._schedule import (
     AdaptiveInterval,
     epoch_ms,
 )
-from ._static import list_snapshot_html
 from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
 from ._watch import task_id_of
 
@@ -418,7 +418,8 @@ class TaskListWidget(PolledWidget):
     def _snapshot_html(self) -> str:
         with self._lock:
             rows = [dict(e.row) for e in self._entries.values()]
-        return list_snapshot_html(self.describe(), rows)
+        state = self.get_state(("error", "first_submitted", "last_completed"))
+        return list_document(self.describe(), rows, state)
 
     def describe(self) -> str:
         """One line for people: how many tasks, by state, elapsed, and any error."""

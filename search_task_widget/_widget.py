@@ -21,6 +21,7 @@ import traitlets
 
 from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
+from ._document import task_document
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._front_end import front_end_traits
 from ._poller import Poller, Schedule, Watch
@@ -29,7 +30,7 @@ from ._schedule import (
     AdaptiveInterval,
     epoch_ms,
 )
-from ._static import snapshot_html, standalone_html
+from ._static import standalone_html
 from ._task import Task, format_duration, normalize_task_id
 
 log = logging.getLogger("search_task_widget")
@@ -212,7 +213,7 @@ class TaskWidget(PolledWidget):
         return f"<TaskWidget {self.describe()}>"
 
     def _snapshot_html(self) -> str:
-        return snapshot_html(self.get_state(_SNAPSHOT_TRAITS), self._task)
+        return task_document(self.get_state(_EXPORT_TRAITS))
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """A self-contained HTML page of the widget as it is now (works offline).

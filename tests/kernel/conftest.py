@@ -6,14 +6,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
 from kernel_harness import running_kernel
-from kernel_venvs import EnvironmentUnavailable, ensure_environment
-
-_environment_notes: list[str] = []
+from kernel_venvs import environment_notes, kernel_python
 
 
 @pytest.fixture
@@ -23,32 +20,6 @@ def kernel():
         yield harness
 
 
-#: The ipykernel releases the executor tests run besides the test environment's own.
-OTHER_IPYKERNELS = ("6.29.5", "7.0.0")
-
-
-def kernel_python(version: str) -> str:
-    """The interpreter of the cached venv of ipykernel ``version`` (built on a machine's
-    first run; see ``kernel_venvs``).
-
-    Skips when the package index cannot be reached, except on CI (``$CI`` set), where a
-    missing environment must fail the run rather than hide the regression test.
-    """
-    try:
-        environment = ensure_environment(version)
-    except EnvironmentUnavailable as error:
-        reason = f"no ipykernel {version} environment: {error}"
-        _environment_notes.append(reason.splitlines()[0])
-        if error.unreachable and not os.environ.get("CI"):
-            pytest.skip(reason)
-        pytest.fail(reason)
-    verb = "built" if environment.built else "reused"
-    _environment_notes.append(
-        f"ipykernel {version} venv {verb} in {environment.seconds:.1f} s: {environment.venv}"
-    )
-    return environment.python
-
-
 @pytest.fixture(scope="session")
 def ipykernel70_python():
     """The interpreter of the cached ipykernel 7.0.0 venv."""
@@ -56,7 +27,7 @@ def ipykernel70_python():
 
 
 def pytest_terminal_summary(terminalreporter):
-    for note in _environment_notes:
+    for note in environment_notes:
         terminalreporter.write_line(note)
 
 

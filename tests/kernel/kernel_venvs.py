@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import re
@@ -40,9 +41,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from kernel_harness import REPO_ROOT, kernel_environment
 
 STAMP = "search-task-widget-tests.json"
+#: What the session did with the venvs, for the test report (see conftest).
+environment_notes: list[str] = []
 INSTALL_TIMEOUT = 600.0
 
 # pip's words when the package index cannot be reached (or does not have the release).
@@ -201,3 +205,30 @@ def ensure_environment(version: str) -> KernelEnvironment:
                 unreachable=False,
             )
         return KernelEnvironment(str(_interpreter(venv)), venv, True, time.monotonic() - started)
+
+
+#: The ipykernel releases the executor tests run besides the test environment's own.
+OTHER_IPYKERNELS = ("6.29.5", "7.0.0")
+
+
+@functools.cache  # one probe per release and session (a skip or failure is not cached)
+def kernel_python(version: str) -> str:
+    """The interpreter of the cached venv of ipykernel ``version`` (built on a machine's
+    first run; see ``kernel_venvs``).
+
+    Skips when the package index cannot be reached, except on CI (``$CI`` set), where a
+    missing environment must fail the run rather than hide the regression test.
+    """
+    try:
+        environment = ensure_environment(version)
+    except EnvironmentUnavailable as error:
+        reason = f"no ipykernel {version} environment: {error}"
+        environment_notes.append(reason.splitlines()[0])
+        if error.unreachable and not os.environ.get("CI"):
+            pytest.skip(reason)
+        pytest.fail(reason)
+    verb = "built" if environment.built else "reused"
+    environment_notes.append(
+        f"ipykernel {version} venv {verb} in {environment.seconds:.1f} s: {environment.venv}"
+    )
+    return environment.python

@@ -10,7 +10,6 @@ widget state must be the final one, and each finished widget must stay small on 
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -18,16 +17,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import OTHER_IPYKERNELS, kernel_python
 from kernel_harness import kernel_environment
+from kernel_venvs import OTHER_IPYKERNELS, kernel_python
 from nbclient import NotebookClient
+from saved_notebooks import (
+    WIDGET_VIEW_MIME,
+    check_ended_outputs,
+    check_sizes,
+    saved_states,
+    widget_outputs,
+)
 
 pytestmark = pytest.mark.kernel
 
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
-#: The saved widget state of one finished widget, as nbformat writes it (indented JSON).
-MAX_BYTES_PER_FINISHED_WIDGET = 2048
 TIMEOUT = 90
 
 #: A notebook that creates two TaskWidgets and a TaskListWidget, then waits for them in
@@ -93,21 +95,6 @@ def executor_env(tmp_path: Path, python: str) -> dict[str, str]:
     )
 
 
-def widget_outputs(nb) -> list[dict]:
-    """Every output that shows one of this package's widgets (its text form says so)."""
-    found = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            text = output.get("data", {}).get("text/plain", "")
-            if text.startswith(("<TaskWidget", "<TaskListWidget")):
-                found.append(output)
-    return found
-
-
-def saved_states(nb) -> dict[str, dict]:
-    return nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
-
-
 def check_saved_notebook(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     outputs = widget_outputs(nb)
@@ -130,34 +117,10 @@ def check_saved_notebook(path: Path) -> None:
             assert state["message"][:40] in failed_output.replace("&#x27;", "'")
     lists = [s["state"] for s in states.values() if "rows" in s["state"]]
     assert [(s["done"], s["total"], s["failed"], s["polling"]) for s in lists] == [(2, 2, 1, False)]
+    check_ended_outputs(nb)
     check_sizes(nb)
-
-
-def bytes_on_disk(nb, model_id: str) -> int:
-    """What the saved widget state of ``model_id`` adds to the file, as nbformat writes it."""
-    without = copy.deepcopy(nb)
-    del saved_states(without)[model_id]
-    return len(nbformat.writes(nb)) - len(nbformat.writes(without))
-
-
-def service_text(state: dict) -> int:
-    """The bytes of the task's own words (message, details), which are the user's data."""
-    return len(json.dumps([state.get("message"), state.get("additional_details")], indent=1))
-
-
-def check_sizes(nb) -> None:
-    """Finished widgets stay small; the front end's code is saved once per kind."""
-    states = saved_states(nb)
-    code = [s["state"]["name"] for s in states.values() if "esm" in s["state"]]
-    assert sorted(code) == ["list", "widget"]
-    for model_id, entry in states.items():
-        state = entry["state"]
-        if "task_id" in state:
-            size = bytes_on_disk(nb, model_id) - service_text(state)
-            assert size <= MAX_BYTES_PER_FINISHED_WIDGET, (state["state"], size)
-        if "rows" in state:  # a list: the same for its frame, plus each row's own fields
-            rows = len(json.dumps(state["rows"], indent=1))
-            assert bytes_on_disk(nb, model_id) - rows <= MAX_BYTES_PER_FINISHED_WIDGET
+    kinds = sorted(s["state"]["name"] for s in states.values() if "esm" in s["state"])
+    assert kinds == ["list", "widget"]
 
 
 @pytest.mark.parametrize("version", ["newest", *OTHER_IPYKERNELS])

@@ -1,0 +1,76 @@
+"""Reading a saved notebook as a person's viewer would: what each widget output shows, and
+what each widget's saved state costs on disk."""
+
+from __future__ import annotations
+
+import copy
+
+import nbformat
+
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+#: The saved widget state of one finished widget, as nbformat writes it, besides the task's
+#: own words (its message and details) and, for a list, its rows.
+MAX_BYTES_PER_FINISHED_WIDGET = 2048
+ENDED_WORDS = ("SUCCESS", "FAILED", "CANCELLED")
+
+
+def widget_outputs(nb) -> list[dict]:
+    """Every output that shows one of this package's widgets (its text form says so)."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain", "")
+            if text.startswith(("<TaskWidget", "<TaskListWidget")):
+                found.append(output)
+    return found
+
+
+def saved_states(nb) -> dict[str, dict]:
+    return nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+
+
+def bytes_on_disk(nb, model_id: str) -> int:
+    """What the saved widget state of ``model_id`` adds to the file, as nbformat writes it."""
+    without = copy.deepcopy(nb)
+    del saved_states(without)[model_id]
+    return len(nbformat.writes(nb)) - len(nbformat.writes(without))
+
+
+def own_bytes(nb, model_id: str) -> int:
+    """:func:`bytes_on_disk` without the task's own words and a list's rows (as if empty)."""
+    trimmed = copy.deepcopy(nb)
+    state = saved_states(trimmed)[model_id]["state"]
+    for name in ("message", "additional_details", "rows"):
+        if name in state:
+            state[name] = None
+    return bytes_on_disk(trimmed, model_id)
+
+
+def check_ended_outputs(nb) -> None:
+    """Every widget output is a document of how its tasks ended: no widget view left to
+    load, and an end state in both text forms."""
+    outputs = widget_outputs(nb)
+    assert outputs, "no widget output"
+    for output in outputs:
+        data = output["data"]
+        plain = data["text/plain"]
+        assert WIDGET_VIEW_MIME not in data, f"a widget view left to load: {plain}"
+        assert any(word in plain for word in ENDED_WORDS), plain
+        assert any(word in data["text/html"] for word in ENDED_WORDS), data["text/html"]
+    for state in (entry["state"] for entry in saved_states(nb).values()):
+        if "task_id" in state or "rows" in state:
+            assert state["polling"] is False, state
+
+
+def check_sizes(nb) -> None:
+    """Finished widgets stay small; the front end's code is saved once per kind."""
+    states = saved_states(nb)
+    kinds = [entry["state"]["name"] for entry in states.values() if "esm" in entry["state"]]
+    assert len(kinds) == len(set(kinds)), kinds
+    for model_id, entry in states.items():
+        if "task_id" in entry["state"] or "rows" in entry["state"]:
+            assert own_bytes(nb, model_id) <= MAX_BYTES_PER_FINISHED_WIDGET, (
+                entry["state"].get("state"),
+                own_bytes(nb, model_id),
+            )
