@@ -23,6 +23,7 @@ from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._poller import Poller, Schedule, Watch
+from ._reply import task_reference
 from ._schedule import (
     STAMP_EVERY,
     AdaptiveInterval,
@@ -49,7 +50,11 @@ class TaskWidget(PolledWidget):
     """A live view of one Globus Search task.
 
     Args:
-        task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`).
+        task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`), or the reply of
+            ``SearchClient.ingest`` / ``delete_by_query`` / ``batch_delete_by_subject`` /
+            ``get_task``. Given such a reply and no ``auth``, the widget polls with the
+            client that sent it (its sign-in and service URL, as ``auth=`` that client)
+            and takes the index id from the request.
         auth: a ``globus_sdk.SearchClient`` (its service URL is used too), a
             ``GlobusApp``, a ``GlobusAuthorizer``, an access token (str), or None:
             ``$SEARCH_TASK_WIDGET_TOKEN``, then JupyterHub's ``$GLOBUS_DATA``, then a
@@ -108,12 +113,17 @@ class TaskWidget(PolledWidget):
         start: bool = True,
         poller: Poller | None = None,
     ) -> None:
-        normalized_id = normalize_task_id(task_id)
+        reference = task_reference(task_id)
+        normalized_id = reference.task_id
         # Refuse bad settings (and a bad auth) before any widget state exists.
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval, client_id
+            auth, base_url, poll_interval, max_poll_interval, client_id, reference.client
         )
-        hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
+        hint = (
+            normalize_task_id(index_id, "index id")
+            if index_id is not None
+            else reference.index_id or ""
+        )
         # polling=start in the opening state: start() then changes nothing, so creating a
         # widget costs no update message of its own.
         super().__init__(
