@@ -112,3 +112,17 @@ def test_replies_from_two_services_are_refused(fake_search, token, poller):
         second = search_client(elsewhere, token).ingest(INDEX_ID, DOCUMENT)
         with pytest.raises(ValueError, match="different services"):
             stw.TaskListWidget([first, second], poller=poller)
+
+
+def test_zero_config_on_the_simulator_with_a_required_token(poller):
+    from search_task_widget.simulator import Simulator
+
+    token = fake_token("search")
+    with Simulator(speed=20, required_token=token) as sim:  # a 401 for any other header
+        sc = globus_sdk.SearchClient(
+            base_url=sim.base_url, authorizer=globus_sdk.AccessTokenAuthorizer(token)
+        )
+        widget = stw.watch(sc.ingest(INDEX_ID, DOCUMENT), poll_interval=0.1, poller=poller)
+        assert widget.wait(timeout=10)["state"] == "SUCCESS"
+        assert widget.error == ""
+        widget.close()
