@@ -403,7 +403,8 @@ class TaskListWidget(PolledWidget):
             TaskListError: some watches stopped on an error (404, 403, 401, gave up...);
                 raised once all the other tasks ended, with ``errors`` (task id -> error)
                 and ``documents`` (the tasks that did end). It is a :class:`SearchTaskError`.
-            PollingStoppedError: polling was stopped (:meth:`stop`, :meth:`close`) first.
+            PollingStoppedError: polling was stopped (:meth:`stop`, :meth:`close`) while
+                it waited; ``wait()`` after :meth:`stop` starts polling again.
         """
         timeout = checked_timeout(timeout)
         blocker = self._sign_in_error()

@@ -191,10 +191,12 @@ class TaskWidget(PolledWidget):
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the task ends; return its Task document (a FAILED task too).
 
-        Starts polling if it is not running. Raises :class:`TimeoutError` after
-        ``timeout`` seconds, the polling error (a :class:`SearchTaskError` with
-        ``http_status``, ``code`` and ``message``) if polling stopped on a fatal answer,
-        and :class:`PollingStoppedError` if it was stopped. Ctrl-C stops polling too.
+        Starts polling if it is not running (so ``wait()`` after :meth:`stop` polls
+        again). Raises :class:`TimeoutError` after ``timeout`` seconds, the polling error
+        (a :class:`SearchTaskError` with ``http_status``, ``code`` and ``message``) if
+        polling stopped on a fatal answer, and :class:`PollingStoppedError` if polling is
+        stopped while it waits (:meth:`stop` from a callback or another thread, or
+        :meth:`close`). Ctrl-C stops polling too.
         """
         timeout = checked_timeout(timeout)
         blocker = self._sign_in_error()
