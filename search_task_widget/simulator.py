@@ -356,7 +356,11 @@ class Simulator:
     """An in-memory Search task service whose tasks follow :data:`SCENARIOS`.
 
     ``clock`` returns POSIX seconds (inject a fake one to step through a timeline without
-    sleeping); ``speed`` divides every scenario time; ``latency`` delays each HTTP answer.
+    sleeping); ``speed`` divides every scenario time; ``latency`` delays each HTTP answer;
+    ``scenario`` is what new tasks follow unless their index (:meth:`set_scenario`) or
+    their request names another; ``required_token`` makes every request need that bearer
+    token. Serve it with :meth:`start` (or a ``with`` block); reading :attr:`base_url`
+    starts it too.
     """
 
     def __init__(
@@ -644,7 +648,7 @@ class Simulator:
         chosen = self._chosen(
             index_id, request, [(where.format(n), s) for n, s in enumerate(subjects)]
         )
-        failure = self._ingest_outcome(index_id, chosen, entries) if entries else None
+        failure = self._ingest_outcome(index_id, chosen, entries)
         task_id = self._add(index_id, "ingest", chosen, failure)
         return {
             "acknowledged": True, "task_id": task_id, "success": True,
@@ -658,6 +662,9 @@ class Simulator:
         named it, else the last), and those whose values the index's types can't store."""
         if chosen.phases[-1].state not in ("SUCCESS", "FAILED"):
             return None  # e.g. cancelled: the entries are never indexed
+        if not entries:  # an empty GMetaList: nothing to count, nothing to store
+            failed = _ends_failed(chosen)
+            return _Failure(f"Task failed: {_simulated(chosen.name)}", {}) if failed else None
         named = [n for n, e in enumerate(entries) if scenario_in(e["subject"]) == chosen.name]
         on_purpose = set(named or [len(entries) - 1]) if _ends_failed(chosen) else set()
         errors: list[tuple[str, str, str]] = []

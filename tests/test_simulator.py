@@ -814,3 +814,23 @@ def test_a_real_search_client_ingests_and_reads_tasks(served: Simulator, clock: 
     assert refused.value.http_status == 400
     assert refused.value.code == "BadRequest.ValidationError"
     assert "ingest_data.visible_to: is a required property" in refused.value.message
+
+
+def test_delete_subject_needs_its_subject(sim: Simulator) -> None:
+    response = sim.handle(delete(f"/v1/index/{OTHER_INDEX}/subject"))
+    assert response.status == 400
+    assert body_of(response)["error_data"]["location"] == "subject"
+    wrong_method = sim.handle(post(f"/v1/index/{OTHER_INDEX}/subject", b"{}"))
+    assert wrong_method.status == 405
+    assert wrong_method.headers["Allow"] == "DELETE"
+
+
+def test_an_empty_batch_fails_only_on_purpose(sim: Simulator, clock: FakeClock) -> None:
+    empty = gmeta()
+    ok = body_of(sim.handle(post(INGEST, empty)))["task_id"]
+    bad = body_of(sim.handle(post(INGEST, empty, **{"x-simulator-scenario": "failure"})))
+    clock.at(60.0)
+    assert sim.task_document(ok)["state"] == "SUCCESS"
+    doc = sim.task_document(bad["task_id"])
+    assert doc["state"] == "FAILED"
+    assert doc["message"] == "Task failed: simulated error (scenario 'failure')"
