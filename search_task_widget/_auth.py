@@ -102,7 +102,7 @@ def resolve_auth(
         if not auth.strip():
             raise ValueError("auth is an empty string: pass an access token, or None")
         return _static(auth.strip(), "the access token passed as auth=", client_id)
-    if _is_search_client(auth):
+    if is_search_client(auth):
         return _from_search_client(auth, client_id)
     if _is_globus_app(auth):
         return _from_app(auth)
@@ -187,7 +187,8 @@ def _from_search_client(client: globus_sdk.SearchClient, client_id: str | None) 
     )  # fmt: skip
 
 
-def _is_search_client(auth: object) -> TypeGuard[globus_sdk.SearchClient]:
+def is_search_client(auth: object) -> TypeGuard[globus_sdk.SearchClient]:
+    """Whether ``auth`` is a ``globus_sdk.SearchClient``."""
     from globus_sdk import SearchClient
 
     return isinstance(auth, SearchClient)

@@ -13,7 +13,7 @@ import ipywidgets
 import traitlets
 
 from ._assets import loader
-from ._auth import Credentials, resolve_auth
+from ._auth import Credentials, is_search_client, resolve_auth
 from ._cells import after_next_execution, current_execution
 from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
 from ._front_end import FrontEnd, is_shared_layout
@@ -31,12 +31,21 @@ def connection_settings(
     poll_interval: object,
     max_poll_interval: object,
     client_id: str | None = None,
+    origin: object = None,
 ) -> tuple[Credentials, str, float, float]:
     """Credentials, service URL and (starting, largest) polling interval, all validated.
 
-    The URL is ``base_url`` if given, else that of a ``SearchClient`` passed as ``auth``
-    (or of a ``GlobusApp``'s environment), else globus-sdk's default.
+    ``origin`` is the ``SearchClient`` that sent the task's reply, if known: with no
+    ``auth`` it is the auth (its sign-in and its service, exactly as ``auth=origin``);
+    with another ``auth`` its service is still where the task lives. The URL is
+    ``base_url`` if given, else that of a ``SearchClient`` passed as ``auth``, else the
+    origin's (or a ``GlobusApp``'s environment), else globus-sdk's default.
     """
+    if origin is not None:
+        if auth is None:
+            auth = origin
+        elif base_url is None and not is_search_client(auth):
+            base_url = origin.base_url  # type: ignore[attr-defined]
     url = resolve_base_url(base_url) if base_url is not None else None
     if url is None and auth is None:  # "no token on loopback" needs the URL first
         url = resolve_base_url(None)

@@ -33,6 +33,7 @@ import math
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn, TextIO
@@ -131,6 +132,36 @@ def _speed(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
     return value
+
+
+def no_credentials_advice(url: str, environ: Mapping[str, str] | None = None) -> str:
+    """What to do in a terminal when no credentials were found for ``url``: environment
+    variables to set, and what was found but is not usable (never a token)."""
+    env = os.environ if environ is None else environ
+    lines = [f"no Globus credentials for {url}. This command never signs in; either:"]
+    lines.append(
+        f"  - put an access token (Search ingest or all scope) in ${TOKEN_ENV_VAR} without "
+        f"typing it on the command line: read -rs {TOKEN_ENV_VAR} && export {TOKEN_ENV_VAR}"
+    )
+    client_id = env.get(CLIENT_ID_ENV_VAR, "").strip()
+    if client_id:
+        lines.append(
+            f"  - sign in once from a notebook (stw.sign_in()) with the same "
+            f"${CLIENT_ID_ENV_VAR}: none is stored yet for {client_id} under ~/.globus/app/"
+        )
+    else:
+        lines.append(
+            "  - sign in once from a notebook (stw.sign_in()), then export "
+            f"{CLIENT_ID_ENV_VAR}=<that native app's client id> here so its stored tokens "
+            "are found"
+        )
+    if env.get(HUB_ENV_VAR, "").strip():
+        lines.append(
+            f"${HUB_ENV_VAR} is set (JupyterHub) but holds no Search token: the hub admin "
+            "must add a Search scope to GlobusOAuthenticator.scope and keep auth state; then "
+            "log in to the hub again and restart your server"
+        )
+    return "\n".join(lines)
 
 
 def _epilog() -> str:
@@ -619,11 +650,7 @@ def _main(
             url = resolve_base_url(base_url)
             credentials = resolve_auth(None, loopback=is_loopback(host_of(url)))
             if credentials.needs_sign_in:
-                usage.error(
-                    credentials.missing
-                    or "sign in once from a notebook (search_task_widget's sign-in panel, with "
-                    f"the same ${CLIENT_ID_ENV_VAR}), or set ${TOKEN_ENV_VAR}"
-                )
+                usage.error(no_credentials_advice(url))
             client = TaskClient(url, credentials.authorizer)
         except (TypeError, ValueError) as error:
             usage.error(str(error))

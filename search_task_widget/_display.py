@@ -2,7 +2,9 @@
 
 ``stw.watch(...)`` or ``stw.sign_in(...)`` as a cell's last line both display the widget
 and return it; IPython would then display the returned widget a second time. The widget
-remembers the cell it was shown in and skips that second display.
+remembers the cell it was shown in and skips that second display. Outside IPython (a
+script, the plain Python prompt) ``show()`` shows nothing: the prompt prints the returned
+widget's text form once, a script prints nothing it was not asked to.
 """
 
 from __future__ import annotations
@@ -18,13 +20,29 @@ def execution_count() -> int | None:
     return getattr(shell, "execution_count", None) if shell is not None else None
 
 
+def in_ipython() -> bool:
+    """Whether this runs inside IPython (a kernel or IPython's terminal)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    return get_ipython() is not None
+
+
 class ShownOnce:
     """Mixin for widgets: :meth:`show` them, and the cell's result adds no second view."""
 
     _shown_in_cell: int | None = None
 
     def show(self) -> None:
-        """Display the widget in the current cell."""
+        """Display the widget in the current cell; outside IPython, do nothing.
+
+        Outside IPython, ``display()`` would print the text form: in a script that is a
+        line nobody asked for, and in the plain Python prompt a second copy of the one
+        the prompt prints for the returned widget.
+        """
+        if not in_ipython():
+            return
         from IPython.display import display
 
         display(self)

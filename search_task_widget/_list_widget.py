@@ -31,13 +31,13 @@ from ._document import list_document
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._front_end import front_end_traits
 from ._poller import Poller, Schedule, Watch
+from ._reply import TaskReference, task_reference
 from ._schedule import (
     STAMP_EVERY,
     AdaptiveInterval,
     epoch_ms,
 )
 from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
-from ._watch import task_id_of
 
 log = logging.getLogger("search_task_widget")
 
@@ -144,7 +144,9 @@ class TaskListWidget(PolledWidget):
 
     Args:
         tasks: task ids (str or :class:`uuid.UUID`) or replies of ``SearchClient.ingest``
-            / ``delete_by_query`` / ``batch_delete_by_subject``.
+            / ``delete_by_query`` / ``batch_delete_by_subject``. Given such replies and no
+            ``auth``, the list polls with the client that sent them (its sign-in and
+            service URL), and each task's index is that of its request.
         auth: what :class:`~search_task_widget.TaskWidget` takes: a ``SearchClient``, a
             ``GlobusApp``, a ``GlobusAuthorizer``, an access token, or None (see there).
         client_id: the client id of the Globus native app to sign in with from the
@@ -210,9 +212,10 @@ class TaskListWidget(PolledWidget):
                 "tasks must be an iterable of task ids or ingest replies; for one task use "
                 "TaskWidget or pass [task_id]"
             )
-        ids = [task_id_of(task) for task in tasks]  # refuse bad ids before any side effect
+        # Refuse bad ids before any side effect.
+        references = [task_reference(task, strict=True) for task in tasks]
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval, client_id
+            auth, base_url, poll_interval, max_poll_interval, client_id, _origin(references)
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
@@ -227,8 +230,8 @@ class TaskListWidget(PolledWidget):
         self._stamp_sent = 0.0
         self._started = False
         with self._lock:
-            for task_id in ids:
-                self._put(task_id, self._index_hint)
+            for reference in references:
+                self._put(reference.task_id, self._index_hint or reference.index_id)
             self._flush()
         if start:
             self.start()
@@ -318,8 +321,13 @@ class TaskListWidget(PolledWidget):
         A task already in the list is ignored (its id is returned). While the list polls,
         the new task is polled at once.
         """
-        task_id = task_id_of(task)
-        hint = normalize_task_id(index_id, "index id") if index_id is not None else self._index_hint
+        reference = task_reference(task, strict=True)
+        task_id = reference.task_id
+        hint = (
+            normalize_task_id(index_id, "index id")
+            if index_id is not None
+            else self._index_hint or reference.index_id
+        )
         with self._lock:
             if self._closed:
                 raise PollingStoppedError("this widget was closed; create a new one")
@@ -395,7 +403,8 @@ class TaskListWidget(PolledWidget):
             TaskListError: some watches stopped on an error (404, 403, 401, gave up...);
                 raised once all the other tasks ended, with ``errors`` (task id -> error)
                 and ``documents`` (the tasks that did end). It is a :class:`SearchTaskError`.
-            PollingStoppedError: polling was stopped (:meth:`stop`, :meth:`close`) first.
+            PollingStoppedError: polling was stopped (:meth:`stop`, :meth:`close`) while
+                it waited; ``wait()`` after :meth:`stop` starts polling again.
         """
         timeout = checked_timeout(timeout)
         blocker = self._sign_in_error()
@@ -683,3 +692,16 @@ def _state_rank(state: str) -> tuple[int, str]:
 def _created_key(task: Task) -> float:
     created = task.created_at
     return created.timestamp() if created is not None else float("-inf")
+
+
+def _origin(references: list[TaskReference]) -> object:
+    """The ``SearchClient`` that sent the replies among ``references`` (the first one's),
+    or None; ValueError if they come from different Search services."""
+    clients = [reference.client for reference in references if reference.client is not None]
+    services = {client.base_url for client in clients}
+    if len(services) > 1:
+        raise ValueError(
+            "these replies come from SearchClients of different services "
+            f"({', '.join(sorted(services))}): make one list per service, or pass base_url="
+        )
+    return clients[0] if clients else None

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from ._task import normalize_task_id
+from ._reply import task_reference
 from ._widget import TaskWidget
 
 
@@ -14,26 +12,18 @@ def task_id_of(task: object) -> str:
     """The task id in ``task``: an id (str or UUID), or a reply of ``SearchClient.ingest``,
     ``delete_by_query`` and friends (a ``GlobusHTTPResponse`` or a dict with ``task_id``).
     """
-    if isinstance(task, (str, uuid.UUID)):
-        return normalize_task_id(task)
-    data = getattr(task, "data", task)  # GlobusHTTPResponse keeps the JSON body in .data
-    if isinstance(data, Mapping):
-        if "task_id" not in data:
-            raise ValueError("this reply has no 'task_id': was it from ingest or delete_by_query?")
-        return normalize_task_id(data["task_id"])
-    raise TypeError(
-        "watch() takes a task id (str or uuid.UUID) or the reply of SearchClient.ingest / "
-        f"delete_by_query / batch_delete_by_subject, not a {type(task).__name__}"
-    )
+    return task_reference(task, strict=True).task_id
 
 
 def watch(task: object, **kwargs: Any) -> TaskWidget:
     """Display a live :class:`TaskWidget` for ``task`` and return it.
 
-    ``task`` is a task id or the reply of ``SearchClient.ingest`` (or ``delete_*``);
-    keyword arguments are those of :class:`TaskWidget`.
+    ``task`` is a task id or the reply of ``SearchClient.ingest`` (or ``delete_*``,
+    ``get_task``); given a globus-sdk reply and no ``auth=``, the widget polls with the
+    client that sent it (its sign-in and its service URL) and the index of the request.
+    Keyword arguments are those of :class:`TaskWidget`.
     """
-    widget = TaskWidget(task_id_of(task), **kwargs)
+    widget = TaskWidget(task, **kwargs)
     widget.show()
     return widget
 

@@ -25,6 +25,7 @@ from ._document import task_document
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._front_end import front_end_traits
 from ._poller import Poller, Schedule, Watch
+from ._reply import task_reference
 from ._schedule import (
     STAMP_EVERY,
     AdaptiveInterval,
@@ -51,7 +52,11 @@ class TaskWidget(PolledWidget):
     """A live view of one Globus Search task.
 
     Args:
-        task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`).
+        task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`), or the reply of
+            ``SearchClient.ingest`` / ``delete_by_query`` / ``batch_delete_by_subject`` /
+            ``get_task``. Given such a reply and no ``auth``, the widget polls with the
+            client that sent it (its sign-in and service URL, as ``auth=`` that client)
+            and takes the index id from the request.
         auth: a ``globus_sdk.SearchClient`` (its service URL is used too), a
             ``GlobusApp``, a ``GlobusAuthorizer``, an access token (str), or None:
             ``$SEARCH_TASK_WIDGET_TOKEN``, then JupyterHub's ``$GLOBUS_DATA``, then a
@@ -107,12 +112,17 @@ class TaskWidget(PolledWidget):
         start: bool = True,
         poller: Poller | None = None,
     ) -> None:
-        normalized_id = normalize_task_id(task_id)
+        reference = task_reference(task_id)
+        normalized_id = reference.task_id
         # Refuse bad settings (and a bad auth) before any widget state exists.
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval, client_id
+            auth, base_url, poll_interval, max_poll_interval, client_id, reference.client
         )
-        hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
+        hint = (
+            normalize_task_id(index_id, "index id")
+            if index_id is not None
+            else reference.index_id or ""
+        )
         # polling=start in the opening state: start() then changes nothing, so creating a
         # widget costs no update message of its own.
         super().__init__(
@@ -183,10 +193,12 @@ class TaskWidget(PolledWidget):
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the task ends; return its Task document (a FAILED task too).
 
-        Starts polling if it is not running. Raises :class:`TimeoutError` after
-        ``timeout`` seconds, the polling error (a :class:`SearchTaskError` with
-        ``http_status``, ``code`` and ``message``) if polling stopped on a fatal answer,
-        and :class:`PollingStoppedError` if it was stopped. Ctrl-C stops polling too.
+        Starts polling if it is not running (so ``wait()`` after :meth:`stop` polls
+        again). Raises :class:`TimeoutError` after ``timeout`` seconds, the polling error
+        (a :class:`SearchTaskError` with ``http_status``, ``code`` and ``message``) if
+        polling stopped on a fatal answer, and :class:`PollingStoppedError` if polling is
+        stopped while it waits (:meth:`stop` from a callback or another thread, or
+        :meth:`close`). Ctrl-C stops polling too.
         """
         timeout = checked_timeout(timeout)
         blocker = self._sign_in_error()

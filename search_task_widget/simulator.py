@@ -1,16 +1,47 @@
 """A simulated Globus Search task service, for tutorials and demos with no account.
 
-The simulator plays the part of ``https://search.api.globus.org/`` for the three calls this
-package cares about, over real HTTP on ``127.0.0.1`` (so the real client code runs unchanged):
+The simulator plays the part of ``https://search.api.globus.org/`` for the calls that
+create and read tasks, over real HTTP on ``127.0.0.1`` (so the real client code, a
+``globus_sdk.SearchClient`` included, runs unchanged):
 
-* ``POST /v1/index/<index_id>/ingest`` accepts any valid JSON body and answers
-  ``{"acknowledged": true, "task_id": "...", "success": true}``. The new task follows the
-  "success" scenario unless the request carries an ``X-Simulator-Scenario: <name>`` header.
+* ``POST /v1/index/<index_id>/ingest`` checks the body the way Search does: a GIngest
+  document, ``{"ingest_type": "GMetaEntry", "ingest_data": {entry}}`` or
+  ``{"ingest_type": "GMetaList", "ingest_data": {"gmeta": [entries]}}``, each entry with a
+  non-empty string ``subject``, a ``visible_to`` list (``"public"`` or principal URNs such
+  as ``urn:globus:auth:identity:<uuid>``), a ``content`` object and an optional string
+  ``id``. A body that is not JSON gets 400 ``BadRequest.Generic``; one that is not a valid
+  GIngest document gets 400 ``BadRequest.ValidationError`` whose message says where and
+  what (``ingest_data.gmeta[4].subject: is a required property``), with every problem in
+  ``error_data``. A valid one answers ``{"acknowledged": true, "task_id": "...",
+  "success": true, "num_documents_ingested": N}``.
+* ``POST /v1/index/<index_id>/delete_by_query`` (``{"q": ...}``) and
+  ``POST .../batch_delete_by_subject`` (``{"subjects": [...]}``), ``DELETE .../subject``
+  and ``DELETE .../entry`` (``?subject=``) answer ``{"task_id": ...}`` and create tasks of
+  type ``delete-by-query``, ``delete-by-subject`` and ``delete-by-entry-id``.
 * ``GET /v1/task/<task_id>`` answers the task's current Task document (404 GError
   ``NotFound.Generic`` for an unknown id, 400 GError ``BadRequest.ValidationError`` for an
   id that is not a UUID).
 * ``GET /v1/task_list/<index_id>`` answers ``{"index_id": ..., "tasks": [...]}`` with that
   index's tasks, newest first, at most 1000.
+
+Like Search, each index detects the type of a content field from its first value, and an
+ingest whose entry holds a value that type can't store (text in a field of integers) is
+still accepted with 200; its task then ends FAILED, saying how many documents of the batch
+failed, which subjects, and why.
+
+Which scenario a new task follows (see below), first match wins:
+
+1. an ``X-Simulator-Scenario: <name>`` request header (``SearchClient.post(...,
+   headers=...)``; ``SearchClient.ingest`` cannot send one);
+2. a subject (of an ingest entry or a batch delete) or a delete query starting
+   ``simulate:<scenario>:``, e.g. ``"simulate:failure:https://example.org/a"``: the real API
+   leaves subjects free, so ``SearchClient.ingest`` can pick a scenario per call. With
+   ``failure``, the entries (or subjects) so marked are the ones that fail;
+3. the index's scenario, set with ``sim.set_scenario(index_id, "failure")``;
+4. the simulator's, ``Simulator(scenario="failure")`` (default ``"success"``).
+
+With ``failure`` chosen by 2-4, the last entry of the batch fails. An unknown scenario
+name is a 400 ``BadRequest.ValidationError`` listing the known ones.
 
 Quick start::
 
@@ -42,10 +73,13 @@ text, e.g. "Task is waiting to start"):
     CREATING for 0.5 s, PENDING until 2 s, PROGRESS until 5 s, then SUCCESS ("Task
     succeeded"). The student sees the task move through each state and finish green.
 ``failure``
-    Like "success" until PROGRESS, then FAILED at 4 s with the message "1 of 3 ingest
-    documents failed: 'subject' is required" and ``additional_details`` listing the failed
-    document. The student sees a red ending and the reason, as with a real bad ingest
-    (whose HTTP answer was a happy 200: failures only show up in the task).
+    Like "success" until PROGRESS, then FAILED at 4 s. The message counts what was sent
+    ("1 of 3 ingest documents failed: <subject>: ...") and ``additional_details`` lists
+    ``failed_document_count``, ``total_document_count`` and the failed subjects with
+    their ``error_type`` and ``message``. ``submit()`` sends no documents: its tasks report
+    the demo's three sample records, the last failing on a field type. The student sees a
+    red ending and the reason, as with a real bad ingest (whose HTTP answer was a happy
+    200: failures only show up in the task).
 ``slow-queue``
     PENDING for 30 s (a busy service), then PROGRESS for 3 s and SUCCESS. The student sees
     a long wait that is not an error, and that the notebook stays usable meanwhile.
@@ -84,9 +118,20 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Literal
 
 from search_task_widget._loopback import LoopbackServer, Request, Response
+from search_task_widget._sim_documents import (
+    SCENARIO_PREFIX,
+    FieldTypes,
+    Invalid,
+    delete_query,
+    delete_subjects,
+    ingest_entries,
+    scenario_in,
+    shown,
+)
 
 __all__ = [
     "SCENARIOS",
+    "SCENARIO_PREFIX",
     "TASK_TYPES",
     "TUTORIAL_INDEX_ID",
     "Fault",
@@ -190,20 +235,6 @@ def _lifecycle(*, queued_until: float = 2.0, done_at: float = 5.0) -> tuple[Phas
     )
 
 
-_FAILURE_DETAILS = MappingProxyType(
-    {
-        "failed_document_count": 1,
-        "total_document_count": 3,
-        "errors": [
-            {
-                "subject": None,
-                "error_type": "ValidationError",
-                "message": "'subject' is a required property",
-            }
-        ],
-    }
-)
-
 _SCENARIO_LIST = (
     Scenario(
         "success",
@@ -215,12 +246,8 @@ _SCENARIO_LIST = (
         "The task runs, then ends FAILED at 4 s with a message and error details.",
         (
             *_lifecycle()[:3],
-            _phase(
-                4.0,
-                "FAILED",
-                message="1 of 3 ingest documents failed: 'subject' is required",
-                additional_details=_FAILURE_DETAILS,
-            ),
+            # The message and details are derived from what each task was sent.
+            _phase(4.0, "FAILED"),
         ),
     ),
     Scenario(
@@ -277,6 +304,15 @@ def _scenario(name: str) -> Scenario:
         raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}") from None
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """Why a task ends FAILED: its message and additional_details, derived from what was
+    sent (counts, subjects, the field that conflicted)."""
+
+    message: str
+    details: Mapping[str, Any]
+
+
 @dataclass
 class _Task:
     task_id: str
@@ -285,13 +321,46 @@ class _Task:
     scenario: Scenario
     created: float  # clock() at submit
     seq: int = field(default=0)  # submit order, to break creation-time ties in task_list
+    failure: _Failure | None = None  # overrides the scenario's ending when set
+
+
+# A task's errors list is cut here, like a service that doesn't echo a whole batch back.
+_ERRORS_SHOWN = 10
+# What submit() pretends was sent when given no entries: the demo's three records, the
+# last of which has text where the index holds numbers.
+_SAMPLE_SUBJECTS = tuple(f"https://example.org/tutorial/sample-{n}" for n in (1, 2, 3))
+_SAMPLE_REASON = "field 'temperature_c' holds integer values in this index; 'warm' is a string"
+
+
+def _ingest_failure(total: int, errors: list[tuple[str, str, str]]) -> _Failure:
+    """``errors``: (subject, error_type, reason) of each failed entry, in batch order."""
+    first_subject, _kind, first_reason = errors[0]
+    return _Failure(
+        f"{len(errors)} of {total} ingest documents failed: {first_subject}: {first_reason}",
+        {
+            "failed_document_count": len(errors),
+            "total_document_count": total,
+            "errors": [
+                {"subject": subject, "error_type": kind, "message": reason}
+                for subject, kind, reason in errors[:_ERRORS_SHOWN]
+            ],
+        },
+    )
+
+
+def _simulated(name: str) -> str:
+    return f"simulated error (scenario {name!r})"
 
 
 class Simulator:
     """An in-memory Search task service whose tasks follow :data:`SCENARIOS`.
 
     ``clock`` returns POSIX seconds (inject a fake one to step through a timeline without
-    sleeping); ``speed`` divides every scenario time; ``latency`` delays each HTTP answer.
+    sleeping); ``speed`` divides every scenario time; ``latency`` delays each HTTP answer;
+    ``scenario`` is what new tasks follow unless their index (:meth:`set_scenario`) or
+    their request names another; ``required_token`` makes every request need that bearer
+    token. Serve it with :meth:`start` (or a ``with`` block); reading :attr:`base_url`
+    starts it too.
     """
 
     def __init__(
@@ -301,7 +370,9 @@ class Simulator:
         speed: float = 1.0,
         latency: float = 0.0,
         required_token: str | None = None,
+        scenario: str = "success",
     ) -> None:
+        self._scenario = _scenario(scenario).name  # refuse an unknown name at once
         if not (math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be a positive number, not {speed!r}")
         if not (math.isfinite(latency) and latency >= 0):
@@ -313,33 +384,76 @@ class Simulator:
         self._latency = latency
         self._required_token = required_token
         self._tasks: dict[str, _Task] = {}
-        self._lock = threading.Lock()  # guards _tasks
+        self._index_scenarios: dict[str, str] = {}
+        self._field_types: dict[str, FieldTypes] = {}  # per index, like Search's schemas
+        self._lock = threading.Lock()  # guards _tasks, _index_scenarios, _field_types
         self._server: LoopbackServer | None = None
+        self._stopped = False  # stop() was called: base_url no longer starts serving
         self._server_lock = threading.Lock()
 
     # -- the Python API ---------------------------------------------------------------------
 
+    def set_scenario(self, index_id: str, scenario: str | None) -> None:
+        """Make every new task of ``index_id`` follow ``scenario`` (None: the simulator's).
+
+        A scenario named in a request (a ``simulate:<scenario>:`` subject or query, or the
+        ``X-Simulator-Scenario`` header) still wins for that request.
+        """
+        index = _canonical_uuid(index_id)
+        if index is None:
+            raise ValueError(f"index_id must be a UUID, not {index_id!r}")
+        with self._lock:
+            if scenario is None:
+                self._index_scenarios.pop(index, None)
+            else:
+                self._index_scenarios[index] = _scenario(scenario).name
+
+    def scenario_for(self, index_id: str) -> str:
+        """The scenario new tasks of ``index_id`` follow unless a request names one."""
+        index = _canonical_uuid(index_id) or index_id
+        with self._lock:
+            return self._index_scenarios.get(index, self._scenario)
+
     def submit(
         self,
-        scenario: str = "success",
+        scenario: str | None = None,
         *,
         index_id: str | None = None,
         task_type: str = "ingest",
     ) -> dict[str, Any]:
-        """Create a task following ``scenario``; answer like Search's ingest call."""
-        chosen = _scenario(scenario)
+        """Create a task following ``scenario`` (default: the index's, see
+        :meth:`set_scenario`, else the simulator's); answer like Search's ingest call.
+
+        No documents are sent this way, so a failing ingest reports the demo's three
+        sample records, the last of which failed on a field type.
+        """
         index = _canonical_uuid(index_id) if index_id is not None else TUTORIAL_INDEX_ID
         if index is None:
             raise ValueError(f"index_id must be a UUID, not {index_id!r}")
+        chosen = _scenario(scenario or self.scenario_for(index))
         if task_type not in TASK_TYPES:
             raise ValueError(f"task_type must be one of {', '.join(TASK_TYPES)}")
+        failure = None
+        if _ends_failed(chosen):
+            failure = (
+                _ingest_failure(3, [(_SAMPLE_SUBJECTS[-1], "FieldTypeConflict", _SAMPLE_REASON)])
+                if task_type == "ingest"
+                else _Failure(f"Task failed: {_simulated(chosen.name)}", {})
+            )
+        task_id = self._add(index, task_type, chosen, failure)
+        return {"acknowledged": True, "task_id": task_id, "success": True}
+
+    def _add(
+        self, index_id: str, task_type: str, scenario: Scenario, failure: _Failure | None
+    ) -> str:
         task_id = str(uuid.uuid4())
         with self._lock:
             self._tasks[task_id] = _Task(
-                task_id, index, task_type, chosen, self._clock(), seq=len(self._tasks)
-            )
-        logger.debug("simulator: new %s task %s (%s)", task_type, task_id, chosen.name)
-        return {"acknowledged": True, "task_id": task_id, "success": True}
+                task_id, index_id, task_type, scenario, self._clock(),
+                seq=len(self._tasks), failure=failure,
+            )  # fmt: skip
+        logger.debug("simulator: new %s task %s (%s)", task_type, task_id, scenario.name)
+        return task_id
 
     def task_document(self, task_id: str) -> dict[str, Any]:
         """The task's Task document right now; KeyError if there is no such task."""
@@ -374,13 +488,18 @@ class Simulator:
             # Report the moment the phase began, not "now", so the date stays put.
             completion = format_search_date(task.created + phase.at / self._speed)
         details = phase.additional_details
+        state, description, message = phase.state, phase.description, phase.message
+        if task.failure is not None and state in ("SUCCESS", "FAILED"):
+            # Entries that could not be stored fail the task however the scenario ends.
+            state, description = "FAILED", _DESCRIPTIONS["FAILED"]
+            message, details = task.failure.message, task.failure.details
         return {
             "task_id": task.task_id,
-            "state": phase.state,
+            "state": state,
             "task_type": task.task_type,
-            "state_description": phase.description,
+            "state_description": description,
             "index_id": task.index_id,
-            "message": phase.message,
+            "message": message,
             # A deep copy, so a caller editing its document can't change the scenario.
             "additional_details": copy.deepcopy(dict(details)) if details else None,
             "creation_date": format_search_date(task.created),
@@ -429,8 +548,9 @@ class Simulator:
             return self._only("GET", request) or self._get_task(parts[2])
         if len(parts) == 3 and parts[:2] == ["v1", "task_list"]:
             return self._only("GET", request) or self._get_task_list(parts[2])
-        if len(parts) == 4 and parts[:2] == ["v1", "index"] and parts[3] == "ingest":
-            return self._only("POST", request) or self._ingest(parts[2], request)
+        if len(parts) == 4 and parts[:2] == ["v1", "index"] and parts[3] in _TASK_ROUTES:
+            method, handler = _TASK_ROUTES[parts[3]]
+            return self._only(method, request) or self._create(parts[2], request, handler)
         return Response.gerror(404, "NotFound.Generic", f"No such resource: {request.path}")
 
     def _check_token(self, request: Request) -> Response | None:
@@ -479,31 +599,141 @@ class Simulator:
         fault = self._fault_response(tasks)
         return fault or Response.json(self._list_body(index_id, tasks))
 
-    def _ingest(self, raw_id: str, request: Request) -> Response:
+    def _create(self, raw_id: str, request: Request, handler: _TaskHandler) -> Response:
+        """The calls that create a task: check the index id and the body, then ``handler``."""
         index_id = _canonical_uuid(raw_id)
         if index_id is None:
             return _invalid_uuid("index_id", raw_id)
+        body: object = None
+        if request.method == "POST":
+            try:
+                body = json.loads(request.body)
+            except ValueError:
+                return Response.gerror(
+                    400, "BadRequest.Generic",
+                    f"{request.path} requires a JSON payload",
+                    error_data={"cause": "the request body is not valid JSON"},
+                )  # fmt: skip
         try:
-            json.loads(request.body)
-        except ValueError:
+            return Response.json(handler(self, index_id, request, body))
+        except Invalid as invalid:
             return Response.gerror(
-                400, "BadRequest.ValidationError", "The request body is not valid JSON"
+                400, "BadRequest.ValidationError", str(invalid),
+                error_data={"location": invalid.location, "problems": invalid.problems[:20]},
+            )  # fmt: skip
+
+    def _chosen(self, index_id: str, request: Request, named: list[tuple[str, str]]) -> Scenario:
+        """The scenario of one request: the header, else a ``simulate:<name>:`` subject or
+        query (``named``: (location, text) pairs), else the index's, else the simulator's."""
+        header = request.headers.get("x-simulator-scenario")
+        if header is not None:
+            try:
+                return _scenario(header)
+            except ValueError as exc:
+                raise Invalid([("X-Simulator-Scenario", str(exc))]) from None
+        for location, text in named:
+            name = scenario_in(text)
+            if name is not None:
+                try:
+                    return _scenario(name)
+                except ValueError as exc:
+                    raise Invalid([(location, str(exc))]) from None
+        return _scenario(self.scenario_for(index_id))
+
+    def _ingest(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
+        entries = ingest_entries(body)
+        listed = isinstance(body, dict) and body.get("ingest_type") == "GMetaList"
+        where = "ingest_data.gmeta[{}].subject" if listed else "ingest_data.subject"
+        subjects = [str(entry["subject"]) for entry in entries]
+        chosen = self._chosen(
+            index_id, request, [(where.format(n), s) for n, s in enumerate(subjects)]
+        )
+        failure = self._ingest_outcome(index_id, chosen, entries)
+        task_id = self._add(index_id, "ingest", chosen, failure)
+        return {
+            "acknowledged": True, "task_id": task_id, "success": True,
+            "num_documents_ingested": len(entries),
+        }  # fmt: skip
+
+    def _ingest_outcome(
+        self, index_id: str, chosen: Scenario, entries: list[dict[str, Any]]
+    ) -> _Failure | None:
+        """Which entries fail, and why: those the scenario fails on purpose (the ones that
+        named it, else the last), and those whose values the index's types can't store."""
+        if chosen.phases[-1].state not in ("SUCCESS", "FAILED"):
+            return None  # e.g. cancelled: the entries are never indexed
+        if not entries:  # an empty GMetaList: nothing to count, nothing to store
+            failed = _ends_failed(chosen)
+            return _Failure(f"Task failed: {_simulated(chosen.name)}", {}) if failed else None
+        named = [n for n, e in enumerate(entries) if scenario_in(e["subject"]) == chosen.name]
+        on_purpose = set(named or [len(entries) - 1]) if _ends_failed(chosen) else set()
+        errors: list[tuple[str, str, str]] = []
+        with self._lock:
+            types = self._field_types.setdefault(index_id, FieldTypes())
+            for number, entry in enumerate(entries):
+                if number in on_purpose:
+                    errors.append((entry["subject"], "SimulatedError", _simulated(chosen.name)))
+                    continue
+                conflict = types.conflict(entry["content"])
+                if conflict is not None:
+                    errors.append((entry["subject"], "FieldTypeConflict", conflict))
+        return _ingest_failure(len(entries), errors) if errors else None
+
+    def _delete_by_subjects(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
+        if request.method == "DELETE":  # DELETE .../subject?subject=...
+            subjects = [_query_param(request, "subject")]
+        else:
+            subjects = delete_subjects(body)
+        chosen = self._chosen(
+            index_id, request, [(f"subjects[{n}]", s) for n, s in enumerate(subjects)]
+        )
+        failure = None
+        if _ends_failed(chosen):
+            named = [s for s in subjects if scenario_in(s) == chosen.name] or subjects[-1:]
+            failure = _Failure(
+                f"{len(named)} of {len(subjects)} subjects could not be deleted: "
+                f"{named[0]}: {_simulated(chosen.name)}",
+                {"failed_subjects": named[:_ERRORS_SHOWN], "total_subject_count": len(subjects)},
             )
-        name = request.headers.get("x-simulator-scenario", "success")
-        try:
-            reply = self.submit(name, index_id=index_id)
-        except ValueError as exc:
-            return Response.gerror(400, "BadRequest.ValidationError", str(exc))
-        return Response.json(reply)
+        return {"task_id": self._add(index_id, "delete-by-subject", chosen, failure)}
+
+    def _delete_by_query(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
+        query = delete_query(body)
+        chosen = self._chosen(index_id, request, [("q", query)])
+        failure = None
+        if _ends_failed(chosen):
+            failure = _Failure(
+                f"The delete by query {shown(query)} failed: {_simulated(chosen.name)}",
+                {"q": query},
+            )
+        return {"task_id": self._add(index_id, "delete-by-query", chosen, failure)}
+
+    def _delete_entry(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
+        subject = _query_param(request, "subject")
+        chosen = self._chosen(index_id, request, [("subject", subject)])
+        failure = None
+        if _ends_failed(chosen):
+            failure = _Failure(
+                f"The entry of {subject} could not be deleted: {_simulated(chosen.name)}",
+                {"subject": subject, "entry_id": request.query.get("entry_id")},
+            )
+        return {"task_id": self._add(index_id, "delete-by-entry-id", chosen, failure)}
 
     # -- serving ----------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/`` of the running server (RuntimeError if stopped)."""
+        """``http://127.0.0.1:PORT/`` of the server, which starts serving on first use.
+
+        Raises:
+            RuntimeError: after :meth:`stop` (call :meth:`start` to serve again).
+        """
         server = self._server
         if server is None:
-            raise RuntimeError("the simulator is not serving; call start() first")
+            if self._stopped:
+                raise RuntimeError("the simulator was stopped; call start() to serve again")
+            server = self.start()._server
+            assert server is not None  # start() just set it
         return server.base_url
 
     @property
@@ -515,12 +745,14 @@ class Simulator:
         with self._server_lock:
             if self._server is None:
                 self._server = LoopbackServer(self.handle).start()
+            self._stopped = False
         return self
 
     def stop(self) -> None:
         """Stop serving (tasks are kept); safe to call twice."""
         with self._server_lock:
             server, self._server = self._server, None
+            self._stopped = True
         if server is not None:
             server.stop()
 
@@ -543,6 +775,29 @@ def _invalid_uuid(name: str, value: str) -> Response:
         f"{name} must be a UUID",
         error_data={"field": name, "value": value[:100]},
     )
+
+
+def _ends_failed(scenario: Scenario) -> bool:
+    return scenario.phases[-1].state == "FAILED"
+
+
+def _query_param(request: Request, name: str) -> str:
+    value = request.query.get(name, "")
+    if not value:
+        raise Invalid([(name, "is a required query parameter")])
+    return value
+
+
+_TaskHandler = Callable[[Simulator, str, Request, object], dict[str, Any]]
+
+# The calls that create a task: last path part -> (method, handler).
+_TASK_ROUTES: dict[str, tuple[str, _TaskHandler]] = {
+    "ingest": ("POST", Simulator._ingest),
+    "delete_by_query": ("POST", Simulator._delete_by_query),
+    "batch_delete_by_subject": ("POST", Simulator._delete_by_subjects),
+    "subject": ("DELETE", Simulator._delete_by_subjects),
+    "entry": ("DELETE", Simulator._delete_entry),
+}
 
 
 _shared: dict[float, Simulator] = {}

@@ -250,12 +250,27 @@ class FakeSearch:
         if expected is not None and request.headers.get("authorization") != f"Bearer {expected}":
             return http_error(401, message="Missing or invalid access token")
         parts = request.path.strip("/").split("/")
+        if request.method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "index"]:
+            return self._create_task(parts[2], parts[3])
         if request.method == "GET" and len(parts) == 3 and parts[0] == "v1":
             if parts[1] == "task":
                 return self._answer_task(parts[2])
             if parts[1] == "task_list":
                 return self._answer_list(parts[2])
         return http_error(404, message=f"No such resource: {request.method} {request.path}")
+
+    def _create_task(self, index_id: str, action: str) -> Response:
+        """Ingest and the delete calls: a task that has already succeeded, on that index."""
+        task_types = {
+            "ingest": "ingest",
+            "delete_by_query": "delete-by-query",
+            "batch_delete_by_subject": "delete-by-subject",
+        }
+        if action not in task_types:
+            return http_error(404, message=f"No such resource: POST {action}")
+        doc = task_doc(state="SUCCESS", index_id=index_id, task_type=task_types[action])
+        self.put_task(doc)
+        return Response.json({"acknowledged": True, "task_id": doc["task_id"]})
 
     def _answer_task(self, task_id: str) -> Response:
         with self._lock:

@@ -652,6 +652,7 @@ def test_an_apps_environment_picks_the_service(poller, environment):
 def test_sign_in_first_then_ingest_with_the_same_app(fake_search, poller, monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: shown.extend(args))
+    monkeypatch.setattr("search_task_widget._display.in_ipython", lambda: True)
     monkeypatch.setenv("SEARCH_TASK_WIDGET_CLIENT_ID", CLIENT_ID)
     token = fake_token("search")
     fake_search.require_bearer = token

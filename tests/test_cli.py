@@ -339,8 +339,28 @@ def test_no_credentials_for_a_remote_service_is_a_usage_error(poller):
     result = run(["watch", str(uuid.uuid4()), "--base-url", "https://search.example.org/"], poller)
 
     assert result.code == 2
-    assert "SEARCH_TASK_WIDGET_TOKEN" in result.err
-    assert "SEARCH_TASK_WIDGET_CLIENT_ID" in result.err
+    assert "export SEARCH_TASK_WIDGET_TOKEN" in result.err
+    assert "export SEARCH_TASK_WIDGET_CLIENT_ID=" in result.err
+    # Terminal advice: environment variables, not Python arguments.
+    assert "auth=" not in result.err
+    assert "client_id=" not in result.err
+    assert "GLOBUS_DATA" not in result.err  # not set: nothing to say about it
+
+
+def test_no_credentials_says_when_globus_data_holds_no_search_token(poller, monkeypatch, tmp_path):
+    from globus_auth import CLIENT_ID, globus_data
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr("search_task_widget._login._default_apps", {})
+    monkeypatch.setenv("SEARCH_TASK_WIDGET_CLIENT_ID", CLIENT_ID)
+    # The hub's tokens, but for another service only (the Search scope was not added).
+    monkeypatch.setenv("GLOBUS_DATA", globus_data(None))
+
+    result = run(["watch", str(uuid.uuid4()), "--base-url", "https://search.example.org/"], poller)
+
+    assert result.code == 2
+    assert "$GLOBUS_DATA is set (JupyterHub) but holds no Search token" in result.err
+    assert f"none is stored yet for {CLIENT_ID}" in result.err
 
 
 # -- usage errors --------------------------------------------------------------------------

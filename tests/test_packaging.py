@@ -52,6 +52,15 @@ def test_wheel_carries_js_css_and_type_marker(wheel):
         assert not re.search(r"""(from|import)\s*\(?\s*["']https?:""", shipped)
 
 
+def test_the_voila_extra_installs_voila(wheel):
+    """The README's `pip install "search-task-widget[voila]"` serves the dashboard."""
+    archive = zipfile.ZipFile(wheel)
+    (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    text = archive.read(metadata).decode()
+    assert "Provides-Extra: voila" in text
+    assert re.search(r"^Requires-Dist: voila>=[\d.]+; extra == ['\"]voila['\"]$", text, re.M)
+
+
 def test_installed_wheel_imports_and_builds_a_widget_in_a_clean_venv(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

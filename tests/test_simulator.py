@@ -69,8 +69,25 @@ def post(path: str, body: bytes, **headers: str) -> Request:
     return Request("POST", path, {}, MappingProxyType(headers), body)
 
 
+def delete(path: str, **query: str) -> Request:
+    return Request("DELETE", path, query, MappingProxyType({}), b"")
+
+
 def body_of(response: Response) -> dict:
     return json.loads(response.body)
+
+
+def entry(subject: str = "https://example.org/a", **content: object) -> dict:
+    return {"subject": subject, "visible_to": ["public"], "content": content}
+
+
+def gmeta(*entries: dict) -> bytes:
+    return json.dumps(
+        {"ingest_type": "GMetaList", "ingest_data": {"gmeta": list(entries)}}
+    ).encode()
+
+
+VALID = json.dumps({"ingest_type": "GMetaEntry", "ingest_data": entry()}).encode()
 
 
 def states_over(sim: Simulator, clock: FakeClock, task_id: str, times: list[float]) -> list[str]:
@@ -199,7 +216,8 @@ def test_failure_timeline_and_details(sim: Simulator, clock: FakeClock) -> None:
     assert doc["completion_date"] == "2023-11-14T22:13:24.250000"
     details = doc["additional_details"]
     assert details["failed_document_count"] == 1
-    assert details["errors"][0]["error_type"] == "ValidationError"
+    assert details["total_document_count"] == 3
+    assert details["errors"][0]["error_type"] == "FieldTypeConflict"
     # A caller editing its copy must not change what the next poll returns.
     details["errors"].clear()
     assert sim.task_document(task_id)["additional_details"]["errors"]
@@ -288,7 +306,7 @@ def test_wrong_method_is_405(sim: Simulator) -> None:
 
 
 def test_ingest_route_creates_a_success_task(sim: Simulator, clock: FakeClock) -> None:
-    response = sim.handle(post(f"/v1/index/{OTHER_INDEX}/ingest", b'{"ingest_type": "GMetaList"}'))
+    response = sim.handle(post(f"/v1/index/{OTHER_INDEX}/ingest", VALID))
     assert response.status == 200
     reply = body_of(response)
     assert reply["acknowledged"] is True
@@ -299,7 +317,7 @@ def test_ingest_route_creates_a_success_task(sim: Simulator, clock: FakeClock) -
 
 
 def test_ingest_scenario_header(sim: Simulator, clock: FakeClock) -> None:
-    request = post(f"/v1/index/{OTHER_INDEX}/ingest", b"{}", **{"x-simulator-scenario": "failure"})
+    request = post(f"/v1/index/{OTHER_INDEX}/ingest", VALID, **{"x-simulator-scenario": "failure"})
     task_id = body_of(sim.handle(request))["task_id"]
     clock.at(4.0)
     assert sim.task_document(task_id)["state"] == "FAILED"
@@ -308,8 +326,10 @@ def test_ingest_scenario_header(sim: Simulator, clock: FakeClock) -> None:
 def test_ingest_rejects_bad_json_and_unknown_scenario(sim: Simulator) -> None:
     bad_json = sim.handle(post(f"/v1/index/{OTHER_INDEX}/ingest", b"{not json"))
     assert bad_json.status == 400
+    assert body_of(bad_json)["code"] == "BadRequest.Generic"
+    assert "requires a JSON payload" in body_of(bad_json)["message"]
     unknown = sim.handle(
-        post(f"/v1/index/{OTHER_INDEX}/ingest", b"{}", **{"x-simulator-scenario": "nope"})
+        post(f"/v1/index/{OTHER_INDEX}/ingest", VALID, **{"x-simulator-scenario": "nope"})
     )
     assert unknown.status == 400
     assert "success" in body_of(unknown)["message"]
@@ -492,7 +512,7 @@ def test_over_real_http(served: Simulator, clock: FakeClock) -> None:
     with httpx.Client(base_url=served.base_url, timeout=5) as http:
         ingest = http.post(
             f"v1/index/{OTHER_INDEX}/ingest",
-            json={"ingest_type": "GMetaEntry"},
+            json={"ingest_type": "GMetaEntry", "ingest_data": entry()},
             headers={"X-Simulator-Scenario": "outage"},
         )
         assert ingest.status_code == 200
@@ -509,18 +529,23 @@ def test_over_real_http(served: Simulator, clock: FakeClock) -> None:
         assert [task["task_id"] for task in listed["tasks"]] == [task_id]
 
 
-def test_stop_is_idempotent_and_base_url_needs_start(clock: FakeClock) -> None:
+def test_base_url_starts_serving_and_stop_is_idempotent(clock: FakeClock) -> None:
     idle = Simulator(clock=clock)
-    with pytest.raises(RuntimeError):
-        _ = idle.base_url
-    idle.start()
-    url = idle.base_url
+    assert not idle.running
+    url = idle.base_url  # a teacher who forgot start(): it serves from here on
+    assert idle.running
     assert url.startswith("http://127.0.0.1:")
+    assert httpx.get(f"{url}v1/task_list/{OTHER_INDEX}", timeout=5).status_code == 200
     idle.stop()
     idle.stop()
     assert not idle.running
     with pytest.raises(httpx.ConnectError):
         httpx.get(url, timeout=2)
+    # Stopped on purpose: base_url says so rather than serving again behind one's back.
+    with pytest.raises(RuntimeError, match=r"call start\(\)"):
+        _ = idle.base_url
+    assert idle.start().base_url.startswith("http://127.0.0.1:")
+    idle.stop()
 
 
 def test_shared_simulator_is_one_started_instance() -> None:
@@ -544,3 +569,268 @@ def test_shared_simulator_is_one_started_instance() -> None:
     response = httpx.get(f"{sim.base_url}v1/task/{task_id}", timeout=5)
     assert response.status_code == 200
     assert response.json()["task_id"] == task_id
+
+
+# -- what the service accepts and refuses --------------------------------------------------
+
+INGEST = f"/v1/index/{OTHER_INDEX}/ingest"
+IDENTITY = "urn:globus:auth:identity:46bd0f56-e24f-11e5-a510-131bef46955c"
+
+
+@pytest.mark.parametrize(
+    ("body", "location", "what"),
+    [
+        ([], "", "must be a GIngest object, not an array"),
+        ({}, "ingest_type", "is required"),
+        ({"ingest_type": "GMetaThing", "ingest_data": {}}, "ingest_type", "'GMetaThing'"),
+        ({"ingest_type": "GMetaEntry", "ingest_data": []}, "ingest_data", "must be an object"),
+        (
+            {"ingest_type": "GMetaEntry", "ingest_data": {"visible_to": ["public"], "content": {}}},
+            "ingest_data.subject",
+            "is a required property",
+        ),
+        ({"ingest_type": "GMetaList", "ingest_data": {}}, "ingest_data.gmeta", "is required"),
+        (
+            {"ingest_type": "GMetaList", "ingest_data": {"gmeta": [entry(), {"subject": "b"}]}},
+            "ingest_data.gmeta[1].visible_to",
+            "is a required property",
+        ),
+        (
+            {"ingest_type": "GMetaEntry", "ingest_data": {**entry(), "visible_to": "public"}},
+            "ingest_data.visible_to",
+            "must be an array",
+        ),
+        (
+            {"ingest_type": "GMetaEntry", "ingest_data": {**entry(), "visible_to": ["all"]}},
+            "ingest_data.visible_to[0]",
+            "is not 'public' or a principal URN",
+        ),
+        (
+            {"ingest_type": "GMetaEntry", "ingest_data": {**entry(), "content": [1]}},
+            "ingest_data.content",
+            "must be an object, not an array",
+        ),
+        (
+            {"ingest_type": "GMetaEntry", "ingest_data": {**entry(), "subject": ""}},
+            "ingest_data.subject",
+            "must be a non-empty string",
+        ),
+        (
+            {"ingest_type": "GMetaEntry", "ingest_data": {**entry(), "id": 5}},
+            "ingest_data.id",
+            "must be a string or null",
+        ),
+    ],
+)
+def test_ingest_refuses_what_is_not_a_gingest_document(
+    sim: Simulator, body: object, location: str, what: str
+) -> None:
+    response = sim.handle(post(INGEST, json.dumps(body).encode()))
+    assert response.status == 400
+    error = body_of(response)
+    assert error["@datatype"] == "GError"
+    assert error["code"] == "BadRequest.ValidationError"
+    assert error["error_data"]["location"] == location
+    assert what in error["message"]
+    assert error["message"].startswith(f"{location}: " if location else "the body")
+    assert sim.task_list(OTHER_INDEX)["tasks"] == []  # refused: no task
+
+
+def test_every_problem_is_listed_and_the_message_counts_the_rest(sim: Simulator) -> None:
+    body = {"ingest_type": "GMetaList", "ingest_data": {"gmeta": [{"subject": "a"}, entry(), 7]}}
+    error = body_of(sim.handle(post(INGEST, json.dumps(body).encode())))
+    assert error["message"] == (
+        "ingest_data.gmeta[0].visible_to: is a required property (and 2 more)"
+    )
+    assert error["error_data"]["problems"] == [
+        "ingest_data.gmeta[0].visible_to: is a required property",
+        "ingest_data.gmeta[0].content: is a required property",
+        "ingest_data.gmeta[2]: a GMetaEntry must be an object, not a number",
+    ]
+
+
+def test_a_valid_entry_and_list_are_accepted(sim: Simulator, clock: FakeClock) -> None:
+    single = {"ingest_type": "GMetaEntry", "ingest_data": {**entry(), "visible_to": [IDENTITY]}}
+    one = body_of(sim.handle(post(INGEST, json.dumps(single).encode())))
+    many = body_of(sim.handle(post(INGEST, gmeta(entry("a"), {**entry("b"), "id": "v2"}))))
+    assert one["num_documents_ingested"] == 1
+    assert many["num_documents_ingested"] == 2
+    clock.at(60.0)
+    assert {t["state"] for t in sim.task_list(OTHER_INDEX)["tasks"]} == {"SUCCESS"}
+
+
+def test_a_field_type_conflict_fails_the_task_not_the_call(
+    sim: Simulator, clock: FakeClock
+) -> None:
+    first = sim.handle(post(INGEST, gmeta(entry("s1", temperature_c=19, note="ok"))))
+    bad = gmeta(
+        entry("s2", temperature_c=20.5),  # a float in a field of integers: never narrowed
+        entry("s3", temperature_c=21, note=7),  # a number in a text field: widened, stored
+        entry("s4", temperature_c="warm"),
+    )
+    second = sim.handle(post(INGEST, bad))
+    assert first.status == second.status == 200  # accepted: the trap
+    clock.at(60.0)
+    assert sim.task_document(body_of(first)["task_id"])["state"] == "SUCCESS"
+    doc = sim.task_document(body_of(second)["task_id"])
+    assert doc["state"] == "FAILED"
+    assert doc["state_description"] == "Task failed"
+    assert doc["message"] == (
+        "2 of 3 ingest documents failed: s2: field 'temperature_c' holds integer values in "
+        "this index; 20.5 is a float"
+    )
+    details = doc["additional_details"]
+    assert details["failed_document_count"] == 2
+    assert details["total_document_count"] == 3
+    assert [e["subject"] for e in details["errors"]] == ["s2", "s4"]
+    assert {e["error_type"] for e in details["errors"]} == {"FieldTypeConflict"}
+    # Types are per index: another index takes text there.
+    other = sim.handle(post(f"/v1/index/{TUTORIAL_INDEX_ID}/ingest", gmeta(entry("x", temperature_c="warm"))))  # fmt: skip
+    clock.at(120.0)
+    assert sim.task_document(body_of(other)["task_id"])["state"] == "SUCCESS"
+
+
+# -- choosing the scenario -----------------------------------------------------------------
+
+
+def test_scenario_per_simulator_and_per_index(clock: FakeClock) -> None:
+    sim = Simulator(clock=clock, scenario="failure")
+    sim.set_scenario(OTHER_INDEX, "cancelled")
+    failing = body_of(sim.handle(post(f"/v1/index/{TUTORIAL_INDEX_ID}/ingest", gmeta(entry("a"), entry("b")))))  # fmt: skip
+    cancelled = body_of(sim.handle(post(INGEST, VALID)))
+    sim.set_scenario(OTHER_INDEX, None)  # back to the simulator's
+    assert sim.scenario_for(OTHER_INDEX) == "failure"
+    clock.at(60.0)
+    doc = sim.task_document(failing["task_id"])
+    assert doc["state"] == "FAILED"
+    # The last entry of the batch fails, and the message says so.
+    assert doc["message"] == "1 of 2 ingest documents failed: b: simulated error (scenario 'failure')"  # fmt: skip
+    assert sim.task_document(cancelled["task_id"])["state"] == "CANCELLED"
+    with pytest.raises(ValueError, match="unknown scenario"):
+        Simulator(scenario="explode")
+    with pytest.raises(ValueError, match="unknown scenario"):
+        sim.set_scenario(OTHER_INDEX, "explode")
+
+
+def test_scenario_per_call_in_the_subjects(sim: Simulator, clock: FakeClock) -> None:
+    marked = gmeta(
+        entry("https://example.org/1"),
+        entry("simulate:failure:https://example.org/2"),
+        entry("simulate:failure:https://example.org/3"),
+    )
+    task_id = body_of(sim.handle(post(INGEST, marked)))["task_id"]
+    clock.at(60.0)
+    doc = sim.task_document(task_id)
+    assert doc["message"].startswith("2 of 3 ingest documents failed: simulate:failure:https")
+    subjects = [e["subject"] for e in doc["additional_details"]["errors"]]
+    assert subjects == [
+        "simulate:failure:https://example.org/2",
+        "simulate:failure:https://example.org/3",
+    ]
+    unknown = sim.handle(post(INGEST, gmeta(entry("a"), entry("simulate:nope:b"))))
+    assert unknown.status == 400
+    error = body_of(unknown)
+    assert error["error_data"]["location"] == "ingest_data.gmeta[1].subject"
+    assert "unknown scenario 'nope'" in error["message"]
+    assert "slow-queue" in error["message"]
+
+
+def test_the_header_wins_over_a_subject(sim: Simulator, clock: FakeClock) -> None:
+    body = gmeta(entry("simulate:failure:a"))
+    task_id = body_of(sim.handle(post(INGEST, body, **{"x-simulator-scenario": "cancelled"})))["task_id"]  # fmt: skip
+    clock.at(60.0)
+    assert sim.task_document(task_id)["state"] == "CANCELLED"
+
+
+# -- delete tasks --------------------------------------------------------------------------
+
+
+def test_delete_routes_create_tasks_of_their_types(sim: Simulator, clock: FakeClock) -> None:
+    by_query = sim.handle(post(f"/v1/index/{OTHER_INDEX}/delete_by_query", b'{"q": "*"}'))
+    by_subject = sim.handle(
+        post(f"/v1/index/{OTHER_INDEX}/batch_delete_by_subject", b'{"subjects": ["a", "b"]}')
+    )
+    one = sim.handle(delete(f"/v1/index/{OTHER_INDEX}/subject", subject="a"))
+    entry_ = sim.handle(delete(f"/v1/index/{OTHER_INDEX}/entry", subject="a"))
+    replies = [body_of(r) for r in (by_query, by_subject, one, entry_)]
+    assert all(set(reply) == {"task_id"} for reply in replies)
+    clock.at(60.0)
+    types = [sim.task_document(reply["task_id"])["task_type"] for reply in replies]
+    assert types == ["delete-by-query", "delete-by-subject", "delete-by-subject", "delete-by-entry-id"]  # fmt: skip
+    assert {sim.task_document(r["task_id"])["state"] for r in replies} == {"SUCCESS"}
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "location"),
+    [
+        ("delete_by_query", b"{}", "q"),
+        ("delete_by_query", b'{"q": 3}', "q"),
+        ("batch_delete_by_subject", b"{}", "subjects"),
+        ("batch_delete_by_subject", b'{"subjects": []}', "subjects"),
+        ("batch_delete_by_subject", b'{"subjects": ["a", 2]}', "subjects[1]"),
+    ],
+)
+def test_delete_bodies_are_checked(sim: Simulator, route: str, body: bytes, location: str) -> None:
+    response = sim.handle(post(f"/v1/index/{OTHER_INDEX}/{route}", body))
+    assert response.status == 400
+    assert body_of(response)["code"] == "BadRequest.ValidationError"
+    assert body_of(response)["error_data"]["location"] == location
+
+
+def test_a_failing_delete_names_what_was_sent(sim: Simulator, clock: FakeClock) -> None:
+    sim.set_scenario(OTHER_INDEX, "failure")
+    batch = sim.handle(
+        post(f"/v1/index/{OTHER_INDEX}/batch_delete_by_subject", b'{"subjects": ["a", "b", "c"]}')
+    )
+    query = sim.handle(post(f"/v1/index/{OTHER_INDEX}/delete_by_query", b'{"q": "year:1999"}'))
+    clock.at(60.0)
+    doc = sim.task_document(body_of(batch)["task_id"])
+    assert doc["state"] == "FAILED"
+    assert doc["message"] == "1 of 3 subjects could not be deleted: c: simulated error (scenario 'failure')"  # fmt: skip
+    assert "'year:1999'" in sim.task_document(body_of(query)["task_id"])["message"]
+
+
+# -- a real globus_sdk.SearchClient ----------------------------------------------------------
+
+
+def test_a_real_search_client_ingests_and_reads_tasks(served: Simulator, clock: FakeClock) -> None:
+    import globus_sdk
+
+    sc = globus_sdk.SearchClient(base_url=served.base_url)
+    reply = sc.ingest(OTHER_INDEX, json.loads(gmeta(entry("a", n=1), entry("b", n=2))))
+    assert reply["acknowledged"] is True
+    deleted = sc.batch_delete_by_subject(OTHER_INDEX, ["a"])
+    by_query = sc.delete_by_query(OTHER_INDEX, {"q": "n:1"})
+    clock.at(60.0)
+    task = sc.get_task(reply["task_id"])
+    assert task["state"] == "SUCCESS"
+    assert task["index_id"] == OTHER_INDEX
+    listed = sc.get_task_list(OTHER_INDEX)
+    assert {t["task_id"] for t in listed["tasks"]} == {
+        reply["task_id"], deleted["task_id"], by_query["task_id"]
+    }  # fmt: skip
+    with pytest.raises(globus_sdk.SearchAPIError) as refused:
+        sc.ingest(OTHER_INDEX, {"ingest_type": "GMetaEntry", "ingest_data": {"subject": "x"}})
+    assert refused.value.http_status == 400
+    assert refused.value.code == "BadRequest.ValidationError"
+    assert "ingest_data.visible_to: is a required property" in refused.value.message
+
+
+def test_delete_subject_needs_its_subject(sim: Simulator) -> None:
+    response = sim.handle(delete(f"/v1/index/{OTHER_INDEX}/subject"))
+    assert response.status == 400
+    assert body_of(response)["error_data"]["location"] == "subject"
+    wrong_method = sim.handle(post(f"/v1/index/{OTHER_INDEX}/subject", b"{}"))
+    assert wrong_method.status == 405
+    assert wrong_method.headers["Allow"] == "DELETE"
+
+
+def test_an_empty_batch_fails_only_on_purpose(sim: Simulator, clock: FakeClock) -> None:
+    empty = gmeta()
+    ok = body_of(sim.handle(post(INGEST, empty)))["task_id"]
+    bad = body_of(sim.handle(post(INGEST, empty, **{"x-simulator-scenario": "failure"})))
+    clock.at(60.0)
+    assert sim.task_document(ok)["state"] == "SUCCESS"
+    doc = sim.task_document(bad["task_id"])
+    assert doc["state"] == "FAILED"
+    assert doc["message"] == "Task failed: simulated error (scenario 'failure')"

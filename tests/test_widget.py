@@ -328,6 +328,7 @@ def test_task_id_of_accepts_ids_and_ingest_replies():
 def test_watch_displays_and_returns_a_widget(fake_search, poller, monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("search_task_widget._display.in_ipython", lambda: True)
     doc = task_doc(state="SUCCESS")
     fake_search.put_task(doc)
     w = stw.watch(
@@ -393,3 +394,20 @@ def test_saved_widget_state_stays_small(offline_widget):
     # Saved notebooks store every synced trait of every widget, _esm included.
     state = offline_widget.get_state()
     assert len(json.dumps(state, default=str)) < 40_000
+
+
+@pytest.mark.parametrize("mode", ["script", "prompt"])
+def test_watch_outside_ipython_prints_nothing_itself(fake_search, mode):
+    """A plain script prints nothing; the plain Python prompt prints the widget once (the
+    value it echoes), not a second time from display()."""
+    code = (
+        "import search_task_widget as stw\n"
+        f"stw.watch('{uuid.uuid4()}', base_url='{fake_search.base_url}', start=False)\n"
+    )
+    args = [sys.executable, "-c", code] if mode == "script" else [sys.executable, "-q", "-i"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        args, input=code if mode == "prompt" else None, capture_output=True, text=True,
+        timeout=60, env=env, check=True,
+    )  # fmt: skip
+    assert result.stdout.count("<TaskWidget task") == (0 if mode == "script" else 1), result

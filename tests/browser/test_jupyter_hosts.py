@@ -56,6 +56,11 @@ PENDING_ID = "9e8d7c6b-5a4f-4e3d-a2c1-b0a9f8e7d6c5"
 
 XSS = '<img src=x onerror="window.__pwned=1">'
 FAILURE_MESSAGE = "1 of 3 ingest documents failed: 'subject' is required"
+#: What the simulator says when the one entry of ``entry`` below fails on purpose.
+SIMULATED_FAILURE = (
+    "1 of 1 ingest documents failed: https://data.example.org/runs/2024-06-03/scan-042: "
+    "simulated error (scenario 'failure')"
+)
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -783,9 +788,9 @@ def test_voila_renders_end_states(chromium_browser, voila):
         expect(roots).to_have_count(2, timeout=60_000)
         failed, ok = roots.nth(0), roots.nth(1)
         expect(failed).to_have_attribute("data-state", "FAILED")
-        expect(failed.locator(".stw-message")).to_have_text(FAILURE_MESSAGE)
+        expect(failed.locator(".stw-message")).to_have_text(SIMULATED_FAILURE)
         expect(failed.locator("details.stw-details")).to_have_attribute("open", "")
-        expect(failed.locator(".stw-pre")).to_contain_text("'subject' is a required property")
+        expect(failed.locator(".stw-pre")).to_contain_text('"error_type": "SimulatedError"')
         expect(failed.get_by_role("progressbar")).to_have_attribute("aria-valuetext", "Failed")
         expect(ok).to_have_attribute("data-state", "SUCCESS")
         expect(ok.locator(".stw-desc")).to_have_text("Task succeeded")
