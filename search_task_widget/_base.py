@@ -17,7 +17,7 @@ from ._auth import Credentials, is_search_client, resolve_auth
 from ._cells import after_next_execution, current_execution
 from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
 from ._front_end import FrontEnd, is_shared_layout
-from ._host import running_in_marimo
+from ._host import keeps_live_views
 from ._poller import Poller, default_poller
 from ._schedule import check_interval, polling_bounds, wait_slice
 from ._sign_in import SignInPanel
@@ -182,10 +182,10 @@ class PolledWidget(SignInPanel):
         is closed at the end of the next execution, or by ``wait()``, which first send
         the final state again if the end was sent outside that execution (see ``_cells``:
         executors would have dropped it). The Python object keeps working (traits,
-        ``wait()``, ``to_html()``). marimo keeps its live view: it saves no outputs, and
-        its views do not follow display updates.
+        ``wait()``, ``to_html()``). marimo and Voila keep the live view (see
+        :func:`._host.keeps_live_views`).
         """
-        if self._documented or running_in_marimo():
+        if self._documented or keeps_live_views():
             self._refresh_displays()
             return
         self._documented = True

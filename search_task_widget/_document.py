@@ -64,6 +64,7 @@ def task_document(state: Mapping[str, Any]) -> str:
         f'<div class="stw-root stw-document" {marks} style="{_ROOT_STYLE}">',
         _header(name, tone, state),
         _stage_bar(name, tone, stage, marks),
+        _announcement(name, state.get("state_description")),
         _message(state.get("message"), tone),
         _details(state.get("additional_details")),
         _error(state.get("error")),
@@ -124,8 +125,8 @@ def _value_text(name: str, stage: int) -> str:
 
 def _header(name: str, tone: str, state: Mapping[str, Any]) -> str:
     badge = (
-        f'<strong class="stw-badge" style="border:1px solid {_TONE[tone]};border-radius:9px;'
-        f'padding:0 8px">{_text(name)}</strong> '
+        f'<span class="stw-badge" style="border:1px solid {_TONE[tone]};border-radius:9px;'
+        f'padding:0 8px;font-weight:600">{_text(name)}</span> '
         if name
         else ""
     )
@@ -156,6 +157,18 @@ def _stage_bar(name: str, tone: str, stage: int, marks: str) -> str:
         f'aria-valuenow="{stage}" aria-valuetext="{_text(_value_text(name, stage))}" {marks}>'
         f'{segments}</div><div class="stw-labels" aria-hidden="true" style="font-size:11px">'
         f"{labels}</div></div>"
+    )
+
+
+def _announcement(name: str, description: object) -> str:
+    """The widget's polite live region, with its last words: when the document replaces the
+    live view, a screen reader finds the end there, as the live view said it."""
+    if not name:
+        return ""
+    words = f"Task state: {name}" + (f" — {description}" if description else "")
+    return (
+        '<div class="stw-sr-only" aria-live="polite" aria-atomic="true" style="position:absolute;'
+        f'width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)">{_text(words)}</div>'
     )
 
 
@@ -266,8 +279,14 @@ def _list_row(row: Mapping[str, Any]) -> str:
 
 
 def _definitions(*pairs: tuple[str, str], cls: str = "stw-dl") -> str:
-    items = "".join(f"<dt>{_text(label)}</dt><dd>{value}</dd>" for label, value in pairs if value)
+    items = "".join(_definition(label, value) for label, value in pairs if value)
     return f'<dl class="{cls}">{items}</dl>'
+
+
+def _definition(label: str, value: str) -> str:
+    # The task id's cell is laid out like the live view's (id and copy button in a row).
+    cell = ' class="stw-id-cell"' if label == "Task id" else ""
+    return f"<dt>{_text(label)}</dt><dd{cell}>{value}</dd>"
 
 
 def _code(value: object) -> str:

@@ -966,15 +966,10 @@ POLLING = dict(base_url=SEARCH, poll_interval=0.3, max_poll_interval=0.5)""",
 # --------------------------------------------------------------------------- saved state
 
 REOPEN_ID = "5d1c3b7a-2e4f-4a6b-9c8d-0e1f2a3b4c5d"
-#: Shaped like a Globus access token ("Ag" and about 70 letters and digits).
 # Shaped like a Globus access token; built at run time so no token-like text is committed.
 REOPEN_TOKEN = "Ag" + "FakeTokenForTheReopenTest" + "0123456789abcdefGHIJ" * 2
 TOKEN_LIKE = re.compile(r"\bAg[A-Za-z0-9]{40,}")
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-#: Settings -> "Save Widget State Automatically" (jupyterlab_widgets' own setting).
-SAVE_WIDGET_STATE = {"@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True}}
 
 #: Save the current notebook as File -> Save does and settle once it is written (or fail,
 #: or time out: ``page.evaluate`` itself never does).
@@ -999,16 +994,15 @@ def _kernel_ids(server: Server) -> list[str]:
     return [s["kernel"]["id"] for s in server.api("GET", "api/sessions") or []]
 
 
-def test_lab_saved_widget_state_survives_reopen(chromium_browser, tmp_path):
-    """With "Save Widget State Automatically" on, a reopened notebook draws the last state.
+def test_lab_finished_task_reopens_as_its_document(chromium_browser, tmp_path):
+    """A task that ended is saved as a document of its end, with default settings.
 
-    The notebook is run, saved and its kernel shut down; reopened, JupyterLab starts a
-    *fresh* kernel (the notebook names one) that never ran the cell, so the widget can only
-    come from the state saved in the file. Reopening with "No Kernel" instead draws nothing
-    with jupyterlab_widgets 3.0: it creates its widget manager only for a kernel, and the
-    output says "Loading widget..." for good.
+    The notebook is run in JupyterLab with its default settings (no saved widget state),
+    saved and its kernel shut down; reopened, JupyterLab starts a *fresh* kernel that never
+    ran the cell, so what shows can only come from the file: the output's ``text/html``,
+    which the widget put in place of its view when the task ended.
 
-    The token the widget polled with reaches neither the saved state nor the file: the cell
+    The token the widget polled with reaches neither the document nor the file: the cell
     reads it from a file outside the served folder, as it would come from a login flow.
     """
     _need("jupyterlab")
@@ -1033,7 +1027,7 @@ w = stw.TaskWidget("{REOPEN_ID}", base_url="{service.base_url}", auth=token, pol
 w""",
             'w.wait(timeout=30)["state"]',
         )
-        lab = start_lab(tmp_path / "lab-home", folder, settings=SAVE_WIDGET_STATE)
+        lab = start_lab(tmp_path / "lab-home", folder)
         try:
             # 1. Run it to SUCCESS, save, close the page and shut the kernel down.
             nb = NotebookPage(offline_page(chromium_browser), lab, name)
@@ -1041,6 +1035,8 @@ w""",
                 nb.open().run_all()
                 expect(nb.root(0)).to_have_attribute("data-state", "SUCCESS", timeout=20_000)
                 expect(nb.cell(1).locator(".jp-OutputArea-output")).to_have_text("'SUCCESS'")
+                # The live view became the document: the same look, no widget behind it.
+                expect(nb.root(0)).to_have_class(re.compile(r"\bstw-document\b"))
                 (first_kernel,) = _kernel_ids(lab)
                 nb.page.evaluate(SAVE_JS, 15_000)
             finally:
@@ -1051,22 +1047,18 @@ w""",
             sent = {r.headers.get("authorization") for r in service.requests}
             assert sent == {f"Bearer {REOPEN_TOKEN}"}  # the token really was in use
 
-            # 2. The file holds our model, SUCCESS, and no token.
+            # 2. The file holds the document, SUCCESS, no widget view and no token.
             text = (lab.root / name).read_text()
             assert REOPEN_TOKEN not in text
             assert TOKEN_LIKE.search(text) is None, TOKEN_LIKE.search(text)
             saved = json.loads(text)
-            models = saved["metadata"]["widgets"][WIDGET_STATE]["state"]
-            ours = {k: m for k, m in models.items() if m["state"].get("task_id") == REOPEN_ID}
-            assert len(ours) == 1, list(models)
-            ((model_id, model),) = ours.items()
-            assert model["model_name"] == "AnyModel", model["model_name"]
-            assert model["state"]["state"] == "SUCCESS"
-            assert model["state"]["state_description"] == "Task succeeded"
-            views = [o["data"].get(WIDGET_VIEW) for o in saved["cells"][0]["outputs"]]
-            assert [v["model_id"] for v in views if v] == [model_id]
+            (output,) = saved["cells"][0]["outputs"]
+            assert WIDGET_VIEW not in output["data"]
+            plain, html = ("".join(output["data"][mime]) for mime in ("text/plain", "text/html"))
+            assert "SUCCESS (Task succeeded)" in plain
+            assert 'data-state="SUCCESS"' in html
 
-            # 3. Reopen: a new kernel, nothing polled, the widget as it was last seen.
+            # 3. Reopen: a new kernel, nothing polled, the document as the task ended.
             nb = NotebookPage(offline_page(chromium_browser), lab, name)
             try:
                 nb.open()
