@@ -48,7 +48,10 @@ def test_readme_test_command_is_the_ci_command():
     first_block = re.search(r"```bash\n(.*?)```", readme, re.S)
     assert first_block, "the README's first bash block holds the two commands"
     commands = [line for line in first_block.group(1).splitlines() if line and line[0] != "#"]
-    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    ci_script = REPO / ".ci" / "run"
+    if not ci_script.exists():
+        pytest.skip("no .ci/run here (an sdist)")
+    ci_lines = ci_script.read_text(encoding="utf-8").splitlines()
 
     assert len(commands) == 2
     assert commands[0].startswith("pip install . jupyterlab && jupyter lab")
