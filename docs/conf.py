@@ -91,8 +91,9 @@ nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 
 # -- HTML ----------------------------------------------------------------------------------
 html_theme = "furo"
-html_title = f"search_task_widget {release}"
-html_static_path: list[str] = []
+html_title = "search_task_widget"
+html_static_path = ["_static"]
+html_css_files = ["site.css"]
 html_show_sourcelink = False
 
 
