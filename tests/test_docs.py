@@ -8,7 +8,6 @@ simulator, so it is marked ``kernel`` as well as ``docs`` (``pytest -m docs`` se
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import os
 import re
@@ -152,23 +151,18 @@ def test_api_reference_is_generated_from_the_docstrings(site):
 @pytest.mark.parametrize("widget", [stw.TaskWidget, stw.TaskListWidget, stw.SignInWidget])
 def test_api_reference_lists_every_public_member_of_the_widgets(site, widget):
     reference = _page(site, "reference.html")
-    ours = [
+    ours = sorted(
         name
-        for name, _ in inspect.getmembers(widget)
-        if not name.startswith("_") and name not in UNDOCUMENTED and _defined_here(widget, name)
-    ]
+        for klass in widget.__mro__
+        if klass.__module__.startswith("search_task_widget")
+        for name in vars(klass)
+        if not name.startswith("_") and name not in UNDOCUMENTED
+    )
 
+    assert "set_auth" in ours
     assert "wait" in ours or widget is stw.SignInWidget
     missing = [n for n in ours if f'id="search_task_widget.{widget.__name__}.{n}"' not in reference]
     assert missing == []
-
-
-def _defined_here(cls: type, name: str) -> bool:
-    """Whether ``cls.name`` comes from this package rather than ipywidgets or traitlets."""
-    for klass in cls.__mro__:
-        if name in vars(klass):
-            return klass.__module__.startswith("search_task_widget")
-    return False
 
 
 @pytest.mark.docs
