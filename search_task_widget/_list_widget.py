@@ -150,8 +150,8 @@ class TaskListWidget(PolledWidget):
         auth: what :class:`~search_task_widget.TaskWidget` takes: a ``SearchClient``, a
             ``GlobusApp``, a ``GlobusAuthorizer``, an access token, or None (see there).
         client_id: the client id of the Globus native app to sign in with from the
-            notebook (default ``$SEARCH_TASK_WIDGET_CLIENT_ID``); see the README,
-            "A client id for notebook sign-in".
+            notebook (default ``$SEARCH_TASK_WIDGET_CLIENT_ID``); see "A client id for
+            notebook sign-in" in the docs.
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth``, else as globus-sdk resolves it.
         poll_interval: seconds between the first checks of each task; grows while nothing
@@ -166,28 +166,31 @@ class TaskListWidget(PolledWidget):
         ValueError: a malformed task id or a bad interval, before any request.
         TypeError: ``auth`` or a task of a kind this package does not accept.
 
-    Synced traits (what the front end and a saved notebook get):
-        rows: one dict per task, in the order added: ``task_id``, ``state``,
-            ``state_description``, ``task_type``, ``message``, ``additional_details``,
-            ``creation_date``, ``completion_date`` (as the service wrote them; ``state`` is
-            ``""`` before the first answer), ``error`` and ``trouble`` (``""``,
-            ``"retrying"`` or ``"fatal"``: this task's polling problem).
-        total, done, failed: task counts (``done``: terminal, FAILED and CANCELLED too).
-        polling: some task is being polled.
-        first_submitted: the earliest ``creation_date``; last_completed: the latest
-            ``completion_date`` once every task ended, else None.
-        error: what keeps tasks from being checked, for people ("" when nothing).
-        last_checked: when the service last answered (epoch ms).
     """
 
+    # Synced traits: what the front end and a saved notebook get (the #: comments are
+    # their documentation in the API reference).
+    #: One dict per task, in the order added, with ``task_id``, ``state``,
+    #: ``state_description``, ``task_type``, ``message``, ``additional_details``,
+    #: ``creation_date``, ``completion_date`` (as the service wrote them; ``state`` is
+    #: ``""`` before the first answer), ``error`` and ``trouble`` (``""``, ``"retrying"``
+    #: or ``"fatal"``: this task's polling problem). Synced.
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
+    #: How many tasks the list holds. Synced.
     total = traitlets.Int(0).tag(sync=True)
+    #: How many tasks ended (FAILED and CANCELLED too). Synced.
     done = traitlets.Int(0).tag(sync=True)
+    #: How many tasks ended FAILED. Synced.
     failed = traitlets.Int(0).tag(sync=True)
+    #: Whether some task is being polled. Synced.
     polling = traitlets.Bool(False).tag(sync=True)
+    #: The earliest ``creation_date``, or None. Synced.
     first_submitted = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: The latest ``completion_date`` once every task ended, else None. Synced.
     last_completed = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: What keeps tasks from being checked, for people (``""`` when nothing). Synced.
     error = traitlets.Unicode("").tag(sync=True)
+    #: When the service last answered (epoch ms). Synced.
     last_checked = traitlets.Float(0.0).tag(sync=True)
 
     def __init__(
@@ -353,7 +356,7 @@ class TaskListWidget(PolledWidget):
 
     @property
     def counts(self) -> dict[str, int]:
-        """Tasks by state, ends first (``"UNCHECKED"``: no answer yet)."""
+        """How many tasks are in each state, ends first (``"UNCHECKED"`` for no answer yet)."""
         with self._lock:
             found: dict[str, int] = {}
             for entry in self._entries.values():

@@ -99,7 +99,7 @@ def not_configured_message() -> str:
         "notebook sign-in needs the client id of a Globus native app: set "
         f"${CLIENT_ID_ENV_VAR} (or pass client_id=...); "
         "register one at https://app.globus.org/settings/developers "
-        "(see the README, 'Signing in')"
+        "(see 'Signing in' in the search_task_widget docs)"
     )
 
 

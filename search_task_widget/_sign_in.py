@@ -33,8 +33,17 @@ SIGN_IN_STATES = ("", "offer", "code", "busy", "unavailable")
 class SignInPanel(ShownOnce, anywidget.AnyWidget):
     """Sign-in traits and steps; subclasses call :meth:`_init_sign_in` once set up."""
 
+    # Synced, and never a token, a code or a header (the #: comments are their
+    # documentation in the API reference).
+    #: What the sign-in panel shows. ``""`` (signed in, or no sign-in needed), ``"offer"``
+    #: (a *Sign in with Globus* / *Sign in again* button), ``"code"`` (the link and a box
+    #: for the code), ``"busy"`` (checking the code) or ``"unavailable"`` (no way to sign
+    #: in here; :attr:`sign_in_message` says why). Synced.
     sign_in = traitlets.Enum(SIGN_IN_STATES, default_value="").tag(sync=True)
+    #: The Globus Auth link of the sign-in in progress (native app, PKCE), or ``""``.
+    #: Synced.
     sign_in_url = traitlets.Unicode("").tag(sync=True)
+    #: Why a sign-in is needed or failed, and what to do, or ``""``. Synced.
     sign_in_message = traitlets.Unicode("").tag(sync=True)
 
     _credentials: Credentials

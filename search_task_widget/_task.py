@@ -97,7 +97,14 @@ def _optional_str(document: Mapping[str, Any], name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Task:
-    """One Task document, as the service sent it."""
+    """One Task document, as the service sent it.
+
+    The fields are the document's, named as the service names them: ``task_id``,
+    ``state`` (as written, also outside :data:`KNOWN_STATES`), ``task_type``,
+    ``state_description``, ``index_id``, ``message``, ``additional_details``,
+    ``creation_date`` and ``completion_date`` (the service's UTC strings, without a zone
+    suffix; :attr:`created_at` and :attr:`completed_at` parse them).
+    """
 
     task_id: str
     state: str
@@ -113,7 +120,7 @@ class Task:
 
     @classmethod
     def from_document(cls, document: object) -> Task:
-        """Build a Task from a decoded JSON document, or raise :class:`MalformedTaskError`."""
+        """Build a Task from a decoded JSON document; raise ``ValueError`` if it is not one."""
         if not isinstance(document, Mapping):
             raise MalformedTaskError(
                 f"expected a Task document (a JSON object), got {type(document).__name__}"
@@ -144,10 +151,12 @@ class Task:
 
     @property
     def created_at(self) -> datetime | None:
+        """``creation_date`` as an aware UTC datetime, or None."""
         return parse_service_date(self.creation_date)
 
     @property
     def completed_at(self) -> datetime | None:
+        """``completion_date`` as an aware UTC datetime, or None while the task runs."""
         return parse_service_date(self.completion_date)
 
     def elapsed(self, now: datetime | None = None) -> float | None:

@@ -61,10 +61,10 @@ class TaskWidget(PolledWidget):
             ``GlobusApp``, a ``GlobusAuthorizer``, an access token (str), or None:
             ``$SEARCH_TASK_WIDGET_TOKEN``, then JupyterHub's ``$GLOBUS_DATA``, then a
             stored notebook sign-in, else the notebook sign-in panel (no token against
-            a loopback service such as the simulator). See the README, "Signing in".
+            a loopback service such as the simulator). See "Signing in" in the docs.
         client_id: the client id of the Globus native app to sign in with from the
-            notebook (default ``$SEARCH_TASK_WIDGET_CLIENT_ID``); see the README,
-            "A client id for notebook sign-in".
+            notebook (default ``$SEARCH_TASK_WIDGET_CLIENT_ID``); see "A client id for
+            notebook sign-in" in the docs.
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth`` (or of a ``GlobusApp``'s environment), else as globus-sdk resolves it
             (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
@@ -80,23 +80,40 @@ class TaskWidget(PolledWidget):
         TypeError: ``auth`` of a kind this package does not accept.
     """
 
-    # Named exactly like the Task document's fields.
+    # Synced traits, named exactly like the Task document's fields (the #: comments are
+    # their documentation in the API reference).
+    #: The task's id (canonical UUID form). Synced.
     task_id = traitlets.Unicode("").tag(sync=True)
+    #: The task's state as the service wrote it (``""`` before the first answer). Synced.
     state = traitlets.Unicode("").tag(sync=True)
+    #: ``"ingest"``, ``"delete_by_query"``... as the service wrote it. Synced.
     task_type = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: The service's description of the state, e.g. ``"Task succeeded"``. Synced.
     state_description = traitlets.Unicode("").tag(sync=True)
+    #: The task's index (``""`` until known). Synced.
     index_id = traitlets.Unicode("").tag(sync=True)
+    #: The service's message about the outcome (on failure, why it failed). Synced.
     message = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: Structured details of the outcome, e.g. the documents that failed. Synced.
     additional_details = traitlets.Dict(None, allow_none=True).tag(sync=True)
+    #: When the task was submitted (the service's UTC string, no zone suffix). Synced.
     creation_date = traitlets.Unicode("").tag(sync=True)
+    #: When the task ended (the service's UTC string), or None. Synced.
     completion_date = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     # About polling, for people and for the front end.
+    #: What keeps the task from being checked, for people (``""`` when all is well). Synced.
     error = traitlets.Unicode("").tag(sync=True)
+    #: ``""``, ``"retrying"`` (transient trouble) or ``"fatal"`` (polling stopped). Synced.
     trouble = traitlets.Enum(("", "retrying", "fatal"), default_value="").tag(sync=True)
+    #: Whether the widget is polling now. Synced.
     polling = traitlets.Bool(False).tag(sync=True)
+    #: State -> when it was first seen (epoch ms), for the timing panel. Synced.
     stage_times = traitlets.Dict().tag(sync=True)
+    #: When the service last answered (epoch ms). Synced.
     last_checked = traitlets.Float(0.0).tag(sync=True)
+    #: When the next check is due (epoch ms). Synced.
     next_check = traitlets.Float(0.0).tag(sync=True)
+    #: The current interval between checks, in seconds. Synced.
     poll_interval = traitlets.Float(1.0).tag(sync=True)
 
     def __init__(

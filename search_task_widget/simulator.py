@@ -144,7 +144,7 @@ __all__ = [
 
 logger = logging.getLogger("search_task_widget")
 
-#: The index tasks go to when no ``index_id`` is given: a fixed id so tutorials can print it.
+#: The index tasks go to when no ``index_id`` is given (a fixed id, so tutorials can print it).
 TUTORIAL_INDEX_ID = "85a76897-0d62-4677-a00b-06f5ed2acb0c"
 
 #: The task types Search creates; the simulator refuses others to catch typos in demos.
