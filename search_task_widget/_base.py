@@ -191,4 +191,4 @@ def checked_timeout(timeout: object) -> float | None:
         return None
     if timeout == 0 and not isinstance(timeout, bool):
         return 0.0
-    return check_interval("timeout", timeout)
+    return check_interval("timeout", timeout, maximum=1e9)
