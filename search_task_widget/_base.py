@@ -26,12 +26,18 @@ def connection_settings(
     poll_interval: object,
     max_poll_interval: object,
     client_id: str | None = None,
+    poller: object = None,
 ) -> tuple[Credentials, str, float, float]:
-    """Credentials, service URL and (starting, largest) polling interval, all validated.
+    """Credentials, service URL and (starting, largest) polling interval, all validated
+    (and ``poller``, which must be None or a :class:`Poller`).
 
     The URL is ``base_url`` if given, else that of a ``SearchClient`` passed as ``auth``
     (or of a ``GlobusApp``'s environment), else globus-sdk's default.
     """
+    if poller is not None and not isinstance(poller, Poller):
+        raise TypeError(
+            f"poller must be a search_task_widget.Poller or None, not {type(poller).__name__}"
+        )
     url = resolve_base_url(base_url) if base_url is not None else None
     if url is None and auth is None:  # "no token on loopback" needs the URL first
         url = resolve_base_url(None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,7 +37,16 @@ from ._schedule import (
     epoch_ms,
 )
 from ._static import list_snapshot_html
-from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
+from ._task import (
+    MAX_SHOWN_ROW_DETAILS,
+    TERMINAL_STATES,
+    Task,
+    format_duration,
+    normalize_task_id,
+    parse_service_date,
+    shown_details,
+    shown_text,
+)
 from ._watch import task_id_of
 
 log = logging.getLogger("search_task_widget")
@@ -215,7 +225,7 @@ class TaskListWidget(PolledWidget):
             )
         ids = [task_id_of(task) for task in tasks]  # refuse bad ids before any side effect
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval, client_id
+            auth, base_url, poll_interval, max_poll_interval, client_id, poller
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
@@ -259,6 +269,8 @@ class TaskListWidget(PolledWidget):
             SearchTaskError: the task list could not be read (e.g. 403 without a role on
                 the index); nothing keeps running then.
         """
+        if not isinstance(index_id, (str, uuid.UUID)):
+            raise TypeError(f"index_id must be a str or uuid.UUID, not {type(index_id).__name__}")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a whole number of tasks above 0, got {limit!r}")
         start = kwargs.pop("start", True)
@@ -637,10 +649,13 @@ def _row(task_id: str, task: Task | None, error: str = "", trouble: str = "") ->
     return {
         "task_id": task_id,
         "state": task.state if task else "",
-        "state_description": task.state_description if task else "",
+        "state_description": (shown_text(task.state_description) or "") if task else "",
         "task_type": task.task_type if task else None,
-        "message": task.message if task else None,
-        "additional_details": task.additional_details if task else None,
+        "message": shown_text(task.message) if task else None,
+        # Capped per row: a list of many tasks is one comm message.
+        "additional_details": (
+            shown_details(task.additional_details, MAX_SHOWN_ROW_DETAILS) if task else None
+        ),
         "creation_date": (task.creation_date or "") if task else "",
         "completion_date": task.completion_date if task else None,
         "error": error,

@@ -29,7 +29,7 @@ from ._schedule import (
     epoch_ms,
 )
 from ._static import snapshot_html, standalone_html
-from ._task import Task, format_duration, normalize_task_id
+from ._task import Task, format_duration, normalize_task_id, shown_details, shown_text
 
 log = logging.getLogger("search_task_widget")
 
@@ -111,7 +111,7 @@ class TaskWidget(PolledWidget):
         normalized_id = normalize_task_id(task_id)
         # Refuse bad settings (and a bad auth) before any widget state exists.
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval, client_id
+            auth, base_url, poll_interval, max_poll_interval, client_id, poller
         )
         hint = normalize_task_id(index_id, "index id") if index_id is not None else ""
         # polling=start in the opening state: start() then changes nothing, so creating a
@@ -299,10 +299,11 @@ class TaskWidget(PolledWidget):
     def _show_document(self, task: Task, seen_at: float) -> None:
         self.state = task.state
         self.task_type = task.task_type
-        self.state_description = task.state_description
+        self.state_description = shown_text(task.state_description) or ""
         self.index_id = task.index_id or self.index_id
-        self.message = task.message
-        self.additional_details = task.additional_details  # type: ignore[assignment]  # allow_none
+        self.message = shown_text(task.message)
+        # Capped: the comm message (and a saved notebook) must not carry megabytes.
+        self.additional_details = shown_details(task.additional_details)  # type: ignore[assignment]
         self.creation_date = task.creation_date or ""
         self.completion_date = task.completion_date
         if task.state not in self.stage_times:
