@@ -135,12 +135,12 @@ class TaskClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | float | None = None,
-        deadline: float = REQUEST_DEADLINE,
-        max_body: int = MAX_BODY_BYTES,
+        deadline: float | None = None,
+        max_body: int | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
-        self.deadline = float(deadline)
-        self.max_body = int(max_body)
+        self.deadline = float(deadline if deadline is not None else REQUEST_DEADLINE)
+        self.max_body = int(max_body if max_body is not None else MAX_BODY_BYTES)
         parts = urlsplit(self.base_url)
         if (
             authorizer is not None
@@ -279,13 +279,13 @@ class TaskClient:
         header = self._authorization_header()
         return {"Authorization": header} if header else {}
 
-    def _read_body(self, response: httpx.Response, deadline: float) -> bytes:
+    def _read_body(self, response: httpx.Response, deadline: float) -> bytearray:
         limit = self.max_body
         length = response.headers.get("content-length", "")
         encoding = response.headers.get("content-encoding", "")
         if length.isdigit() and int(length) > limit and not encoding:
             raise _too_large(response.status_code, limit)
-        inflater = _Inflater(encoding, response.status_code)
+        inflater = _Inflater(encoding, response.status_code, limit)
         body = bytearray()
         for chunk in response.iter_raw():
             # Checked per chunk: a 1-byte-a-second trickle never hits a read timeout.
@@ -296,9 +296,9 @@ class TaskClient:
                 )
             if self._closing:
                 raise TaskNetworkError("the connection was closed", code="Closed")
-            body += inflater.feed(chunk, limit - len(body))
-        body += inflater.finish(limit - len(body))
-        return bytes(body)
+            inflater.feed(chunk, body)
+        inflater.finish(body)
+        return body  # not copied to bytes: at the cap, a copy would double the peak
 
     @property
     def _host(self) -> str:
@@ -401,15 +401,20 @@ class _Answer:
 
     status_code: int
     headers: Mapping[str, str]
-    content: bytes
+    content: bytes | bytearray
+
+
+#: Bytes decompressed at a time: a gzip bomb's chunk never inflates in one piece.
+_STEP = 1 << 20
 
 
 class _Inflater:
-    """Decompress a body by pieces, never producing more than the room left."""
+    """Decompress a body by pieces, never holding more than the cap plus one step."""
 
-    def __init__(self, encoding: str, status: int) -> None:
+    def __init__(self, encoding: str, status: int, limit: int) -> None:
         name = encoding.strip().lower()
         self._status = status
+        self._limit = limit
         self._raw_deflate = False
         if name in ("", "identity"):
             self._z: Any = None
@@ -426,38 +431,43 @@ class _Inflater:
                 transient=True,
             )
 
-    def feed(self, data: bytes, room: int) -> bytes:
+    def feed(self, data: bytes, body: bytearray) -> None:
+        """Append ``data``, decompressed, to ``body``, by steps of at most _STEP bytes."""
         if self._z is None:
-            out = data
-        else:
-            try:
-                out = self._z.decompress(data, room + 1)  # +1: to notice going over
-            except zlib.error:
-                out = self._retry_raw(data, room)
-        if len(out) > room:
-            raise _too_large(self._status, None)
-        return out
+            self._append(body, data)
+            return
+        pending = data
+        while pending:
+            out = self._decompress(pending, min(self._limit - len(body) + 1, _STEP))
+            pending = self._z.unconsumed_tail
+            self._append(body, out)
 
-    def _retry_raw(self, data: bytes, room: int) -> bytes:
-        if not self._raw_deflate:
+    def finish(self, body: bytearray) -> None:
+        if self._z is None:
+            return
+        try:
+            out = self._z.flush()
+        except zlib.error:
             raise self._corrupt() from None
-        self._raw_deflate = False
+        self._append(body, out)
+
+    def _decompress(self, data: bytes, most: int) -> bytes:
+        try:
+            return bytes(self._z.decompress(data, most))
+        except zlib.error:
+            if not self._raw_deflate:
+                raise self._corrupt() from None
+        self._raw_deflate = False  # not zlib-wrapped: try raw deflate, once
         self._z = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
-            return bytes(self._z.decompress(data, room + 1))
+            return bytes(self._z.decompress(data, most))
         except zlib.error:
             raise self._corrupt() from None
 
-    def finish(self, room: int) -> bytes:
-        if self._z is None:
-            return b""
-        try:
-            out = self._z.flush(room + 1) if room >= 0 else b"x"
-        except zlib.error:
-            raise self._corrupt() from None
-        if len(out) > room:
-            raise _too_large(self._status, None)
-        return bytes(out)
+    def _append(self, body: bytearray, out: bytes) -> None:
+        if len(body) + len(out) > self._limit:
+            raise _too_large(self._status, self._limit)
+        body += out
 
     def _corrupt(self) -> TaskResponseError:
         return TaskResponseError(
@@ -468,8 +478,8 @@ class _Inflater:
         )
 
 
-def _too_large(status: int, limit: int | None) -> TaskResponseError:
-    cap = f"{(limit or MAX_BODY_BYTES) / 1048576:g} MiB"
+def _too_large(status: int, limit: int) -> TaskResponseError:
+    cap = f"{limit / 1048576:g} MiB"
     return TaskResponseError(
         f"the answer is larger than the {cap} this client reads (after decompression); "
         "it was not read further",
@@ -479,7 +489,7 @@ def _too_large(status: int, limit: int | None) -> TaskResponseError:
     )
 
 
-def _parse(content: bytes) -> Any:
+def _parse(content: bytes | bytearray) -> Any:
     """Decode JSON, refusing documents nested deeper than :data:`MAX_JSON_DEPTH`."""
     try:
         value = json.loads(content)

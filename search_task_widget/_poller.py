@@ -417,6 +417,8 @@ class Poller:
             overdue = TaskNetworkError(f"no answer from {host} in time", code="Timeout")
             job.deliver(None, overdue)
         for job in self._runner.finished():
+            if job.error is not None:
+                job.error.__traceback__ = None  # the worker's frames: nothing to show
             job.deliver(job.result, job.error)
 
     def _held_back(self, client: TaskClient, watches: list[Watch]) -> bool:
