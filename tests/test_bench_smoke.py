@@ -138,3 +138,13 @@ def test_command_line_is_checked(bench):
         bench.parse_args(["--tasks", "0"])
     with pytest.raises(SystemExit):
         bench.parse_args(["--modes", "threads"])
+
+
+def test_a_misbehaving_service_leaves_the_healthy_tasks_alone(bench):
+    result = bench.run_case("poller", 3, fault="trickle", bad_tasks=3, **SETTINGS)
+    assert result.mode == "poller + 3 trickle"
+    assert result.finished == 3
+    assert result.errors == 0
+    assert result.detect_max < SETTINGS["cap"]
+    with pytest.raises(ValueError, match="fault"):
+        bench.run_case("poller", 1, fault="meteor", **SETTINGS)
