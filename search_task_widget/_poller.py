@@ -430,7 +430,9 @@ class Poller:
         if paused is not None and paused[0] > now:
             self.budget.give_back()
             for watch in watches:
-                self._trouble(watch, copy.copy(paused[1]))
+                notice = copy.copy(paused[1])
+                notice.retry_after = None  # told of the pause; must not extend it
+                self._trouble(watch, notice)
             return True
         if self._runner is None or self._runner.has_room(service):
             return False
