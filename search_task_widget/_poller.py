@@ -40,6 +40,7 @@ from ._schedule import (
     Clock,
     RateBudget,
     SystemClock,
+    check_interval,
 )
 from ._task import Task
 
@@ -136,8 +137,10 @@ class Poller:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.threaded = threaded
+        if isinstance(burst, bool) or not isinstance(burst, (int, float)) or not burst >= 0:
+            raise ValueError(f"burst must be a number of requests, got {burst!r}")
         self.budget = RateBudget(rate, burst, self.clock)
-        self.give_up_after = give_up_after
+        self.give_up_after = check_interval("give_up_after", give_up_after, maximum=1e9)
         self.backoff = backoff or Backoff()
         self._watches: dict[int, Watch] = {}
         self._retired: list[TaskClient] = []  # clients to close between requests

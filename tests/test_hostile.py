@@ -555,6 +555,10 @@ def test_clear_errors_for_wrong_arguments(fake_search):
             stw.TaskListWidget.for_index(None, base_url=fake_search.base_url)
         with pytest.raises(ValueError, match="base_url"):
             stw.TaskWidget(str(uuid.uuid4()), base_url="http://127.0.0.1:80:80/")
+        with pytest.raises(ValueError, match="give_up_after"):
+            Poller(give_up_after="soon")
+        with pytest.raises(ValueError, match="burst"):
+            Poller(burst="many")
         gc.collect()
     finally:
         sys.unraisablehook = previous
