@@ -337,10 +337,11 @@ def test_too_deep_json_says_so_in_words(bad):
 
 
 class DyingClock:
-    """The real clock, except that its first wait fails like Event.wait(1e12) did."""
+    """The real clock, except that once ``armed`` its next wait fails like
+    ``Event.wait(1e12)`` did (an OverflowError nothing catches)."""
 
     def __init__(self) -> None:
-        self.failed = False
+        self.armed = False
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -349,30 +350,42 @@ class DyingClock:
         return time.time()
 
     def wait(self, event: threading.Event, timeout: float) -> bool:
-        if not self.failed:
-            self.failed = True
+        if self.armed:
+            self.armed = False
             raise OverflowError("timeout value is too large")
-        return event.wait(min(timeout, 0.5))
+        return event.wait(min(timeout, 0.1))
 
 
 def test_a_dead_thread_is_reported_and_the_next_start_brings_a_new_one(fake_search):
-    poller = Poller(rate=50.0, clock=DyingClock())
+    clock = DyingClock()
+    poller = Poller(rate=50.0, clock=clock)
     doc = task_doc(state="PENDING")
     fake_search.put_task(doc)
+    other = task_doc(state="PENDING")
+    fake_search.put_task(other)
+    rows = stw.TaskListWidget(
+        [other["task_id"]], base_url=fake_search.base_url, poller=poller, poll_interval=0.05
+    )
     widget = stw.TaskWidget(
         doc["task_id"], base_url=fake_search.base_url, poller=poller, poll_interval=0.05
     )
     try:
+        clock.armed = True
         with pytest.raises(SearchTaskError, match="poller stopped"):
             widget.wait(timeout=ON_TIME)
         assert widget.polling is False
         assert "background poller stopped unexpectedly" in widget.error
+        with pytest.raises(SearchTaskError, match="poller stopped"):
+            rows.wait(timeout=ON_TIME)
+        assert rows.polling is False
+        assert "background poller stopped unexpectedly" in rows.error
         fake_search.put_task(task_doc(doc["task_id"], "SUCCESS"))
         widget.start()
         assert widget.wait(timeout=ON_TIME)["state"] == "SUCCESS"
         assert widget.error == ""
     finally:
         widget.close()
+        rows.close()
         poller.shutdown(1.0)
 
 
