@@ -217,7 +217,8 @@ def echo_authorization(status: int = 502) -> Callable[[Request], Response]:
         seen = request.headers.get("authorization", "")
         return Response.gerror(
             status, "ProxyError", f"upstream refused the request with headers "
-            f"{{'Authorization': '{seen}'}}; echoed: {seen}",
+            f"{{'Authorization': '{seen}'}}; echoed: {seen}; token alone: "
+            f"{seen.split(' ')[-1]}",
         )  # fmt: skip
 
     return answer

@@ -452,6 +452,18 @@ def test_an_echoed_authorization_header_is_redacted_everywhere(fake_search, poll
     widget.close()
 
 
+def test_the_cli_prints_no_echoed_token(fake_search, poller, monkeypatch):
+    monkeypatch.setenv("SEARCH_TASK_WIDGET_TOKEN", TOKEN)
+    doc = task_doc()
+    fake_search.script(doc["task_id"], [echo_authorization(403)])
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["watch", doc["task_id"], "--base-url", fake_search.base_url],
+                stdout=out, stderr=err, poller=poller)  # fmt: skip
+    assert code == 3
+    assert "echoed" in err.getvalue()
+    assert TOKEN not in out.getvalue() + err.getvalue()
+
+
 def test_a_network_give_up_keeps_no_headers_in_its_frames(poller):
     poller.give_up_after = 0.0
     widget = stw.TaskWidget(
