@@ -163,7 +163,7 @@ class TaskListWidget(PolledWidget):
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth``, else as globus-sdk resolves it.
         poll_interval: seconds between the first checks of each task; grows while nothing
-            changes. At least 1 s against a non-loopback service.
+            changes. At least 1 s against a non-loopback service; at most one day.
         max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
         index_id: the index the tasks were submitted to, if known: lets the poller batch
             them into one task-list request from the first poll.

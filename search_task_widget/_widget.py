@@ -62,7 +62,8 @@ class TaskWidget(PolledWidget):
             ``auth`` (or of a ``GlobusApp``'s environment), else as globus-sdk resolves it
             (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
         poll_interval: seconds between the first checks; the interval grows while nothing
-            changes and snaps back on a change. At least 1 s against a non-loopback service.
+            changes and snaps back on a change. At least 1 s against a non-loopback service,
+            at most one day (86 400 s).
         max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
         index_id: the task's index, if known (lets the poller batch from the first poll).
         start: start polling now (else call :meth:`start`).
