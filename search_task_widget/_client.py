@@ -254,8 +254,20 @@ class TaskClient:
         if answer.status_code == 401 and self._renew_authorization():
             answer = self._send(path)
         if 200 <= answer.status_code < 300:
-            return _decode_json(answer)
+            return _decode_json(self._without_secrets(answer))
         raise _error_from_response(answer)
+
+    def _without_secrets(self, answer: _Answer) -> _Answer:
+        # A proxy or service that writes the token into a document (its message, its
+        # details) must not get it shown, synced or saved with the notebook.
+        content = answer.content
+        for secret in self._secrets:
+            token = secret.encode()
+            if len(token) >= 8 and token in content:
+                content = content.replace(token, b"[redacted]")
+        return answer if content is answer.content else _Answer(
+            answer.status_code, answer.headers, content
+        )  # fmt: skip
 
     def _send(self, path: str) -> _Answer:
         """One GET, read whole within ``deadline`` seconds and ``max_body`` bytes."""

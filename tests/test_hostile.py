@@ -452,6 +452,19 @@ def test_an_echoed_authorization_header_is_redacted_everywhere(fake_search, poll
     widget.close()
 
 
+def test_a_token_written_into_a_document_is_redacted(fake_search, poller):
+    doc = task_doc(state="SUCCESS", message=f"ingest by Bearer {TOKEN}",
+                   additional_details={"seen": TOKEN})  # fmt: skip
+    fake_search.put_task(doc)
+    widget = stw.TaskWidget(
+        doc["task_id"], auth=TOKEN, base_url=fake_search.base_url, poller=poller
+    )
+    document = widget.wait(timeout=10)
+    assert TOKEN not in json.dumps(document) + json.dumps(widget.get_state())
+    assert document["additional_details"] == {"seen": "[redacted]"}
+    widget.close()
+
+
 def test_the_cli_prints_no_echoed_token(fake_search, poller, monkeypatch):
     monkeypatch.setenv("SEARCH_TASK_WIDGET_TOKEN", TOKEN)
     doc = task_doc()
