@@ -10,10 +10,16 @@ client, so hundreds of independent loops would be throttled and would leak threa
 thread at all: the kernel's event loop is blocked while a cell runs, and a widget must keep
 moving while the user works in other cells.
 
+The requests themselves run on worker threads (:mod:`._requests`: a few per service, each
+request with a whole-request deadline), so no answer can hold this thread up; their
+outcomes come back to this thread, which alone calls listeners. A 429/503 with
+``Retry-After`` pauses the watches of that service only.
+
 The thread starts inside a copy of the caller's :mod:`contextvars` context: on ipykernel
-7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). No
-exception ever leaves the thread: each request and each listener call is guarded, and
-problems reach the user through the listener (widget state) and :mod:`logging`.
+7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). Each
+request and each listener call is guarded, and problems reach the user through the
+listener (widget state) and :mod:`logging`; should the thread die anyway, every watch is
+ended with an error saying so, and the next :meth:`Poller.add` starts a new thread.
 """
 
 from __future__ import annotations
