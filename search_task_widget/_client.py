@@ -4,7 +4,13 @@ One :class:`TaskClient` talks to one Search service with one authorizer. It make
 the requests it is asked for, with no retries of its own except the single retry after a
 401 that an authorizer says it has fixed: the poller decides when to try again, so that it
 can show the user what is going on (globus-sdk's client retries silently for up to minutes).
-Every failure becomes a :class:`SearchTaskError` with the facts and a sentence for people.
+Every failure becomes a :class:`SearchTaskError` with the facts and a sentence for people,
+redacted of the tokens this client sent and without the frames that held its headers.
+
+Whatever the service sends, one request is bounded: :data:`REQUEST_DEADLINE` seconds as a
+whole (checked at every chunk, so a trickle cannot stretch it), :data:`MAX_BODY_BYTES` after
+decompression (decompressed by steps, so a gzip bomb stops there), :data:`MAX_JSON_DEPTH`
+levels of JSON.
 """
 
 from __future__ import annotations
