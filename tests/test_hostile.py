@@ -142,6 +142,31 @@ def test_a_stuck_service_never_holds_up_another(fault, bad, fake_search, threade
         assert threaded.thread.is_alive()
 
 
+@pytest.mark.parametrize(
+    "fault", ["gzip bomb", "huge document", "deep json", "echo", "control characters", "1e12"]
+)
+def test_whatever_one_service_sends_the_others_go_on(fault, bad, fake_search, threaded):
+    doc = task_doc()
+    step = {
+        "gzip bomb": lambda: gzip_bomb(),
+        "huge document": lambda: {**doc, "additional_details": {"blob": "x" * (4 << 20)}},
+        "deep json": lambda: deep_json(),
+        "echo": lambda: echo_authorization(502),
+        "control characters": lambda: {**doc, "message": HOSTILE_TEXT},
+        "1e12": lambda: http_error(429, retry_after="1e12"),
+    }[fault]()
+    bad.script(doc["task_id"], [step] * 5)
+    sentinel = task_doc(state="PENDING")  # keeps a watch, so the thread has work to do
+    fake_search.put_task(sentinel)
+    with TaskClient(bad.base_url) as odd, TaskClient(fake_search.base_url) as ok:
+        watch(threaded, ok, sentinel["task_id"])
+        victim = watch(threaded, odd, doc["task_id"])
+        assert_healthy_on_time(fake_search, threaded, ok)
+        assert victim.told.wait(ON_TIME)
+        assert threaded.thread is not None
+        assert threaded.thread.is_alive()
+
+
 def test_an_endless_fast_body_stops_at_the_size_cap(bad, fake_search, threaded):
     doc = task_doc()
     bad.script(doc["task_id"], [endless_body()])
