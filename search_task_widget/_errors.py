@@ -152,8 +152,9 @@ REDACTED = "[redacted]"
 
 # An Authorization value echoed by a proxy or a service ("Bearer abc...", "Authorization:
 # abc..."), whatever the token: redacted even when it is not the one this client sent.
+# At least 16 characters: tokens are long, and "Bearer token is invalid" keeps its words.
 _ECHOED = re.compile(
-    r"(?i)\b(bearer|authorization[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)(\s*)[^\s\"',;}\]]+"
+    r"(?i)\b(bearer|authorization[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)(\s*)[^\s\"',;}\]]{16,}"
 )
 
 

@@ -660,3 +660,13 @@ def test_the_front_end_reads_no_prototype_member_for_a_state(state, tmp_path):
     stage, text = json.loads(done.stdout)
     assert stage == 0  # what aria-valuenow says: no "function Object() { [native code] }"
     assert text == f"State {state}"
+
+
+def test_redaction_hides_echoed_tokens_and_keeps_words():
+    from search_task_widget._errors import redact
+
+    echoed = f"upstream said {{'authorization': 'Bearer {TOKEN}'}} and Authorization={TOKEN}"
+    assert TOKEN not in redact(echoed)
+    assert redact(f"bare {TOKEN} here", [TOKEN]) == "bare [redacted] here"
+    plain = "Bearer token is invalid or expired; Authorization failed"
+    assert redact(plain) == plain
