@@ -20,12 +20,23 @@ Modes:
 ``poller-hints``
     The same with ``index_id=`` given to every widget (opt in with ``--modes``).
 
+``--fault KIND`` (poller modes): a second loopback service misbehaves the whole run, and
+``--bad-tasks`` widgets on the same Poller watch tasks there; the table still measures the
+healthy tasks, so it shows what a misbehaving service costs the others. Kinds: ``trickle``
+(1 byte a second, never done), ``endless`` (a chunked body that never ends), ``silent``
+(accepts, never answers), ``retry-after`` (429 with ``Retry-After: 1e12``), ``gzip-bomb``
+(64 KB inflating to 64 MB), ``huge-details`` (a valid document with 20 MB of
+``additional_details``).
+
 Run ``python bench/bench_polling.py --help``; see bench/README.md for how to read the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
+import json
 import math
 import os
 import platform
@@ -50,6 +61,7 @@ from search_task_widget import Poller, TaskWidget
 from search_task_widget._loopback import LoopbackServer, Request, Response
 
 MODES = ("naive", "poller", "poller-hints")
+FAULTS = ("none", "trickle", "endless", "silent", "retry-after", "gzip-bomb", "huge-details")
 DEFAULT_MODES = ("naive", "poller")
 DEFAULT_TASKS = (1, 10, 100, 500)
 ORDER = ("PENDING", "PROGRESS", "SUCCESS")
@@ -120,6 +132,35 @@ def plan_tasks(
 
 def _search_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+@functools.lru_cache(maxsize=1)
+def _gzip_bomb() -> bytes:
+    import zlib
+
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = b" " * (1 << 20)
+    return b"".join([*(squeezer.compress(block) for _ in range(64)), squeezer.flush()])
+
+
+def fault_answer(kind: str, task_id: str) -> Response:
+    """What the misbehaving service answers to every task request."""
+    json_type = {"Content-Type": "application/json"}
+    if kind == "trickle":
+        return Response(200, headers=json_type, chunks=itertools.repeat(b" "), pace=1.0)
+    if kind == "endless":
+        return Response(200, headers=json_type, chunks=itertools.repeat(b" " * 65536))
+    if kind == "silent":
+        return Response(delay=3600.0)
+    if kind == "retry-after":
+        return Response.gerror(429, "TooManyRequests", "slow down", headers={"Retry-After": "1e12"})
+    if kind == "gzip-bomb":
+        return Response(200, _gzip_bomb(), {**json_type, "Content-Encoding": "gzip"})
+    if kind == "huge-details":
+        document = {"task_id": task_id, "state": "PROGRESS", "index_id": str(uuid.uuid4()),
+                    "additional_details": {"blob": "x" * (20 << 20)}}  # fmt: skip
+        return Response(200, json.dumps(document).encode(), json_type)
+    raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
 
 
 class FakeTaskService:
@@ -450,13 +491,29 @@ class WidgetCounters:
         self._on_trouble(error, schedule)
 
 
-def run_poller(service, tasks, *, interval, run_for, hints=False) -> Outcome:
-    """One TaskWidget per task on a fresh Poller; the timeline starts once all exist."""
+def run_poller(
+    service, tasks, *, interval, run_for, hints=False, fault="none", bad_tasks=0
+) -> Outcome:
+    """One TaskWidget per task on a fresh Poller; the timeline starts once all exist.
+
+    With a ``fault``, ``bad_tasks`` more widgets on the same Poller watch tasks on a
+    service that misbehaves that way; only the healthy tasks are measured.
+    """
     poller = Poller()
-    widgets, counters = [], []
+    widgets, counters, bad = [], [], []
     errors: list[str] = []
     began = time.monotonic()
+    broken = None
+    if fault != "none":
+        broken = LoopbackServer(lambda request: fault_answer(fault, request.path.split("/")[-1]))
+        broken.start()
     try:
+        if broken is not None:
+            bad = [
+                TaskWidget(str(uuid.uuid4()), base_url=broken.base_url, poll_interval=interval,
+                           poller=poller, start=False)
+                for _ in range(bad_tasks)
+            ]  # fmt: skip
         for task in tasks:
             widget = TaskWidget(
                 task.task_id,
@@ -470,6 +527,8 @@ def run_poller(service, tasks, *, interval, run_for, hints=False) -> Outcome:
             counters.append(WidgetCounters(widget))
         t0 = service.start_clock()
         deadline = t0 + run_for
+        for widget in bad:  # first: they get the first requests, the healthy ones must wait
+            widget.start()
         for widget in widgets:
             widget.start()
         for widget in widgets:
@@ -481,9 +540,11 @@ def run_poller(service, tasks, *, interval, run_for, hints=False) -> Outcome:
                 errors.append(repr(error))
         end = time.monotonic()
     finally:
-        for widget in widgets:
+        for widget in widgets + bad:
             widget.close()
         poller.shutdown(5.0)
+        if broken is not None:
+            broken.stop()
     seen = {task.task_id: c.states for task, c in zip(tasks, counters, strict=True)}
     errors += [f"{c.troubles} retries" for c in counters if c.troubles]
     return Outcome(t0, end, t0 - began, seen, errors, counters)
@@ -499,10 +560,15 @@ def run_case(
     interval: float = 1.0,
     cap: float = 30.0,
     seed: int = 1,
+    fault: str = "none",
+    bad_tasks: int = 5,
 ) -> Result:
-    """Run one mode against ``n`` fresh scripted tasks and measure it."""
+    """Run one mode against ``n`` fresh scripted tasks and measure it (with ``fault``: while
+    ``bad_tasks`` tasks on another service misbehave; poller modes only)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    if fault not in FAULTS:
+        raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
     tasks = plan_tasks(n, indexes=indexes, duration=duration, seed=seed)
     lifetime = max(task.success_at for task in tasks)
     with FakeTaskService(tasks, latency) as service:
@@ -519,6 +585,8 @@ def run_case(
                     interval=interval,
                     run_for=lifetime + cap,
                     hints=mode == "poller-hints",
+                    fault=fault,
+                    bad_tasks=bad_tasks,
                 )
         finally:
             sampler.stop()
@@ -535,7 +603,7 @@ def run_case(
         finished += any(state in TERMINAL for _, state in seen)
     task_minutes = sum(task.success_at for task in tasks) / 60.0
     result = Result(
-        mode=mode,
+        mode=mode if fault == "none" or mode == "naive" else f"{mode} + {bad_tasks} {fault}",
         n=n,
         finished=finished,
         setup_s=outcome.setup_s,
@@ -672,6 +740,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--cap", type=float, default=30.0, help="a run stops this many s after its last task ends"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the task script")
+    parser.add_argument(
+        "--fault",
+        choices=FAULTS,
+        default="none",
+        help="poller modes: another service misbehaves this way meanwhile (default none)",
+    )
+    parser.add_argument(
+        "--bad-tasks", type=int, default=5, help="tasks watched on the misbehaving service"
+    )
     args = parser.parse_args(argv)
     if args.latency < 0 or args.duration <= 0 or args.indexes < 1 or args.interval <= 0:
         parser.error("--latency >= 0, --duration > 0, --indexes >= 1 and --interval > 0")
@@ -704,6 +781,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
                 interval=args.interval,
                 cap=args.cap,
                 seed=args.seed,
+                fault=args.fault,
+                bad_tasks=args.bad_tasks,
             )
             results.append(result)
             print(f"  done: {mode} N={n} in {result.wall_s:.1f} s", file=sys.stderr, flush=True)

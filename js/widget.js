@@ -88,8 +88,9 @@ function fmtAgo(ms) {
 
 /** Stage 0..4; an unknown state keeps the furthest stage the poller saw. @param {Snap} s */
 function stageOf(s) {
-  if (s.state in STAGE_OF) return STAGE_OF[s.state];
-  return Math.max(0, ...Object.keys(s.stage_times).map((k) => STAGE_OF[k] || 0));
+  // Own keys only: a state such as "constructor" or "__proto__" must not reach Object.prototype.
+  if (Object.hasOwn(STAGE_OF, s.state)) return STAGE_OF[s.state];
+  return Math.max(0, ...Object.keys(s.stage_times).map((k) => (Object.hasOwn(STAGE_OF, k) ? STAGE_OF[k] : 0)));
 }
 
 /** @param {Snap} s */
@@ -114,7 +115,7 @@ function isRunning(s) {
  * @param {Snap} s @param {string} name @param {number} now
  */
 function observedSpan(s, name, now) {
-  const start = s.stage_times[name];
+  const start = Object.hasOwn(s.stage_times, name) ? s.stage_times[name] : undefined;
   if (typeof start !== "number") return null;
   const later = Object.values(s.stage_times).filter((t) => typeof t === "number" && t > start);
   if (later.length) return Math.min(...later) - start;

@@ -8,8 +8,12 @@ With ``auth=None`` it looks, in this order, for:
 2. ``$GLOBUS_DATA``: the tokens JupyterHub's GlobusOAuthenticator hands over, if they
    hold a Search token;
 3. tokens a previous notebook sign-in stored (needs ``$SEARCH_TASK_WIDGET_CLIENT_ID``);
-4. otherwise the notebook sign-in (same variable), except against a loopback service
-   (the simulator, test servers), which is asked without a token.
+4. otherwise the notebook sign-in (same variable).
+
+A loopback service (the simulator, a test server) is asked without a token unless one is
+passed explicitly (``auth=``) or ``$SEARCH_TASK_WIDGET_LOOPBACK_AUTH=1`` says that the
+loopback service is yours: on a shared machine (a JupyterHub host) any user can listen on
+127.0.0.1, so an ambient token (1-3) is not sent there by default.
 
 Everything here runs on the kernel's main thread: GlobusApp is not thread safe, and asking
 it for an authorizer may need a login. Nothing here logs, keeps in a synced place, or puts
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
 from ._client import Authorizer, host_of, is_loopback
+from ._errors import unsendable_reason
 from ._hub import HUB_ENV_VAR, hub_search_token
 from ._login import (
     CLIENT_ID_ENV_VAR,
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
 
 #: An access token for scripts and CI, read when ``auth`` is not given.
 TOKEN_ENV_VAR = "SEARCH_TASK_WIDGET_TOKEN"
+#: Set to 1 to send ambient tokens (1-3 above) to a loopback service too.
+LOOPBACK_AUTH_ENV_VAR = "SEARCH_TASK_WIDGET_LOOPBACK_AUTH"
 
 
 ACCEPTED = (
@@ -115,6 +122,11 @@ def resolve_auth(
 
 
 def _from_environment(loopback: bool, client_id: str | None) -> Credentials:
+    if loopback and os.environ.get(LOOPBACK_AUTH_ENV_VAR, "").strip() != "1":
+        return Credentials(
+            None, ("none",), "no token (a service on this machine: pass auth= or set "
+            f"${LOOPBACK_AUTH_ENV_VAR}=1 to send one there)",
+        )  # fmt: skip
     token = os.environ.get(TOKEN_ENV_VAR, "").strip()
     if token:
         return _static(token, f"${TOKEN_ENV_VAR}", client_id)
@@ -139,6 +151,14 @@ _SHORT_ACCEPTED = "a SearchClient, GlobusApp, authorizer or access token"
 
 def _static(token: str, source: str, client_id: str | None) -> Credentials:
     from globus_sdk import AccessTokenAuthorizer
+
+    reason = unsendable_reason(token)
+    if reason is not None:
+        # Refused before any request; the message never quotes the token.
+        raise ValueError(
+            f"{source} {reason}, so it cannot be sent in an HTTP header: copy the token "
+            "again without it"
+        )
 
     return Credentials(
         AccessTokenAuthorizer(token), ("token", _fingerprint(token)), source,

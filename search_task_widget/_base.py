@@ -32,8 +32,10 @@ def connection_settings(
     max_poll_interval: object,
     client_id: str | None = None,
     origin: object = None,
+    poller: object = None,
 ) -> tuple[Credentials, str, float, float]:
-    """Credentials, service URL and (starting, largest) polling interval, all validated.
+    """Credentials, service URL and (starting, largest) polling interval, all validated
+    (and ``poller``, which must be None or a :class:`Poller`).
 
     ``origin`` is the ``SearchClient`` that sent the task's reply, if known: with no
     ``auth`` it is the auth (its sign-in and its service, exactly as ``auth=origin``);
@@ -41,6 +43,10 @@ def connection_settings(
     ``base_url`` if given, else that of a ``SearchClient`` passed as ``auth``, else the
     origin's (or a ``GlobusApp``'s environment), else globus-sdk's default.
     """
+    if poller is not None and not isinstance(poller, Poller):
+        raise TypeError(
+            f"poller must be a search_task_widget.Poller or None, not {type(poller).__name__}"
+        )
     if origin is not None:
         if auth is None:
             auth = origin
@@ -274,4 +280,4 @@ def checked_timeout(timeout: object) -> float | None:
         return None
     if timeout == 0 and not isinstance(timeout, bool):
         return 0.0
-    return check_interval("timeout", timeout)
+    return check_interval("timeout", timeout, maximum=1e9)

@@ -33,6 +33,7 @@ import math
 import os
 import sys
 import threading
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -331,8 +332,32 @@ class _Recorder:
 
 
 def _emit(stream: TextIO, text: str) -> None:
+    """Write ``text`` with every control or format character escaped (newlines kept)."""
+    _emit_raw(stream, visible(text))
+
+
+def _emit_raw(stream: TextIO, text: str) -> None:
     stream.write(text)
     stream.flush()
+
+
+# Control (Cc), format (Cf: bidi overrides, zero-width), surrogates, private use and the
+# line/paragraph separators: what could move the cursor, rewrite the clipboard (OSC 52) or
+# reorder text on a terminal.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def visible(text: str) -> str:
+    """``text`` safe for a terminal: such characters written as escapes (``\\x1b``,
+    ``\\u202e``), as ``repr`` does; newlines kept."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char
+        if char == "\n" or unicodedata.category(char) not in _HIDDEN_CATEGORIES
+        else repr(char)[1:-1]
+        for char in text
+    )
 
 
 def _utc_stamp(epoch: float) -> str:
@@ -545,7 +570,7 @@ class _Watcher:
 
     def _clear(self) -> None:
         if self._line_drawn:
-            _emit(self.progress, CLEAR_LINE)
+            _emit_raw(self.progress, CLEAR_LINE)
             self._line_drawn = False
 
     def _draw(self) -> None:
@@ -562,8 +587,8 @@ class _Watcher:
             status = f" (HTTP {error.http_status})" if error.http_status else ""
             when = f"in {left} s" if left > 0 else "now"
             text += f" - retrying {when}: {error.summary}{status}"
-        text = text[: _width(self.progress) - 1]
-        _emit(self.progress, CLEAR_LINE + text)
+        text = visible(text)[: _width(self.progress) - 1]
+        _emit_raw(self.progress, CLEAR_LINE + text)
         self._line_drawn = True
 
 

@@ -7,6 +7,13 @@ service's answer and the request's URL.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import TypeVar
+
+_E = TypeVar("_E", bound=BaseException)
+
 
 class SearchTaskError(Exception):
     """Base class: watching a Search task went wrong.
@@ -138,3 +145,51 @@ def advice(error: SearchTaskError, index_id: str | None = None) -> str:
         404: "Check the task id, and that base_url / GLOBUS_SDK_ENVIRONMENT point at the "
         "Search service where the task was created.",
     }.get(error.http_status or 0, "Call start() to try again.")
+
+
+#: What replaces a secret in text for people.
+REDACTED = "[redacted]"
+
+# An Authorization value echoed by a proxy or a service ("Bearer abc...", "Authorization:
+# abc..."), whatever the token: redacted even when it is not the one this client sent.
+# At least 16 characters: tokens are long, and "Bearer token is invalid" keeps its words.
+_ECHOED = re.compile(
+    r"(?i)\b(bearer|authorization[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)(\s*)[^\s\"',;}\]]{16,}"
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with each of ``secrets`` and any echoed Authorization value replaced."""
+    for secret in secrets:
+        if len(secret) >= 8:  # a short "secret" would shred ordinary words
+            text = text.replace(secret, REDACTED)
+    return _ECHOED.sub(_redact_echo, text)
+
+
+def _redact_echo(match: re.Match[str]) -> str:
+    head, gap = match.group(1), match.group(2)
+    return f"{head}{gap or ('' if head[-1:].isspace() else ' ')}{REDACTED}"
+
+
+def scrubbed(error: _E, secrets: Iterable[str] = ()) -> _E:
+    """``error`` ready to leave the package: redacted text, no frames and no chained
+    exceptions (their frames' locals held the request's headers)."""
+    secrets = list(secrets)
+    if isinstance(error, SearchTaskError):
+        error.message = redact(error.message, secrets)
+        error.code = redact(error.code, secrets)
+        error.args = (error.message,)
+    error.__traceback__ = None
+    error.__context__ = None
+    error.__cause__ = None
+    return error
+
+
+def unsendable_reason(text: str) -> str | None:
+    """Why ``text`` cannot go in an HTTP header, naming the character but never quoting
+    the text (it is a token); None when it can."""
+    for position, char in enumerate(text):
+        if not (" " <= char <= "~"):
+            name = unicodedata.name(char, "a control character")
+            return f"contains {name.lower()} (U+{ord(char):04X}) at position {position + 1}"
+    return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,7 +38,16 @@ from ._schedule import (
     AdaptiveInterval,
     epoch_ms,
 )
-from ._task import TERMINAL_STATES, Task, format_duration, normalize_task_id, parse_service_date
+from ._task import (
+    MAX_SHOWN_ROW_DETAILS,
+    TERMINAL_STATES,
+    Task,
+    format_duration,
+    normalize_task_id,
+    parse_service_date,
+    shown_details,
+    shown_text,
+)
 
 log = logging.getLogger("search_task_widget")
 
@@ -155,7 +165,7 @@ class TaskListWidget(PolledWidget):
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth``, else as globus-sdk resolves it.
         poll_interval: seconds between the first checks of each task; grows while nothing
-            changes. At least 1 s against a non-loopback service.
+            changes. At least 1 s against a non-loopback service; at most one day.
         max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
         index_id: the index the tasks were submitted to, if known: lets the poller batch
             them into one task-list request from the first poll.
@@ -218,7 +228,13 @@ class TaskListWidget(PolledWidget):
         # Refuse bad ids before any side effect.
         references = [task_reference(task, strict=True) for task in tasks]
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval, client_id, _origin(references)
+            auth,
+            base_url,
+            poll_interval,
+            max_poll_interval,
+            client_id,
+            origin=_origin(references),
+            poller=poller,
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
@@ -262,6 +278,8 @@ class TaskListWidget(PolledWidget):
             SearchTaskError: the task list could not be read (e.g. 403 without a role on
                 the index); nothing keeps running then.
         """
+        if not isinstance(index_id, (str, uuid.UUID)):
+            raise TypeError(f"index_id must be a str or uuid.UUID, not {type(index_id).__name__}")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a whole number of tasks above 0, got {limit!r}")
         start = kwargs.pop("start", True)
@@ -658,10 +676,13 @@ def _row(task_id: str, task: Task | None, error: str = "", trouble: str = "") ->
     return {
         "task_id": task_id,
         "state": task.state if task else "",
-        "state_description": task.state_description if task else "",
+        "state_description": (shown_text(task.state_description) or "") if task else "",
         "task_type": task.task_type if task else None,
-        "message": task.message if task else None,
-        "additional_details": task.additional_details if task else None,
+        "message": shown_text(task.message) if task else None,
+        # Capped per row: a list of many tasks is one comm message.
+        "additional_details": (
+            shown_details(task.additional_details, MAX_SHOWN_ROW_DETAILS) if task else None
+        ),
         "creation_date": (task.creation_date or "") if task else "",
         "completion_date": task.completion_date if task else None,
         "error": error,

@@ -17,7 +17,7 @@ import socket
 import struct
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
@@ -52,13 +52,21 @@ class Request:
 
 @dataclass
 class Response:
-    """What the server answers; ``drop_connection`` and ``delay`` simulate faults."""
+    """What the server answers; ``drop_connection``, ``delay`` and ``chunks`` simulate
+    faults.
+
+    ``chunks``, when given, replaces ``body``: the pieces are sent as a chunked body, one
+    every ``pace`` seconds (a trickle, or an endless stream from an endless iterable),
+    until they run out, the client hangs up or the server stops.
+    """
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop_connection: bool = False
     delay: float = 0.0
+    chunks: Iterable[bytes] | None = None
+    pace: float = 0.0
 
     @classmethod
     def json(
@@ -287,17 +295,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
             lowered = {name.lower(): value for name, value in response.headers.items()}
             for name, value in response.headers.items():
                 self.send_header(name, value)
-            if "content-length" not in lowered:
+            if response.chunks is not None:
+                self.send_header("Transfer-Encoding", "chunked")
+            elif "content-length" not in lowered:
                 self.send_header("Content-Length", str(len(response.body)))
             if lowered.get("connection", "").lower() == "close":
                 self.close_connection = True
             self.end_headers()
-            if include_body:
+            if include_body and response.chunks is not None:
+                self._write_chunks(response.chunks, response.pace)
+            elif include_body:
                 self.wfile.write(response.body)
         except OSError:
             # The client went away mid-answer; nothing useful left to do on this socket.
             logger.debug("loopback client hung up before the answer was sent", exc_info=True)
             self.close_connection = True
+
+    def _write_chunks(self, chunks: Iterable[bytes], pace: float) -> None:
+        for piece in chunks:
+            if pace > 0 and self.server.stopping.wait(pace):
+                self.close_connection = True
+                return
+            if self.server.stopping.is_set():
+                self.close_connection = True
+                return
+            if piece:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
 
 
 class LoopbackServer:

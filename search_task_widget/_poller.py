@@ -10,28 +10,45 @@ client, so hundreds of independent loops would be throttled and would leak threa
 thread at all: the kernel's event loop is blocked while a cell runs, and a widget must keep
 moving while the user works in other cells.
 
+The requests themselves run on worker threads (:mod:`._requests`: a few per service, each
+request with a whole-request deadline), so no answer can hold this thread up; their
+outcomes come back to this thread, which alone calls listeners. A 429/503 with
+``Retry-After`` pauses the watches of that service only.
+
 The thread starts inside a copy of the caller's :mod:`contextvars` context: on ipykernel
-7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). No
-exception ever leaves the thread: each request and each listener call is guarded, and
-problems reach the user through the listener (widget state) and :mod:`logging`.
+7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). Each
+request and each listener call is guarded, and problems reach the user through the
+listener (widget state) and :mod:`logging`; should the thread die anyway, every watch is
+ended with an error saying so, and the next :meth:`Poller.add` starts a new thread.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextvars
+import copy
 import itertools
 import logging
 import threading
+import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ._cells import follow_executions, in_current_execution
 from ._client import TaskClient
-from ._errors import SearchTaskError
-from ._schedule import AdaptiveInterval, Backoff, Clock, RateBudget, SystemClock
+from ._errors import SearchTaskError, TaskNetworkError
+from ._requests import OVERDUE_GRACE, Job, RequestRunner
+from ._schedule import (
+    MAX_RETRY_AFTER,
+    AdaptiveInterval,
+    Backoff,
+    Clock,
+    RateBudget,
+    SystemClock,
+    check_interval,
+)
 from ._task import Task
 
 log = logging.getLogger("search_task_widget")
@@ -40,6 +57,8 @@ log = logging.getLogger("search_task_widget")
 DEFAULT_GIVE_UP_AFTER = 300.0
 #: Requests per second for all watches together (Search allows about 5-10 per client).
 DEFAULT_RATE = 5.0
+#: Seconds a due watch waits when its service already has its fill of requests in flight.
+BUSY_RETRY = 0.5
 
 
 class Listener(Protocol):
@@ -84,6 +103,9 @@ class Watch:
     trouble_since: float | None = None
     last_task: Task | None = None
     looked_in: set[str] = field(default_factory=set)  # index lists searched for this task
+    # Index lists that lacked this task at the last look: asked for on its own until
+    # its own request answered (so a list that never holds it cannot starve it).
+    not_listed: set[str] = field(default_factory=set)
     active: bool = True
     serial: int = field(default_factory=itertools.count().__next__)
 
@@ -105,8 +127,9 @@ class Poller:
             a fatal error (a documented end, so ``wait()`` cannot hang forever on an outage).
         clock: time source; tests pass a fake one and call :meth:`tick` directly.
         backoff: the retry policy for transient trouble.
-        threaded: run rounds on the background thread; False leaves every round to
-            :meth:`tick` calls (tests on a fake clock).
+        threaded: run rounds on the background thread, and requests on worker threads
+            (see :mod:`._requests`); False leaves every round to :meth:`tick` calls, which
+            then make their requests themselves (tests on a fake clock).
     """
 
     def __init__(
@@ -121,8 +144,10 @@ class Poller:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.threaded = threaded
+        if isinstance(burst, bool) or not isinstance(burst, (int, float)) or not burst >= 0:
+            raise ValueError(f"burst must be a number of requests, got {burst!r}")
         self.budget = RateBudget(rate, burst, self.clock)
-        self.give_up_after = give_up_after
+        self.give_up_after = check_interval("give_up_after", give_up_after, maximum=1e9)
         self.backoff = backoff or Backoff()
         self._watches: dict[int, Watch] = {}
         self._retired: list[TaskClient] = []  # clients to close between requests
@@ -131,6 +156,9 @@ class Poller:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._runner = RequestRunner(self._wake.set) if threaded else None
+        # base URL -> (monotonic time until which it is paused, the answer that asked)
+        self._paused: dict[str, tuple[float, SearchTaskError]] = {}
 
     # -- registration (any thread) ----------------------------------------------------
 
@@ -201,6 +229,8 @@ class Poller:
                 watch.active = False
             self._watches.clear()
             thread = self._thread
+        if self._runner is not None:
+            self._runner.close()
         self._wake.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
@@ -216,6 +246,31 @@ class Poller:
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as error:  # reported to every widget instead
+            self._died(error)
+
+    def _died(self, error: BaseException) -> None:
+        """The thread is ending on an error nothing caught: every watch ends with it, and
+        says so, so no widget keeps claiming to poll. The next add() starts a new thread."""
+        log.error("search_task_widget poller thread stopped", exc_info=error)
+        with self._lock:
+            watches = list(self._watches.values())
+            self._watches.clear()
+            self._thread = None
+        stopped = SearchTaskError(
+            f"the background poller stopped unexpectedly ({type(error).__name__}); "
+            "call start() to resume",
+            code="PollerStopped",
+        )
+        self._round = {}
+        for watch in watches:
+            watch.active = False
+            self._notify(watch, "on_fatal", copy.copy(stopped))
+        self._end_round()
+
+    def _loop(self) -> None:
         while True:
             self._close_retired()
             with self._lock:
@@ -245,6 +300,7 @@ class Poller:
         """
         self._round = {}
         try:
+            self._apply_answers()
             return self._poll_due()
         finally:
             self._end_round()
@@ -295,7 +351,11 @@ class Poller:
         groups: dict[tuple[int, str], list[Watch]] = {}
         clients: dict[int, TaskClient] = {}
         for watch in due:
-            if watch.index_id and watch.index_id not in watch.client.unlistable_indexes:
+            if (
+                watch.index_id
+                and watch.index_id not in watch.client.unlistable_indexes
+                and watch.index_id not in watch.not_listed
+            ):
                 groups.setdefault((id(watch.client), watch.index_id), []).append(watch)
                 clients[id(watch.client)] = watch.client
         strays = [w for w in due if not w.index_id]
@@ -315,23 +375,120 @@ class Poller:
                 yield clients[client_id], index_id, group, seekers
 
     def _poll_index(self, client: TaskClient, index_id: str, group: list[Watch]) -> None:
-        try:
-            tasks = client.get_task_list(index_id)
-        except SearchTaskError as error:
-            if error.transient:
-                for watch in group:
-                    self._trouble(watch, error)
-            else:
-                # No right to list (or no such list): fall back to one request per task.
-                log.debug(
-                    "task_list of %s refused (%s); polling tasks one by one", index_id, error.code
-                )
-                client.unlistable_indexes.add(index_id)
+        if self._held_back(client, group):
             return
-        except Exception as error:  # a bug must not stop the other watches
-            log.exception("unexpected error listing tasks of index %s", index_id)
-            for watch in group:
-                self._trouble(watch, SearchTaskError(repr(error), transient=True))
+        self._request(
+            client,
+            group,
+            lambda: client.get_task_list(index_id),
+            lambda tasks, error: self._index_answer(client, index_id, group, tasks, error),
+        )
+
+    def _poll_one(self, watch: Watch) -> None:
+        client = watch.client
+        if self._held_back(client, [watch]):
+            return
+        self._request(
+            client,
+            [watch],
+            lambda: client.get_task(watch.task_id),
+            lambda task, error: self._task_answer(watch, task, error),
+        )
+
+    # -- running requests -------------------------------------------------------------
+
+    def _request(
+        self,
+        client: TaskClient,
+        watches: list[Watch],
+        call: Callable[[], Any],
+        deliver: Callable[[Any, BaseException | None], None],
+    ) -> None:
+        """Run ``call`` (here, or on a worker when threaded) and ``deliver`` its outcome
+        on this thread. While it runs, its watches are not due."""
+        if self._runner is None:
+            try:
+                result, error = call(), None
+            except Exception as caught:  # delivered as trouble, never raised
+                result, error = None, caught
+            deliver(result, error)
+            return
+        in_flight_until = self.clock.monotonic() + client.deadline + OVERDUE_GRACE + 1.0
+        for watch in watches:
+            watch.next_due = in_flight_until
+        self._runner.submit(Job(client.base_url, call, deliver, time.monotonic() + client.deadline))
+
+    def _apply_answers(self) -> None:
+        """Deliver the answers that came back since the last round, and time out the
+        requests that overran their deadline (their late answers are dropped)."""
+        if self._runner is None:
+            return
+        for job in self._runner.overdue(time.monotonic()):
+            host = job.service.split("//", 1)[-1].rstrip("/")
+            overdue = TaskNetworkError(f"no answer from {host} in time", code="Timeout")
+            job.deliver(None, overdue)
+        for job in self._runner.finished():
+            if job.error is not None:
+                job.error.__traceback__ = None  # the worker's frames: nothing to show
+            job.deliver(job.result, job.error)
+
+    def _held_back(self, client: TaskClient, watches: list[Watch]) -> bool:
+        """True (and the budget given back) when ``client``'s service must not be asked
+        now: it asked to slow down, or it has its fill of requests in flight."""
+        now = self.clock.monotonic()
+        service = client.base_url
+        paused = self._paused.get(service)
+        if paused is not None and paused[0] > now:
+            self.budget.give_back()
+            for watch in watches:
+                notice = copy.copy(paused[1])
+                notice.retry_after = None  # told of the pause; must not extend it
+                self._trouble(watch, notice)
+            return True
+        if self._runner is None or self._runner.has_room(service):
+            return False
+        self.budget.give_back()
+        stuck = self._stuck_error(client)
+        for watch in watches:
+            if stuck is not None:
+                self._trouble(watch, copy.copy(stuck))
+            else:
+                watch.next_due = now + BUSY_RETRY
+        return True
+
+    def _stuck_error(self, client: TaskClient) -> SearchTaskError | None:
+        """An error for watches kept waiting by a service whose requests overran."""
+        assert self._runner is not None
+        oldest = self._runner.oldest(client.base_url)
+        if oldest is None or time.monotonic() - oldest <= client.deadline:
+            return None
+        host = client.base_url.split("//", 1)[-1].rstrip("/")
+        return TaskNetworkError(
+            f"{host} has not answered the requests in flight within {client.deadline:g} s",
+            code="Timeout",
+        )
+
+    def _pause_left(self, service: str, now: float) -> float:
+        paused = self._paused.get(service)
+        if paused is None:
+            return 0.0
+        if paused[0] <= now:
+            del self._paused[service]
+            return 0.0
+        return paused[0] - now
+
+    # -- answers (this thread) --------------------------------------------------------
+
+    def _index_answer(
+        self,
+        client: TaskClient,
+        index_id: str,
+        group: list[Watch],
+        tasks: list[Task] | None,
+        error: BaseException | None,
+    ) -> None:
+        if error is not None or tasks is None:
+            self._index_failed(client, index_id, group, error)
             return
         by_id = {task.task_id: task for task in tasks}
         with self._lock:
@@ -340,21 +497,50 @@ class Poller:
             task = by_id.get(watch.task_id)
             if task is not None:
                 self._observe(watch, task)
+        now = self.clock.monotonic()
+        for watch in group:
+            if watch.task_id not in by_id:
+                # Not among the index's recent tasks: asked for on its own next.
+                watch.not_listed.add(index_id)
+                watch.next_due = min(watch.next_due, now)
 
-    def _poll_one(self, watch: Watch) -> None:
-        try:
-            task = watch.client.get_task(watch.task_id)
-        except SearchTaskError as error:
-            if error.transient:
-                self._trouble(watch, error)
-            else:
-                self._fatal(watch, error)
+    def _index_failed(
+        self, client: TaskClient, index_id: str, group: list[Watch], error: BaseException | None
+    ) -> None:
+        if isinstance(error, SearchTaskError) and not error.transient:
+            # No right to list (or no such list, or too large): one request per task.
+            log.debug(
+                "task_list of %s refused (%s); polling tasks one by one", index_id, error.code
+            )
+            client.unlistable_indexes.add(index_id)
+            now = self.clock.monotonic()
+            for watch in group:
+                watch.next_due = min(watch.next_due, now)
             return
-        except Exception as error:
-            log.exception("unexpected error polling task %s", watch.task_id)
-            self._trouble(watch, SearchTaskError(repr(error), transient=True))
-            return
-        self._observe(watch, task)
+        problem = self._as_trouble(client, error, f"listing tasks of index {index_id}")
+        for watch in group:
+            self._trouble(watch, copy.copy(problem))
+
+    def _task_answer(self, watch: Watch, task: Task | None, error: BaseException | None) -> None:
+        if error is None and task is not None:
+            watch.not_listed.clear()  # may be in its index's list by its next check
+            self._observe(watch, task)
+        elif isinstance(error, SearchTaskError) and not error.transient:
+            self._fatal(watch, error)
+        else:
+            self._trouble(watch, self._as_trouble(watch.client, error, f"polling {watch.task_id}"))
+
+    @staticmethod
+    def _as_trouble(client: TaskClient, error: BaseException | None, doing: str) -> SearchTaskError:
+        if isinstance(error, SearchTaskError):
+            return error
+        # A bug must not stop the other watches; its text may quote anything, so only
+        # the kind reaches people (the log has the traceback, redacted of tokens).
+        name = type(error).__name__
+        log.error(
+            "search_task_widget: unexpected %s %s: %s", name, doing, client.redact(str(error))
+        )
+        return SearchTaskError(f"internal error ({name}) {doing}", transient=True)
 
     # -- outcomes ---------------------------------------------------------------------
 
@@ -382,6 +568,7 @@ class Poller:
         watch.failures += 1
         watch.trouble_since = watch.trouble_since if watch.trouble_since is not None else now
         if now - watch.trouble_since >= self.give_up_after:
+            error = copy.copy(error)  # the same error may be shared by several watches
             error.message = (
                 f"gave up after {watch.failures} failed attempts over "
                 f"{now - watch.trouble_since:.0f} s; last: {error.message}"
@@ -389,9 +576,14 @@ class Poller:
             self._fatal(watch, error)
             return
         delay = self.backoff.delay(watch.failures, error.retry_after)
+        service = watch.client.base_url
         if error.http_status in (429, 503) and error.retry_after is not None:
-            # The service asked every client to slow down, not just this task.
-            self.budget.pause(error.retry_after)
+            # The service asked every client to slow down, not just this task: its
+            # watches pause; those of other services go on.
+            until = now + min(MAX_RETRY_AFTER, error.retry_after)
+            if until > self._pause_left(service, now) + now:
+                self._paused[service] = (until, error)
+        delay = max(delay, self._pause_left(service, now))
         watch.next_due = now + delay
         schedule = Schedule(wall, wall + delay, watch.interval.current, failures=watch.failures)
         self._notify(watch, "on_trouble", error, schedule)

@@ -41,12 +41,28 @@ class SystemClock:
         return time.time()
 
     def wait(self, event: threading.Event, timeout: float) -> bool:
+        # Clamped: Event.wait raises OverflowError past about 292 years, and nan or inf
+        # from a bad computation must not kill the thread that waits.
+        if not timeout <= MAX_WAIT:  # also catches nan
+            timeout = MAX_WAIT
         return event.wait(max(0.0, timeout))
 
 
+#: The longest single wait of a clock: callers loop, so this bounds nothing they see.
+MAX_WAIT = 3600.0
+#: A service's ``Retry-After`` is honoured up to this many seconds (longer asks are clamped).
+MAX_RETRY_AFTER = 300.0
+#: The largest interval a user may set (``poll_interval``, ``max_poll_interval``): one day.
+MAX_INTERVAL = 86400.0
+
+
 def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if value is None or not value.strip():
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
+
+    Clamped to ``[0, MAX_RETRY_AFTER]``: a service (or a proxy) asking for an hour, or for
+    a date in year 9999, gets :data:`MAX_RETRY_AFTER` seconds; unreadable values are None.
+    """
+    if value is None or not value.strip() or len(value) > 100:
         return None
     text = value.strip()
     try:
@@ -54,22 +70,28 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
     except ValueError:
         try:
             when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+            seconds = when.timestamp() - now_epoch
+        except (TypeError, ValueError, IndexError, OverflowError, OSError):
             return None
-        seconds = when.timestamp() - now_epoch
     if not math.isfinite(seconds):
         return None
-    return max(0.0, seconds)
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
-def check_interval(name: str, value: object) -> float:
-    """Validate a user-supplied interval: a finite number of seconds above zero."""
+def check_interval(name: str, value: object, maximum: float = MAX_INTERVAL) -> float:
+    """Validate a user-supplied interval: a finite number of seconds above zero and at
+    most ``maximum`` (default :data:`MAX_INTERVAL`, one day)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         # ValueError like the other refusals: callers catch one kind of bad setting.
         raise ValueError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float
+        seconds = math.inf
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"{name} must be a finite number of seconds above 0, got {value!r}")
+    if seconds > maximum:
+        raise ValueError(f"{name} must be at most {maximum:g} s, got {value!r}")
     return seconds
 
 
@@ -158,8 +180,13 @@ class RateBudget:
         return max(pause, refill)
 
     def pause(self, seconds: float) -> None:
-        """Spend nothing for ``seconds``: the service said to slow down (429/503)."""
+        """Spend nothing for ``seconds`` (at most :data:`MAX_RETRY_AFTER`)."""
+        seconds = min(MAX_RETRY_AFTER, max(0.0, seconds)) if seconds == seconds else 0.0
         self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+
+    def give_back(self) -> None:
+        """Return a request taken with :meth:`try_take` but not sent (its service was busy)."""
+        self._tokens = min(self.burst, self._tokens + 1.0)
 
 
 #: Seconds between liveness stamps ("last checked") while nothing changes.

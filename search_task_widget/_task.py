@@ -9,6 +9,7 @@ is unusable (no ``task_id`` or ``state``). It knows nothing about HTTP or widget
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -186,3 +187,38 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+#: The most characters of a text field (``message``, ``state_description``) sent to the
+#: browser; longer ones are cut with a note (the whole text stays in ``widget.task``).
+MAX_SHOWN_TEXT = 20_000
+#: The most characters of ``additional_details``, as JSON, sent to the browser for one task
+#: (:class:`TaskListWidget` rows: :data:`MAX_SHOWN_ROW_DETAILS`); larger ones are replaced
+#: by a note and the beginning of their JSON (the whole document stays in ``widget.task``).
+MAX_SHOWN_DETAILS = 64 * 1024
+#: Like :data:`MAX_SHOWN_DETAILS`, for each row of a :class:`TaskListWidget`.
+MAX_SHOWN_ROW_DETAILS = 8 * 1024
+
+
+def shown_text(text: str | None, limit: int = MAX_SHOWN_TEXT) -> str | None:
+    """``text`` as sent to the browser: at most ``limit`` characters, then a note."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters; the full text is in .task]"
+
+
+def shown_details(
+    details: dict[str, Any] | None, limit: int = MAX_SHOWN_DETAILS
+) -> dict[str, Any] | None:
+    """``additional_details`` as sent to the browser: as they are when their JSON is at
+    most ``limit`` characters, else a note and the beginning of that JSON."""
+    if details is None:
+        return None
+    text = json.dumps(details, ensure_ascii=False, default=str)
+    if len(text) <= limit:
+        return details
+    return {
+        "truncated": f"additional_details is {len(text)} characters of JSON, too large to "
+        f"show; the first {limit} are below, and the full document is in .task",
+        "beginning": text[:limit],
+    }

@@ -32,7 +32,7 @@ from ._schedule import (
     epoch_ms,
 )
 from ._static import standalone_html
-from ._task import Task, format_duration, normalize_task_id
+from ._task import Task, format_duration, normalize_task_id, shown_details, shown_text
 
 log = logging.getLogger("search_task_widget")
 
@@ -69,7 +69,8 @@ class TaskWidget(PolledWidget):
             ``auth`` (or of a ``GlobusApp``'s environment), else as globus-sdk resolves it
             (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
         poll_interval: seconds between the first checks; the interval grows while nothing
-            changes and snaps back on a change. At least 1 s against a non-loopback service.
+            changes and snaps back on a change. At least 1 s against a non-loopback service,
+            at most one day (86 400 s).
         max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
         index_id: the task's index, if known (lets the poller batch from the first poll).
         start: start polling now (else call :meth:`start`).
@@ -133,7 +134,13 @@ class TaskWidget(PolledWidget):
         normalized_id = reference.task_id
         # Refuse bad settings (and a bad auth) before any widget state exists.
         credentials, url, self._min_interval, self._max_interval = connection_settings(
-            auth, base_url, poll_interval, max_poll_interval, client_id, reference.client
+            auth,
+            base_url,
+            poll_interval,
+            max_poll_interval,
+            client_id,
+            origin=reference.client,
+            poller=poller,
         )
         hint = (
             normalize_task_id(index_id, "index id")
@@ -333,10 +340,11 @@ class TaskWidget(PolledWidget):
     def _show_document(self, task: Task, seen_at: float) -> None:
         self.state = task.state
         self.task_type = task.task_type
-        self.state_description = task.state_description
+        self.state_description = shown_text(task.state_description) or ""
         self.index_id = task.index_id or self.index_id
-        self.message = task.message
-        self.additional_details = task.additional_details  # type: ignore[assignment]  # allow_none
+        self.message = shown_text(task.message)
+        # Capped: the comm message (and a saved notebook) must not carry megabytes.
+        self.additional_details = shown_details(task.additional_details)  # type: ignore[assignment]
         self.creation_date = task.creation_date or ""
         self.completion_date = task.completion_date
         if task.state not in self.stage_times:

@@ -11,6 +11,15 @@ from fakes import FakeClock
 from search_task_widget import Poller
 
 
+@pytest.fixture(autouse=True)
+def loopback_fake_is_ours(monkeypatch) -> None:
+    """The loopback fake stands in for the real (remote) service: ambient tokens go there.
+
+    Tests of the default (no ambient token to loopback) delete this variable.
+    """
+    monkeypatch.setenv("SEARCH_TASK_WIDGET_LOOPBACK_AUTH", "1")
+
+
 @pytest.fixture
 def fake_search() -> Iterator[FakeSearch]:
     with FakeSearch() as service:

@@ -8,10 +8,15 @@ its 1st, 2nd, 3rd... poll, faults included, and then checks what the client sent
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
+import json
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
@@ -25,13 +30,18 @@ __all__ = [
     "FakeSearch",
     "RecordedRequest",
     "Step",
+    "deep_json",
     "dropped",
+    "echo_authorization",
+    "endless_body",
+    "gzip_bomb",
     "http_error",
     "missing_fields",
     "not_json",
     "proxy_html",
     "slow",
     "task_doc",
+    "trickle",
     "truncated_json",
 ]
 
@@ -103,7 +113,7 @@ class _DocResponse(Response):
     document: dict | None = None
 
 
-Step = dict | Response
+Step = dict | Response | Callable[[Request], Response]
 
 
 def http_error(
@@ -162,6 +172,56 @@ def slow(seconds: float, then: Step) -> Response:
             answer.status, answer.body, answer.headers, delay=seconds, document=then
         )
     return dataclasses.replace(then, delay=seconds)
+
+
+def trickle(then: dict, pace: float) -> Response:
+    """The JSON of ``then``, one byte every ``pace`` seconds (a stuck proxy, a slowloris)."""
+    body = json.dumps(then).encode()
+    return Response(
+        200, headers={"Content-Type": "application/json"},
+        chunks=(body[i : i + 1] for i in range(len(body))), pace=pace,
+    )  # fmt: skip
+
+
+def endless_body(pace: float = 0.0) -> Response:
+    """A chunked JSON body that never ends (``[0,0,0,...`` for ever)."""
+    pieces = itertools.chain([b"["], itertools.repeat(b"0," * 4096))
+    return Response(200, headers={"Content-Type": "application/json"}, chunks=pieces, pace=pace)
+
+
+@functools.lru_cache(maxsize=2)
+def _bomb(inflated: int) -> bytes:
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = b" " * (1 << 20)
+    out = [squeezer.compress(block) for _ in range(inflated >> 20)]
+    out.append(squeezer.flush())
+    return b"".join(out)
+
+
+def gzip_bomb(inflated: int = 64 << 20) -> Response:
+    """A small gzip body (``inflated`` bytes of JSON whitespace once decompressed)."""
+    return Response(
+        200, _bomb(inflated), {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+
+
+def deep_json(depth: int = 100_000) -> Response:
+    """A JSON body nested ``depth`` levels deep (``[[[[...]]]]``)."""
+    return Response(200, b"[" * depth + b"]" * depth, {"Content-Type": "application/json"})
+
+
+def echo_authorization(status: int = 502) -> Callable[[Request], Response]:
+    """A proxy error page that quotes the request's Authorization header back."""
+
+    def answer(request: Request) -> Response:
+        seen = request.headers.get("authorization", "")
+        return Response.gerror(
+            status, "ProxyError", f"upstream refused the request with headers "
+            f"{{'Authorization': '{seen}'}}; echoed: {seen}; token alone: "
+            f"{seen.split(' ')[-1]}",
+        )  # fmt: skip
+
+    return answer
 
 
 def missing_fields() -> Response:
@@ -254,9 +314,9 @@ class FakeSearch:
             return self._create_task(parts[2], parts[3])
         if request.method == "GET" and len(parts) == 3 and parts[0] == "v1":
             if parts[1] == "task":
-                return self._answer_task(parts[2])
+                return _answer(self._answer_task(parts[2]), request)
             if parts[1] == "task_list":
-                return self._answer_list(parts[2])
+                return _answer(self._answer_list(parts[2]), request)
         return http_error(404, message=f"No such resource: {request.method} {request.path}")
 
     def _create_task(self, index_id: str, action: str) -> Response:
@@ -272,7 +332,7 @@ class FakeSearch:
         self.put_task(doc)
         return Response.json({"acknowledged": True, "task_id": doc["task_id"]})
 
-    def _answer_task(self, task_id: str) -> Response:
+    def _answer_task(self, task_id: str) -> Response | Callable[[Request], Response]:
         with self._lock:
             steps = self._task_steps.get(task_id)
             step = steps.popleft() if steps else None
@@ -281,13 +341,13 @@ class FakeSearch:
             elif isinstance(step, _DocResponse) and step.document is not None:
                 self._docs[task_id] = dict(step.document)
             doc = self._docs.get(task_id)
-        if isinstance(step, Response):
+        if isinstance(step, Response) or callable(step):
             return step
         if doc is None:
             return http_error(404, message=f"No task with id {task_id}")
         return Response.json(doc)
 
-    def _answer_list(self, index_id: str) -> Response:
+    def _answer_list(self, index_id: str) -> Response | Callable[[Request], Response]:
         with self._lock:
             steps = self._list_steps.get(index_id)
             step = steps.popleft() if steps else None
@@ -295,7 +355,7 @@ class FakeSearch:
                 self._last_lists[index_id] = step
             scripted = self._last_lists.get(index_id)
             docs = [d for d in self._docs.values() if d.get("index_id") == index_id]
-        if isinstance(step, Response):
+        if isinstance(step, Response) or callable(step):
             return step
         if scripted is not None:
             # Like task scripts: the last whole body stays in force once steps run out.
@@ -304,3 +364,7 @@ class FakeSearch:
         docs.reverse()
         docs.sort(key=lambda d: str(d.get("creation_date", "")), reverse=True)
         return Response.json({"index_id": index_id, "tasks": docs[:1000]})
+
+
+def _answer(step: Response | Callable[[Request], Response], request: Request) -> Response:
+    return step if isinstance(step, Response) else step(request)

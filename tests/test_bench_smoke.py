@@ -99,7 +99,8 @@ def test_naive_threads_grow_with_n_and_the_poller_uses_one(results):
     assert results["naive", 5].client_threads_added >= 5
     assert results["naive", 5].client_threads_added > results["naive", 1].client_threads_added
     for n in SIZES:
-        assert results["poller", n].client_threads_added <= 2  # the poller (+ slack)
+        # The poller and its request workers (at most 4 per service), whatever N is.
+        assert results["poller", n].client_threads_added <= 1 + 4
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -138,3 +139,13 @@ def test_command_line_is_checked(bench):
         bench.parse_args(["--tasks", "0"])
     with pytest.raises(SystemExit):
         bench.parse_args(["--modes", "threads"])
+
+
+def test_a_misbehaving_service_leaves_the_healthy_tasks_alone(bench):
+    result = bench.run_case("poller", 3, fault="trickle", bad_tasks=3, **SETTINGS)
+    assert result.mode == "poller + 3 trickle"
+    assert result.finished == 3
+    assert result.errors == 0
+    assert result.detect_max < SETTINGS["cap"]
+    with pytest.raises(ValueError, match="fault"):
+        bench.run_case("poller", 1, fault="meteor", **SETTINGS)

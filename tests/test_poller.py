@@ -114,19 +114,23 @@ def test_transient_faults_back_off_then_recover(fake_search, client, clock, fake
     assert [e.http_status for e in errors] == [503, 502, None]
 
 
-def test_retry_after_pauses_every_watch(fake_search, client, clock, fake_poller):
+def test_retry_after_pauses_every_watch_of_that_service(fake_search, client, clock, fake_poller):
     first, second = task_doc(), task_doc(index_id="d0e5b5a2-7f0b-4a36-9b38-bb1f1b0c0a11")
     fake_search.script(first["task_id"], [http_error(429, retry_after=5), first])
     fake_search.put_task(second)
+    waiting = Recorder(clock)
     add(fake_poller, client, first["task_id"], Recorder())
-    add(fake_poller, client, second["task_id"], Recorder())
+    add(fake_poller, client, second["task_id"], waiting)
     fake_poller.tick()
     assert len(fake_search.requests) == 1  # the 429 spent the budget's only token
-    clock.advance(fake_poller.tick())
-    assert len(fake_search.requests) == 1  # paused: the second task waits too
-    assert clock.now >= 1_000.0 + 5.0 - 1e-9
-    fake_poller.tick()
-    assert len(fake_search.requests) == 2
+    run(fake_poller, clock, lambda: waiting.events)
+    assert len(fake_search.requests) == 1  # paused: the second task of that service waits too
+    # ... and its widget says until when: the end of the pause, 5 s after the 429.
+    kind, error, schedule = waiting.events[-1]
+    assert (kind, error.http_status) == ("trouble", 429)
+    assert schedule.next_check == pytest.approx(clock.time() - (clock.now - 1_000.0) + 5.0)
+    run(fake_poller, clock, lambda: len(fake_search.requests) == 2)
+    assert 1_000.0 + 5.0 - 1e-9 <= clock.now < 1_000.0 + 6.0  # the pause ends on time
 
 
 @pytest.mark.parametrize("status", [400, 403, 404])

@@ -162,6 +162,11 @@ def test_unknown_state_shown_verbatim(widget):
     expect(widget.page.locator(".stw-badge")).to_have_text("weird state")
     expect(widget.bar).to_have_attribute("aria-valuenow", "0")
     expect(widget.page.locator(".stw-pre")).to_have_text('"text"')
+    # States named like Object.prototype members read nothing from it (issue #11).
+    for state in ("constructor", "toString", "__proto__"):
+        widget.set(state=state, stage_times={})
+        expect(widget.bar).to_have_attribute("aria-valuenow", "0")
+        expect(widget.bar).to_have_attribute("aria-valuetext", f"State {state}")
     widget.assert_clean()
 
 
