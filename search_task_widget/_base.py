@@ -212,7 +212,7 @@ class PolledWidget(SignInPanel):
         except Exception:  # a closing problem must never reach the poller or the kernel
             log.debug("could not close the model of %r", self, exc_info=True)
         # ipywidgets hides the method on close; a document still has its static bundle.
-        vars(self).pop("_repr_mimebundle_", None)
+        self.__dict__.pop("_repr_mimebundle_", None)
 
     def _become_live(self) -> None:
         """Undo :meth:`_become_document` (a list that got new tasks): a new model, and

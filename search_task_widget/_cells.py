@@ -28,7 +28,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger("search_task_widget")
 
@@ -100,7 +100,7 @@ def _run_after_hooks() -> None:
             log.debug("a widget failed at the end of an execution", exc_info=True)
 
 
-def _kernel_shell() -> object | None:
+def _kernel_shell() -> Any:
     """The running IPython kernel's shell, without importing IPython if nobody did."""
     if "IPython" not in sys.modules:
         return None

@@ -32,7 +32,7 @@ _shared: dict[str, FrontEnd] = {}
 _layout: ipywidgets.Layout | None = None
 
 
-class FrontEnd(ipywidgets.Widget):  # type: ignore[misc]  # ipywidgets is untyped
+class FrontEnd(ipywidgets.Widget):
     """The front end of one kind of widget ("widget", "list"), shared by every widget of
     that kind in the kernel. Not shown by itself."""
 
