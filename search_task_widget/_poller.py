@@ -11,7 +11,9 @@ thread at all: the kernel's event loop is blocked while a cell runs, and a widge
 moving while the user works in other cells.
 
 The thread starts inside a copy of the caller's :mod:`contextvars` context: on ipykernel
-7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). No
+7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). In
+a marimo notebook on a marimo release that needs one, it is a ``marimo.Thread`` (see
+:mod:`._marimo`). No
 exception ever leaves the thread: each request and each listener call is guarded, and
 problems reach the user through the listener (widget state) and :mod:`logging`.
 """
@@ -30,6 +32,7 @@ from typing import Protocol
 
 from ._client import TaskClient
 from ._errors import SearchTaskError
+from ._marimo import poller_thread_class
 from ._schedule import AdaptiveInterval, Backoff, Clock, RateBudget, SystemClock
 from ._task import Task
 
@@ -208,7 +211,8 @@ class Poller:
 
     def _start_thread(self) -> None:
         context = contextvars.copy_context()
-        self._thread = threading.Thread(
+        thread_class = poller_thread_class()
+        self._thread = thread_class(
             target=context.run, args=(self._run,), name="search-task-poller", daemon=True
         )
         self._thread.start()
