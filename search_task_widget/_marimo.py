@@ -5,12 +5,11 @@ sends each update to the marimo session it was opened in. That binding came with
 0.23.14. Before it, a comm sent to the session of the *calling thread*, which a plain
 ``threading.Thread`` does not have, so every update made by the poller's thread was
 dropped without a word (measured with 0.23.13 in ``marimo edit`` and ``marimo run``).
-marimo's documented way for a thread to reach the page is ``marimo.Thread``, which copies
+marimo's documented way for a thread to reach the page is ``marimo.Thread``, which carries
 the session of the cell that starts it. So, under those older releases, the poller's thread
-is a ``marimo.Thread`` in ``marimo edit``, where one process serves one session. In
-``marimo run`` one process serves every viewer of the app and the one poller thread
-would carry the first viewer's session, sending other viewers' task states to that page:
-there the thread stays plain (no updates on those releases; the README says to upgrade).
+is a ``marimo.Thread``; and in ``marimo run``, where one process serves every viewer of
+the app (each session's cells run on a thread of its own), each session gets a poller of
+its own, so that no viewer's task states travel to another viewer's page.
 """
 
 from __future__ import annotations
@@ -52,19 +51,35 @@ def _mode(marimo: ModuleType) -> str | None:
         return None
 
 
-def poller_thread_class() -> type[threading.Thread]:
-    """The thread class for the poller, chosen in the thread (a marimo cell) that starts it.
-
-    ``threading.Thread`` everywhere except in ``marimo edit`` on a marimo older than
-    :data:`THREAD_SAFE_COMMS`, where only a ``marimo.Thread`` reaches the page.
-    """
+def _needs_marimo_thread() -> ModuleType | None:
+    """The running marimo, if it is older than :data:`THREAD_SAFE_COMMS`, else None."""
     marimo = running_marimo()
     if marimo is None:
-        return threading.Thread
+        return None
     if version_tuple(str(getattr(marimo, "__version__", ""))) >= THREAD_SAFE_COMMS:
-        return threading.Thread
+        return None
     thread_class = getattr(marimo, "Thread", None)
-    usable = isinstance(thread_class, type) and issubclass(thread_class, threading.Thread)
-    if usable and _mode(marimo) == "edit":
-        return thread_class  # type: ignore[return-value]
-    return threading.Thread
+    if not (isinstance(thread_class, type) and issubclass(thread_class, threading.Thread)):
+        return None
+    return marimo
+
+
+def poller_thread_class() -> type[threading.Thread]:
+    """The thread class for the poller, chosen in the thread (a marimo cell) that starts it:
+    ``threading.Thread``, or ``marimo.Thread`` under a marimo older than
+    :data:`THREAD_SAFE_COMMS`, where only that one reaches the page."""
+    marimo = _needs_marimo_thread()
+    return threading.Thread if marimo is None else marimo.Thread
+
+
+def session_key() -> threading.Thread | None:
+    """What tells this marimo session apart, when it needs a poller of its own, else None.
+
+    That is ``marimo run`` under a marimo older than :data:`THREAD_SAFE_COMMS`: there every
+    session runs its cells on its own thread in one shared process, and the poller's
+    ``marimo.Thread`` writes to the session that started it.
+    """
+    marimo = _needs_marimo_thread()
+    if marimo is None or _mode(marimo) != "run":
+        return None
+    return threading.current_thread()

@@ -32,7 +32,7 @@ from typing import Protocol
 
 from ._client import TaskClient
 from ._errors import SearchTaskError
-from ._marimo import poller_thread_class
+from ._marimo import poller_thread_class, session_key
 from ._schedule import AdaptiveInterval, Backoff, Clock, RateBudget, SystemClock
 from ._task import Task
 
@@ -431,13 +431,31 @@ class Poller:
 
 _default: Poller | None = None
 _default_lock = threading.Lock()
+#: One poller per marimo session where marimo needs it (see :func:`._marimo.session_key`);
+#: an entry goes when its session's thread does.
+_session_pollers: weakref.WeakKeyDictionary[threading.Thread, Poller] = weakref.WeakKeyDictionary()
 
 
 def default_poller() -> Poller:
-    """The kernel-wide poller that widgets share unless given their own."""
+    """The kernel-wide poller that widgets share unless given their own (one per session
+    of a ``marimo run`` app on a marimo older than 0.23.14: see :mod:`._marimo`)."""
     global _default
+    key = session_key()
     with _default_lock:
+        if key is not None:
+            poller = _session_pollers.get(key)
+            if poller is None:
+                poller = _session_pollers[key] = Poller()
+                atexit.register(_shutdown_weakly, weakref.ref(poller))
+            return poller
         if _default is None:
             _default = Poller()
             atexit.register(_default.shutdown, 1.0)
         return _default
+
+
+def _shutdown_weakly(ref: weakref.ReferenceType[Poller]) -> None:
+    """At exit: shut a session's poller down, if it still exists (atexit holds no poller)."""
+    poller = ref()
+    if poller is not None:
+        poller.shutdown(1.0)

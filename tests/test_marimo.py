@@ -14,9 +14,14 @@ import types
 import pytest
 from fake_search import task_doc
 
-from search_task_widget import Poller
+from search_task_widget import Poller, default_poller
 from search_task_widget._client import TaskClient
-from search_task_widget._marimo import poller_thread_class, running_marimo, version_tuple
+from search_task_widget._marimo import (
+    poller_thread_class,
+    running_marimo,
+    session_key,
+    version_tuple,
+)
 from search_task_widget._poller import Watch
 from search_task_widget._schedule import AdaptiveInterval
 
@@ -91,16 +96,44 @@ def test_current_marimo_sends_from_any_thread(marimo, version, mode):
     assert poller_thread_class() is threading.Thread
 
 
-def test_older_marimo_edit_mode_gets_a_marimo_thread(marimo):
+def test_older_marimo_edit_mode_gets_a_marimo_thread_and_one_poller(marimo):
     marimo("0.23.13", "edit")
     assert poller_thread_class() is MarimoThread
+    assert session_key() is None  # one process, one session: the process-wide poller
+    assert default_poller() is default_poller()
 
 
-def test_older_marimo_app_mode_keeps_a_plain_thread(marimo):
-    # One process serves every viewer of a `marimo run` app: a marimo.Thread would carry
-    # the first viewer's session to every widget.
+def test_older_marimo_app_mode_gets_a_poller_per_session(marimo):
+    # One process serves every viewer of a `marimo run` app, each session's cells on a
+    # thread of their own; a marimo.Thread carries the session that started it.
     marimo("0.23.13", "run")
-    assert poller_thread_class() is threading.Thread
+    assert poller_thread_class() is MarimoThread
+    found: dict[str, Poller] = {}
+
+    def session(name: str) -> None:
+        found[name] = default_poller()
+        found[name + " again"] = default_poller()
+
+    sessions = [threading.Thread(target=session, args=(name,)) for name in ("a", "b")]
+    for thread in sessions:
+        thread.start()
+        thread.join(10)
+    assert found["a"] is found["a again"]
+    assert found["b"] is found["b again"]
+    assert found["a"] is not found["b"]
+    assert default_poller() not in (found["a"], found["b"])
+    assert session_key() is threading.current_thread()
+
+
+@pytest.mark.parametrize("mode", ["edit", "run"])
+def test_current_marimo_shares_the_process_wide_poller(marimo, mode):
+    marimo("0.25.2", mode)
+    assert session_key() is None
+    found = []
+    thread = threading.Thread(target=lambda: found.append(default_poller()))
+    thread.start()
+    thread.join(10)
+    assert found == [default_poller()]
 
 
 def test_a_broken_marimo_is_treated_as_absent(marimo):
