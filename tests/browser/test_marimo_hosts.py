@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright")
+from axe import format_violations, run_axe
 from fake_search import FakeSearch, task_doc
 from globus_auth import fake_token
 from playwright.sync_api import Page, expect
@@ -261,6 +262,59 @@ def test_marimo_fixed_states_and_the_list(marimo_page):
         expect(rows.nth(index)).to_have_attribute("data-state", "SUCCESS", timeout=20_000)
 
 
+def _luminance(page: Page, root) -> float:
+    colour = root.evaluate("e => getComputedStyle(e).backgroundColor")
+    r, g, b = (int(v) for v in re.findall(r"\d+", colour)[:3])
+    return (r + g + b) / 3 / 255
+
+
+def test_marimo_theme_is_followed_and_text_is_readable(marimo_page):
+    """Before the sign-in test (file order): both sign-in panels are still on show."""
+    mp = marimo_page
+    mp.waited()
+    expect(mp.page.locator("section.stw-signin:visible")).to_have_count(2)
+    dark = mp.scheme == "dark"
+    marimo_dark = mp.page.evaluate("() => document.body.classList.contains('dark')")
+    assert marimo_dark == dark  # marimo itself took the theme asked for
+    roots = {
+        "live": _live_root(mp),
+        "failed": mp.widget(mp.ids["failed"]),
+        "running": mp.widget(mp.ids["running"]),
+        "list": mp.page.locator(".stw-list-root"),
+        "sign-in": mp.page.locator(".stw-signin-root"),
+        "waiting for a sign-in": mp.widget(mp.ids["sign_in"]),
+    }
+    low = []
+    for name, root in roots.items():
+        root.scroll_into_view_if_needed()
+        if name != "sign-in":  # (that one has no background of its own)
+            # The widget's own background follows marimo's theme.
+            assert (_luminance(mp.page, root) < 0.3) == dark, (name, mp.scheme)
+        measured = root.evaluate(CONTRAST_JS)
+        assert measured, name
+        low += [{"widget": name, **m} for m in measured if m["ratio"] < 4.5]
+    assert not low, f"{mp.scheme}: text below WCAG AA 4.5:1:\n" + "\n".join(map(json.dumps, low))
+    colours = {
+        name: roots[name]
+        .locator(".stw-seg-on")
+        .first.evaluate("e => getComputedStyle(e).backgroundColor")
+        for name in ("live", "failed", "running")
+    }
+    assert len(set(colours.values())) == 3, colours
+    # Two sign-in panels wait on this page (the TaskWidget's and sign_in()'s), both regions
+    # named "Sign in with Globus": axe's landmark-unique flags that. Reported, not fixed here.
+    results = run_axe(
+        mp.page.locator(".stw-root, .stw-list-root, .stw-signin-root"),
+        {"rules": {"landmark-unique": {"enabled": False}}},
+    )
+    assert "color-contrast" not in results["inapplicable"], results["inapplicable"]
+    assert results["violations"] == [], format_violations(results["violations"])
+    if os.environ.get("STW_MARIMO_SCREENSHOTS") == "1":  # a look by eye, on demand
+        folder = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        mp.page.screenshot(path=folder / f"marimo-{mp.mode}-{mp.scheme}.png")
+
+
 def test_marimo_sign_in_panel_sends_the_code_to_the_kernel(marimo_page):
     mp = marimo_page
     mp.waited()  # the kernel is free again: the code is handled between cells
@@ -283,45 +337,3 @@ def test_marimo_sign_in_panel_sends_the_code_to_the_kernel(marimo_page):
     assert len(stored) == 1, stored
     assert stored[0].stat().st_mode & 0o077 == 0, oct(stored[0].stat().st_mode)
     assert widget_errors(mp.page) == []
-
-
-def _luminance(page: Page, root) -> float:
-    colour = root.evaluate("e => getComputedStyle(e).backgroundColor")
-    r, g, b = (int(v) for v in re.findall(r"\d+", colour)[:3])
-    return (r + g + b) / 3 / 255
-
-
-def test_marimo_theme_is_followed_and_text_is_readable(marimo_page):
-    mp = marimo_page
-    mp.waited()
-    dark = mp.scheme == "dark"
-    marimo_dark = mp.page.evaluate("() => document.body.classList.contains('dark')")
-    assert marimo_dark == dark  # marimo itself took the theme asked for
-    roots = {
-        "live": _live_root(mp),
-        "failed": mp.widget(mp.ids["failed"]),
-        "running": mp.widget(mp.ids["running"]),
-        "list": mp.page.locator(".stw-list-root"),
-        "sign-in": mp.page.locator(".stw-signin-root"),
-    }
-    low = []
-    for name, root in roots.items():
-        root.scroll_into_view_if_needed()
-        if name != "sign-in":  # (that one has no background of its own)
-            # The widget's own background follows marimo's theme.
-            assert (_luminance(mp.page, root) < 0.3) == dark, (name, mp.scheme)
-        measured = root.evaluate(CONTRAST_JS)
-        assert measured, name
-        low += [{"widget": name, **m} for m in measured if m["ratio"] < 4.5]
-    assert not low, f"{mp.scheme}: text below WCAG AA 4.5:1:\n" + "\n".join(map(json.dumps, low))
-    colours = {
-        name: roots[name]
-        .locator(".stw-seg-on")
-        .first.evaluate("e => getComputedStyle(e).backgroundColor")
-        for name in ("live", "failed", "running")
-    }
-    assert len(set(colours.values())) == 3, colours
-    if os.environ.get("STW_MARIMO_SCREENSHOTS") == "1":  # a look by eye, on demand
-        folder = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        mp.page.screenshot(path=folder / f"marimo-{mp.mode}-{mp.scheme}.png")
