@@ -11,9 +11,8 @@ thread at all: the kernel's event loop is blocked while a cell runs, and a widge
 moving while the user works in other cells.
 
 The thread starts inside a copy of the caller's :mod:`contextvars` context: on ipykernel
-7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). In
-a marimo notebook on a marimo release that needs one, it is a ``marimo.Thread`` (see
-:mod:`._marimo`). No
+7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). Under
+a marimo release that needs one, it is a ``marimo.Thread`` (see :mod:`._marimo`). No
 exception ever leaves the thread: each request and each listener call is guarded, and
 problems reach the user through the listener (widget state) and :mod:`logging`.
 """
