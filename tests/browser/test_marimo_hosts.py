@@ -171,9 +171,19 @@ def marimo_page(request, tmp_path_factory, chromium_browser, services):
     notebook = write_marimo_notebook(home / "root" / "stw_marimo.py", ids, urls)
     env = {"GLOBUS_SDK_SERVICE_URL_SEARCH": services["sim"].base_url}
     server = start_marimo(home / "home", mode, notebook, env)
-    context = chromium_browser.new_context(
-        viewport={"width": 1280, "height": 900}, color_scheme=scheme
-    )
+    try:
+        page = open_page(chromium_browser, server, mode, scheme)
+        try:
+            yield MarimoPage(page, server, mode, scheme, ids, home / "home", urls["token"])
+        finally:
+            page.context.close()
+    finally:
+        server.stop()
+
+
+def open_page(browser, server: Server, mode: str, scheme: str) -> Page:
+    """A page of ``server`` in a fresh context: loopback only, the recorder on."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
     context.set_default_timeout(20_000)
     # Only this machine: no CDN, no Globus (the sign-in link is never followed).
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
@@ -182,13 +192,9 @@ def marimo_page(request, tmp_path_factory, chromium_browser, services):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"{exc.message}\n{exc.stack}"))
     page.stw_errors = errors  # type: ignore[attr-defined]
-    try:
-        query = f"?access_token={TOKEN}" if mode == "edit" else ""
-        page.goto(f"{server.base_url}/{query}")
-        yield MarimoPage(page, server, mode, scheme, ids, home / "home", urls["token"])
-    finally:
-        context.close()
-        server.stop()
+    query = f"?access_token={TOKEN}" if mode == "edit" else ""
+    page.goto(f"{server.base_url}/{query}")
+    return page
 
 
 class MarimoPage:
@@ -338,3 +344,33 @@ def test_marimo_sign_in_panel_sends_the_code_to_the_kernel(marimo_page):
     assert mp.token in stored[0].read_text()  # the code typed in was exchanged for it
     assert stored[0].stat().st_mode & 0o077 == 0, oct(stored[0].stat().st_mode)
     assert widget_errors(mp.page) == []
+
+
+def test_marimo_run_viewers_each_see_their_own_tasks_move(marimo_page, chromium_browser):
+    """``marimo run`` serves every viewer from one process, and one poller thread: each
+    viewer's widgets must move on that viewer's page (a page ignores models it does not
+    know, so what went astray would show only as a widget that never moves)."""
+    mp = marimo_page
+    if mp.mode != "run":
+        pytest.skip("only marimo run serves several viewers from one process")
+    other = MarimoPage(
+        open_page(chromium_browser, mp.server, mp.mode, mp.scheme),
+        mp.server,
+        mp.mode,
+        mp.scheme,
+        mp.ids,
+        mp.home,
+        mp.token,
+    )
+    try:
+        other.waited()
+        first, second = (
+            _live_root(p).locator(".stw-mono").first.text_content() for p in (mp, other)
+        )
+        assert first != second  # the second viewer's notebook run ingested its own task
+        seen = [s["state"] for s in other.states() if s["task"] == second]
+        assert {"PROGRESS", "SUCCESS"} <= set(seen), seen
+        assert all(s["task"] != first for s in other.states())
+        assert widget_errors(other.page) == []
+    finally:
+        other.page.context.close()
