@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
+
+from ._marimo import running_marimo
 
 
 def running_in_marimo() -> bool:
     """True inside a running marimo notebook or app (never imports marimo)."""
-    marimo = sys.modules.get("marimo")
-    if marimo is None:
-        return False
-    try:
-        return bool(marimo.running_in_notebook())
-    except Exception:  # an old or broken marimo: treat it as not running
-        return False
+    return running_marimo() is not None
 
 
 def running_in_voila() -> bool:

@@ -16,7 +16,8 @@ outcomes come back to this thread, which alone calls listeners. A 429/503 with
 ``Retry-After`` pauses the watches of that service only.
 
 The thread starts inside a copy of the caller's :mod:`contextvars` context: on ipykernel
-7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). Each
+7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). Under
+a marimo release that needs one, it is a ``marimo.Thread`` (see :mod:`._marimo`). Each
 request and each listener call is guarded, and problems reach the user through the
 listener (widget state) and :mod:`logging`; should the thread die anyway, every watch is
 ended with an error saying so, and the next :meth:`Poller.add` starts a new thread.
@@ -39,6 +40,7 @@ from typing import Any, Protocol
 from ._cells import follow_executions, in_current_execution
 from ._client import TaskClient
 from ._errors import SearchTaskError, TaskNetworkError
+from ._marimo import poller_thread_class, session_key
 from ._requests import OVERDUE_GRACE, Job, RequestRunner
 from ._schedule import (
     MAX_RETRY_AFTER,
@@ -240,7 +242,8 @@ class Poller:
     def _start_thread(self) -> None:
         follow_executions()  # so that news reaches headless executors (see ._cells)
         context = contextvars.copy_context()
-        self._thread = threading.Thread(
+        thread_class = poller_thread_class()
+        self._thread = thread_class(
             target=context.run, args=(self._run,), name="search-task-poller", daemon=True
         )
         self._thread.start()
@@ -621,13 +624,31 @@ class Poller:
 
 _default: Poller | None = None
 _default_lock = threading.Lock()
+#: One poller per marimo session where marimo needs it (see :func:`._marimo.session_key`);
+#: an entry goes when its session's thread does.
+_session_pollers: weakref.WeakKeyDictionary[threading.Thread, Poller] = weakref.WeakKeyDictionary()
 
 
 def default_poller() -> Poller:
-    """The kernel-wide poller that widgets share unless given their own."""
+    """The kernel-wide poller that widgets share unless given their own (one per session
+    of a ``marimo run`` app on a marimo older than 0.23.14: see :mod:`._marimo`)."""
     global _default
+    key = session_key()
     with _default_lock:
+        if key is not None:
+            poller = _session_pollers.get(key)
+            if poller is None:
+                poller = _session_pollers[key] = Poller()
+                atexit.register(_shutdown_weakly, weakref.ref(poller))
+            return poller
         if _default is None:
             _default = Poller()
             atexit.register(_default.shutdown, 1.0)
         return _default
+
+
+def _shutdown_weakly(ref: weakref.ReferenceType[Poller]) -> None:
+    """At exit: shut a session's poller down, if it still exists (atexit holds no poller)."""
+    poller = ref()
+    if poller is not None:
+        poller.shutdown(1.0)

@@ -202,3 +202,68 @@ def test_ingest_tutorial_finds_fixes_and_resends_the_failed_batch(executed):
     assert "3 of 3 batches are in the index: [1, 2, 3]" in text
     shown = [o["data"]["text/plain"] for o in widget_outputs(nb)]
     assert len(shown) == 4, shown  # three batches, then the batch sent again
+
+
+# -- the marimo quickstart -----------------------------------------------------------------
+
+MARIMO_QUICKSTART = REPO / "notebooks" / "01-quickstart-marimo.py"
+
+
+def test_marimo_quickstart_runs_headless(tmp_path):
+    """``marimo export session`` runs every cell in a marimo kernel and saves each output."""
+    pytest.importorskip("marimo")
+    import json
+    import subprocess
+    import sys
+
+    copy = tmp_path / MARIMO_QUICKSTART.name
+    shutil.copy(MARIMO_QUICKSTART, copy)
+    paths = [str(REPO), os.environ.get("PYTHONPATH", "")]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("SEARCH_TASK_WIDGET_TOKEN",)},
+        "PYTHONPATH": os.pathsep.join(filter(None, paths)),
+        "STW_SIMULATOR_SPEED": "8",
+        "MARIMO_SKIP_UPDATE_CHECK": "1",
+        "HOME": str(tmp_path),  # no user marimo settings
+    }
+    env.pop("GLOBUS_SDK_SERVICE_URL_SEARCH", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "marimo", "-q", "export", "session", copy.name, "--no-sandbox"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    session = json.loads(next((tmp_path / "__marimo__").rglob("*.json")).read_text())
+    outputs = [o for cell in session["cells"] for o in cell["outputs"]]
+    assert [o for o in outputs if o.get("type") == "error"] == []
+    assert not [c["console"] for c in session["cells"] if c.get("console")]
+    shown = [next(iter(o["data"].values())) for o in outputs if o.get("data")]
+    text = "\n".join(shown)
+    assert sum("<marimo-anywidget" in part for part in shown) == 3  # w, bad, flaky: once each
+    assert '["SUCCESS", "Task succeeded"]' in text
+    assert "message: 1 of 3 ingest documents failed" in text
+    assert "Retrying in" in text
+    assert "Search is unavailable (HTTP 503" in text
+    assert "final state: <code>SUCCESS</code>" in text
+    assert "&lt;TaskWidget task " in text
+    assert ": FAILED (Task failed)" in text
+
+
+def test_marimo_quickstart_is_a_clean_marimo_notebook():
+    pytest.importorskip("marimo")
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "marimo", "check", str(MARIMO_QUICKSTART)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not TOKEN_LIKE.search(MARIMO_QUICKSTART.read_text(encoding="utf-8"))

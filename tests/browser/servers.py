@@ -260,3 +260,28 @@ def start_voila(home: Path, notebook: Path, env: dict[str, str] | None = None) -
     # Not "/": loading it starts a kernel and runs the notebook. Any answer means "up".
     server.wait_ready("voila/static/", any_status=True)
     return server
+
+
+#: marimo's user settings for the tests (``~/.marimo.toml`` under the server's own HOME):
+#: run every cell when a notebook opens, and follow the page's colour scheme, which each
+#: test picks (Playwright's ``color_scheme``) to see light and dark.
+MARIMO_CONFIG = '[runtime]\nauto_instantiate = true\n\n[display]\ntheme = "system"\n'
+
+
+def start_marimo(
+    home: Path, mode: str, notebook: Path, env: dict[str, str] | None = None
+) -> Server:
+    """``marimo edit`` (with a token) or ``marimo run`` serving ``notebook`` at ``/``.
+
+    The server's HOME is ``home`` (its settings, and where a sign-in stores tokens);
+    ``env``: variables added to its environment (its kernels inherit them).
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".marimo.toml").write_text(MARIMO_CONFIG)
+    env = {**isolated_env(home), "HOME": str(home), "MARIMO_SKIP_UPDATE_CHECK": "1", **(env or {})}
+    args = [sys.executable, "-m", "marimo", "-q", mode, str(notebook), "--headless"]
+    args += ["--host", "127.0.0.1", "--no-sandbox"]
+    args += [f"--token-password={TOKEN}"] if mode == "edit" else []
+    server = _launch(f"marimo-{mode}", args, home, notebook.parent, env)
+    server.wait_ready("health", any_status=True)
+    return server

@@ -168,9 +168,11 @@ CONTRAST_JS = r"""(root) => {
     r: top.r * alpha + below.r * (1 - alpha),
     g: top.g * alpha + below.g * (1 - alpha),
     b: top.b * alpha + below.b * (1 - alpha), a: 1 });
+  // The parent, or the host of a shadow root (marimo draws widgets in shadow roots).
+  const up = (e) => e.parentElement || e.getRootNode().host || null;
   const background = (el) => {
     const layers = [];
-    for (let e = el; e; e = e.parentElement) {
+    for (let e = el; e; e = up(e)) {
       const c = parse(getComputedStyle(e).backgroundColor);
       if (c.a > 0) layers.push(c);
       if (c.a >= 1) break;
@@ -181,7 +183,7 @@ CONTRAST_JS = r"""(root) => {
   };
   const opacity = (el) => {
     let o = 1;
-    for (let e = el; e; e = e.parentElement) o *= parseFloat(getComputedStyle(e).opacity);
+    for (let e = el; e; e = up(e)) o *= parseFloat(getComputedStyle(e).opacity);
     return o;
   };
   const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
