@@ -34,14 +34,24 @@ MAX_DETAILS = 4000
 #: Rows a list's document shows (failed ones first); the others are counted.
 MAX_ROWS = 50
 
+#: Theme colour of each tone, with the light theme's value for where variables are unknown.
 _TONE = {
-    "success": "var(--jp-success-color1,#388e3c)",
-    "failed": "var(--jp-error-color1,#d32f2f)",
-    "running": "var(--jp-brand-color1,#1976d2)",
-    "unknown": "var(--jp-ui-font-color2,#757575)",
-    "idle": "var(--jp-ui-font-color2,#757575)",
+    "success": ("--jp-success-color1", "#388e3c"),
+    "failed": ("--jp-error-color1", "#d32f2f"),
+    "running": ("--jp-brand-color1", "#1976d2"),
+    "unknown": ("--jp-ui-font-color2", "#757575"),
+    "idle": ("--jp-ui-font-color2", "#757575"),
 }
-_EMPTY_SEGMENT = "var(--jp-layout-color3,#9e9e9e80)"
+_EMPTY = ("--jp-layout-color3", "#9e9e9e80")
+
+
+def _colour(prop: str, colour: tuple[str, str], lead: str = "") -> str:
+    """``prop`` twice: a plain value first, which sanitisers keep when they drop ``var()``
+    (an untrusted JupyterLab output), then the theme's variable, which wins where known."""
+    variable, plain = colour
+    return f"{prop}:{lead}{plain};{prop}:{lead}var({variable},{plain})"
+
+
 _ROOT_STYLE = "border:1px solid #8888;border-radius:6px;padding:8px 12px;max-width:760px"
 
 
@@ -125,7 +135,8 @@ def _value_text(name: str, stage: int) -> str:
 
 def _header(name: str, tone: str, state: Mapping[str, Any]) -> str:
     badge = (
-        f'<span class="stw-badge" style="border:1px solid {_TONE[tone]};border-radius:9px;'
+        f'<span class="stw-badge" style="{_colour("border", _TONE[tone], "1px solid ")};'
+        "border-radius:9px;"
         f'padding:0 8px;font-weight:600">{_text(name)}</span> '
         if name
         else ""
@@ -143,7 +154,7 @@ def _stage_bar(name: str, tone: str, stage: int, marks: str) -> str:
     segments = "".join(
         f'<span class="stw-seg{" stw-seg-on" if i < stage else ""}" style="display:inline-block;'
         f"width:24%;height:8px;margin-right:1%;border-radius:4px;"
-        f'background:{_TONE[tone] if i < stage else _EMPTY_SEGMENT}"></span>'
+        f'{_colour("background", _TONE[tone] if i < stage else _EMPTY)}"></span>'
         for i in range(4)
     )
     labels = "".join(
@@ -246,11 +257,11 @@ def _list_bar(done: int, failed: int, total: int) -> str:
     widths = [
         (succeeded, _TONE["success"]),
         (failed, _TONE["failed"]),
-        (total - done, _EMPTY_SEGMENT),
+        (total - done, _EMPTY),
     ]
     segments = "".join(
         f'<span style="display:inline-block;height:8px;width:{100 * n / total:.1f}%;'
-        f'background:{colour}"></span>'
+        f'{_colour("background", colour)}"></span>'
         for n, colour in widths
         if n and total
     )
@@ -268,7 +279,7 @@ def _list_row(row: Mapping[str, Any]) -> str:
     return (
         f'<li class="stw-list-row" data-state="{_text(state)}" data-tone="{tone}" '
         f'data-task-id="{_text(row.get("task_id"))}"><span class="stw-list-badge" '
-        f'style="border:1px solid {_TONE[tone]};border-radius:9px;padding:0 6px">'
+        f'style="{_colour("border", _TONE[tone], "1px solid ")};border-radius:9px;padding:0 6px">'
         f'{_text(state or "not checked")}</span> <code class="stw-list-id">'
         f'{_text(row.get("task_id"))}</code> <span class="stw-list-desc">'
         f"{_text(_cut(str(words), 300))}</span></li>"

@@ -183,11 +183,6 @@ def test_tutorial_pages_show_what_the_notebooks_printed(site):
 
 @pytest.mark.docs
 @pytest.mark.kernel
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the package change that brings a widget's text/html up to date when its "
-    "task ends, also in a notebook run by a tool (issue 13, 'what outlives the kernel')",
-)
 def test_tutorial_widgets_show_how_their_tasks_ended(site):
     for tutorial in TUTORIALS:
         page = _page(site, f"tutorials/{tutorial.stem}.html")

@@ -21,9 +21,11 @@ from kernel_harness import kernel_environment
 from kernel_venvs import OTHER_IPYKERNELS, kernel_python
 from nbclient import NotebookClient
 from saved_notebooks import (
+    ENDS,
     WIDGET_VIEW_MIME,
     check_ended_outputs,
     check_sizes,
+    make_notebook,
     saved_states,
     widget_outputs,
 )
@@ -31,48 +33,6 @@ from saved_notebooks import (
 pytestmark = pytest.mark.kernel
 
 TIMEOUT = 90
-
-#: A notebook that creates two TaskWidgets and a TaskListWidget, then waits for them in
-#: later cells, and creates and waits for one more in a single cell.
-CELLS = [
-    """\
-import search_task_widget as stw
-from search_task_widget.simulator import Simulator
-
-sim = Simulator(speed=10).start()
-fast = dict(base_url=sim.base_url, poll_interval=0.1)
-ok = stw.watch(sim.submit("success"), **fast)""",
-    """\
-bad = stw.TaskWidget(sim.submit("failure")["task_id"], **fast)
-bad""",
-    """\
-board = stw.TaskListWidget([sim.submit("success"), sim.submit("failure")], **fast)
-board""",
-    'ok.wait(60)["state"], bad.wait(60)["state"]',
-    """\
-same = stw.watch(sim.submit("success"), **fast)
-same.wait(60)["state"]""",
-    'sorted(task["state"] for task in board.wait(60))',
-]
-#: Per widget output, in order: what its text/plain says, and words its text/html shows.
-ENDS = [
-    ("SUCCESS (Task succeeded)", ["SUCCESS"]),
-    ("FAILED", ["FAILED"]),
-    ("2 tasks: 1 SUCCESS, 1 FAILED", ["SUCCESS", "FAILED"]),
-    ("SUCCESS (Task succeeded)", ["SUCCESS"]),
-]
-
-
-def make_notebook(path: Path, kernel_name: str = "python3") -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": kernel_name,
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    nbformat.write(nb, path)
-    return path
 
 
 def kernelspec_dir(tmp_path: Path, python: str) -> Path:
