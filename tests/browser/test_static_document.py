@@ -276,3 +276,42 @@ def test_documents_are_legible_on_light_and_dark_pages(
     )
     results = run_axe(sections)
     assert results["violations"] == [], format_violations(results["violations"])
+
+
+def test_an_executed_tutorial_renders_offline_with_each_end(page: Page, tmp_path):
+    """A tutorial as a publisher ships it: executed headless, exported, read offline."""
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(REPO / "notebooks" / "02-ingest-and-watch.ipynb", as_version=4)
+    env = dict(os.environ, STW_TUTORIAL_OFFLINE="1", STW_SIMULATOR_SPEED="4")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["IPYTHONDIR"] = str(tmp_path / "ipython")
+    for name in ("SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_DATA", "STW_INDEX_ID", "STW_CLIENT_ID"):
+        env.pop(name, None)
+    NotebookClient(nb, timeout=90, kernel_name="python3", resources={
+        "metadata": {"path": str(tmp_path)}}).execute(env=env)  # fmt: skip
+    exporter = HTMLExporter()
+    body, _ = exporter.from_notebook_node(nb)
+    (tmp_path / "tutorial.html").write_text(body, encoding="utf-8")
+    template_cdn = {exporter.require_js_url, exporter.mathjax_url, _html_manager_url(exporter)}
+    requested: list[str] = []
+    page.route(
+        re.compile(r"^(?!file:)"),
+        lambda route: (requested.append(route.request.url), route.abort()),
+    )
+    console: list[tuple[str, str]] = []
+    page.on("console", lambda m: console.append((m.type, m.location.get("url", ""))))
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto((tmp_path / "tutorial.html").as_uri())
+    documents = page.locator(".stw-document")
+    expect(documents).to_have_count(len(widget_outputs(nb)))
+    # Three batches (the second fails on a field type), then the second sent again.
+    for i, state in enumerate(["SUCCESS", "FAILED", "SUCCESS", "SUCCESS"]):
+        expect(documents.nth(i).locator(".stw-badge")).to_have_text(state)
+        expect(documents.nth(i)).to_be_visible()
+    expect(documents.nth(1).locator(".stw-message")).to_contain_text("ingest documents failed")
+    assert set(requested) <= template_cdn, requested
+    assert [c for c in console if c[0] == "error" and c[1] not in template_cdn] == [], console
+    assert errors == []
