@@ -185,9 +185,9 @@ class PolledWidget(SignInPanel):
         network or setting: saved notebooks, executed tutorials, HTML exports, GitHub.
 
         The displays change at once (a notebook saved now keeps the document); the model
-        is closed at the end of the next execution, or by ``wait()``, which first send
-        the final state again if the end was sent outside that execution (see ``_cells``:
-        executors would have dropped it). The Python object keeps working (traits,
+        is closed at the end of the next execution, or by ``wait()``, whichever comes
+        first. Either sends the final state again first if the end was sent outside its
+        execution (see ``_cells``: executors would have dropped it). The Python object keeps working (traits,
         ``wait()``, ``to_html()``). marimo and Voila keep the live view (see
         :func:`._host.keeps_live_views`).
         """
