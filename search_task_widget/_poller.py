@@ -39,6 +39,10 @@ log = logging.getLogger("search_task_widget")
 DEFAULT_GIVE_UP_AFTER = 300.0
 #: Requests per second for all watches together (Search allows about 5-10 per client).
 DEFAULT_RATE = 5.0
+#: Seconds of precedence that new and just-changed tasks get when the budget is short.
+FRESH_LEAD = 2.0
+#: A watch due this close to now is due now: waking for a rounding error would spin.
+DUE_SLACK = 1e-6
 
 
 class Listener(Protocol):
@@ -274,7 +278,7 @@ class Poller:
             listed.add((id(client), index_id))
             self._poll_index(client, index_id, group)
         for watch in due:
-            if not watch.active or watch.next_due > now:
+            if not watch.active or watch.next_due > now + DUE_SLACK:
                 continue  # served by a task list above, or removed meanwhile
             if (id(watch.client), watch.index_id) in listed:
                 watch.in_list = False  # too old for its index's list: ask for it alone
@@ -285,9 +289,10 @@ class Poller:
 
     def _due(self, now: float) -> list[Watch]:
         with self._lock:
-            due = [w for w in self._watches.values() if w.next_due <= now]
-        # New and just-changed tasks first: they are the ones most likely to move.
-        due.sort(key=lambda w: (not w.fresh, w.next_due, w.serial))
+            due = [w for w in self._watches.values() if w.next_due <= now + DUE_SLACK]
+        # Most overdue first, so that no task starves when the budget is short; new and
+        # just-changed tasks (the ones most likely to move) get a bounded head start.
+        due.sort(key=lambda w: (w.next_due - (FRESH_LEAD if w.fresh else 0.0), w.serial))
         return due
 
     def _next_delay(self) -> float:
@@ -328,19 +333,31 @@ class Poller:
         gets its own request. Most overdue lists go first when the budget is short.
         """
         groups, clients = self._groups()
+        seek = self._worth_seeking()
         wanted = {(id(w.client), w.index_id) for w in due if w.index_id and w.in_list}
         strays = [w for w in due if not w.index_id]
-        batches = []
+        batches: list[tuple[float, TaskClient, str, list[Watch], list[Watch]]] = []
         for (client_id, index_id), members in groups.items():
             seekers = [
                 w for w in strays if id(w.client) == client_id and index_id not in w.looked_in
             ]
-            if ((client_id, index_id) in wanted and len(members) >= 2) or seekers:
+            due_list = (client_id, index_id) in wanted and len(members) >= 2
+            if due_list or (seekers and seek):
                 urgency = min(w.next_due for w in members + seekers)
                 batches.append((urgency, clients[client_id], index_id, members, seekers))
         batches.sort(key=lambda batch: batch[0])
         for _, client, index_id, members, seekers in batches:
             yield client, index_id, members, seekers
+
+    def _worth_seeking(self) -> bool:
+        """Whether looking for strays in known indexes is likely to pay: yes while the
+        tasks seen so far share indexes, no once three or more indexes hold about one
+        watched task each (then a stray is most likely in an index of its own, and a list
+        request would cost as much as asking for it alone, without the answer)."""
+        with self._lock:
+            indexes = [w.index_id for w in self._watches.values() if w.index_id]
+        distinct = len(set(indexes))
+        return distinct < 3 or len(indexes) >= 1.5 * distinct
 
     def _poll_index(self, client: TaskClient, index_id: str, group: list[Watch]) -> None:
         try:

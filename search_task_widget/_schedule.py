@@ -104,7 +104,7 @@ class AdaptiveInterval:
 
     The interval is ``minimum`` (``poll_interval``) right after a change (and at the first
     answer) and grows by ``growth - 1`` (25 %) of the time nothing has changed, which is
-    ×1.25 per unchanged check when checks come on time. It never grows past the latency
+    x1.25 per unchanged check when checks come on time. It never grows past the latency
     target for the task's age (:class:`LatencyTarget`) nor past ``maximum``
     (``max_poll_interval``), and never shrinks below ``minimum``. The growth is measured in
     time, not in checks, so a task that its index's list refreshes more often than it
@@ -157,6 +157,10 @@ class Backoff:
         return wait
 
 
+#: A token this close to whole is whole: refills are sums of float products.
+_TOKEN_SLACK = 1e-9
+
+
 class RateBudget:
     """A token bucket shared by every watch: at most ``rate`` requests per second overall.
 
@@ -182,15 +186,15 @@ class RateBudget:
     def try_take(self) -> bool:
         """Spend one request if the budget allows it now."""
         now = self._refill()
-        if now < self._paused_until or self._tokens < 1.0:
+        if now < self._paused_until or self._tokens < 1.0 - _TOKEN_SLACK:
             return False
-        self._tokens -= 1.0
+        self._tokens = max(0.0, self._tokens - 1.0)
         return True
 
     def seconds_until_available(self) -> float:
         now = self._refill()
         pause = max(0.0, self._paused_until - now)
-        refill = 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+        refill = 0.0 if self._tokens >= 1.0 - _TOKEN_SLACK else (1.0 - self._tokens) / self.rate
         return max(pause, refill)
 
     def pause(self, seconds: float) -> None:
@@ -202,7 +206,7 @@ class RateBudget:
 STAMP_EVERY = 10.0
 #: The command line's interval grows up to this many times its starting interval.
 MAX_INTERVAL_FACTOR = 10.0
-#: By default the widgets' interval grows up to this many seconds (or 10 × poll_interval).
+#: By default the widgets' interval grows up to this many seconds (or 10 x poll_interval).
 DEFAULT_MAX_INTERVAL = 600.0
 
 
