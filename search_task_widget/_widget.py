@@ -65,9 +65,13 @@ class TaskWidget(PolledWidget):
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth`` (or of a ``GlobusApp``'s environment), else as globus-sdk resolves it
             (``GLOBUS_SDK_SERVICE_URL_SEARCH``, then ``GLOBUS_SDK_ENVIRONMENT``).
-        poll_interval: seconds between the first checks; the interval grows while nothing
-            changes and snaps back on a change. At least 1 s against a non-loopback service.
-        max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
+        poll_interval: seconds between the first checks, and again right after a change;
+            the interval grows by 25 % of the time nothing changed, but never past the
+            latency target (1.8 s for a task's first 5 minutes, then + 5 % of its further
+            age) and never below ``poll_interval``. At least 1 s against a non-loopback
+            service. See the README, "How often tasks are checked".
+        max_poll_interval: the longest wait between two checks, whatever the task's age
+            (default 600 s, or ``10 * poll_interval`` if that is longer).
         index_id: the task's index, if known (lets the poller batch from the first poll).
         start: start polling now (else call :meth:`start`).
         poller: the :class:`~search_task_widget.Poller` to use (default: the kernel-wide one).
