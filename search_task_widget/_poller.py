@@ -84,7 +84,7 @@ class Watch:
     next_due: float = 0.0  # monotonic time this task itself needs looking at again
     added_at: float = 0.0  # monotonic time the poller began watching (the task's "age")
     in_list: bool = True  # False once its index's list did not include it (too old)
-    fresh: bool = True  # new or just changed: served first when the budget is short
+    fresh: bool = True  # new or just changed: a head start when the budget is short
     failures: int = 0
     trouble_since: float | None = None
     last_task: Task | None = None
@@ -329,8 +329,9 @@ class Poller:
         member's next check follows from that answer. An index is also listed for due
         watches whose index is still unknown ("strays"): the recent tasks of an index
         already seen usually include the new ones, which then need no request of their
-        own. A stray is looked for once in each known index; one that is in none of them
-        gets its own request. Most overdue lists go first when the budget is short.
+        own. A stray is looked for once in each known index (while tasks share indexes:
+        :meth:`_worth_seeking`); one that is in none of them gets its own request. The most
+        overdue lists go first when the budget is short.
         """
         groups, clients = self._groups()
         seek = self._worth_seeking()

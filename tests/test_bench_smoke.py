@@ -126,7 +126,7 @@ def test_helpers(bench):
     assert len({task.index_id for task in tasks}) == 3
     assert all(1.0 <= t.progress_at < t.success_at <= 6.0 for t in tasks)
     long = bench.plan_tasks(20, duration=240.0, min_phase=10.0)
-    assert all(10.0 <= t.progress_at and t.progress_at + 10.0 <= t.success_at for t in long)
+    assert all(t.progress_at >= 10.0 and t.progress_at + 10.0 <= t.success_at for t in long)
     assert bench.loop_requests(long) == sum(math.ceil(t.success_at) + 1 for t in long)
     task = tasks[0]
     t0 = 100.0
