@@ -116,6 +116,8 @@ class Seen:
 
 @dataclass
 class Run:
+    """What one simulated run measured (times on the fake clock)."""
+
     delays: list[float]
     requests: list[float]  # fake times of the requests
     naive: int  # requests of a loop checking every task once a second until it ends
@@ -161,13 +163,19 @@ def simulate(tasks: list[Scripted], *, unlistable: bool = False) -> Run:
     return Run(delays, [t for t, _ in service.log], naive, seen, service)
 
 
-@pytest.mark.parametrize("n", [1, 10, 30, 100, 500])
+# N -> the share of the once-a-second loop's requests the README states (rounded up).
+SHARES = {1: 0.60, 10: 0.29, 30: 0.10, 100: 0.04, 500: 0.01}
+
+
+@pytest.mark.parametrize("n", sorted(SHARES))
 def test_changes_are_seen_within_two_seconds_at_p95_within_the_budget(n):
     run = simulate(plan(n))  # tasks of 2 s to 2 min over 3 indexes, no index hints
     assert all(seen.done for seen in run.seen.values())
     assert min(run.delays) >= 0
-    assert run.p95() <= 2.0
+    assert run.p95() <= 1.7  # the README: 1.4 to 1.7 s
+    assert max(run.delays) <= 1.8  # the young tasks' latency target
     assert run.peak() <= RATE
+    assert len(run.requests) <= SHARES[n] * run.naive
     if n >= 30:  # ten tasks per index or more: one list serves them all
         assert len(run.requests) <= run.naive / 6
 
@@ -192,8 +200,9 @@ def test_long_tasks_are_seen_within_about_five_percent_of_their_age():
         for at, state in ((task.progress_at, "PROGRESS"), (task.success_at, "SUCCESS")):
             delay = first[state] - (run.service.t0 + at)
             assert delay <= 0.05 * at  # e.g. at most 3 min for a change after 1 h
-    # An hour-long task costs about 1/20 of the naive loop's requests, 3 h about 1/40.
-    assert len(run.requests) <= run.naive / 20
+    # Tasks of 1 to 3 h: about 1/25 of the naive loop's requests (the README: 874 of 21 603).
+    assert run.naive == 21_603
+    assert len(run.requests) <= 874
 
 
 @pytest.mark.parametrize(("indexes", "unlistable"), [(3, True), (40, False), (40, True)])
@@ -217,12 +226,17 @@ def test_tasks_without_a_shared_list_are_each_checked_and_none_starves(indexes, 
 
 def test_next_check_is_when_the_task_is_looked_at_next():
     run = simulate(plan(12, seed=9))  # 3 indexes: most looks come from a list
-    compared = 0
+    lateness = []
     for seen in run.seen.values():
         for told, then in pairwise(seen.schedules):
-            assert told.interval == pytest.approx(told.next_check - told.checked_at)
+            assert told.interval == pytest.approx(told.next_check - told.checked_at, abs=1e-6)
             if told.checked_at - seen.schedules[0].checked_at < 2.0:
                 continue  # the first looks: tasks' indexes are still being discovered
-            assert then.checked_at == pytest.approx(told.next_check)
-            compared += 1
-    assert compared > 300
+            lateness.append(then.checked_at - told.next_check)
+    assert len(lateness) > 300
+    # Never sooner than told; later only when the lists of the other indexes took the
+    # budget's slots first (one per 1/5 s, two others at most).
+    assert min(lateness) >= -1e-6
+    assert max(lateness) <= 2 / RATE + 1e-6
+    on_time = sum(1 for late in lateness if abs(late) <= 1e-6)
+    assert on_time >= 0.85 * len(lateness)
