@@ -105,11 +105,16 @@ class PlannedTask:
 
 
 def plan_tasks(
-    n: int, *, indexes: int = 3, duration: float = 8.0, seed: int = 1
+    n: int,
+    *,
+    indexes: int = 3,
+    duration: float = 8.0,
+    seed: int = 1,
+    min_phase: float = MIN_PHASE,
 ) -> list[PlannedTask]:
     """``n`` tasks spread round-robin over ``indexes`` indexes, all over by ``duration`` s.
 
-    Each phase (PENDING, then PROGRESS) lasts between ``MIN_PHASE`` and ``duration / 2``
+    Each phase (PENDING, then PROGRESS) lasts between ``min_phase`` and ``duration / 2``
     seconds, drawn from a seeded generator, so the same arguments give the same script.
     """
     if n < 1 or indexes < 1 or duration <= 0:
@@ -117,7 +122,7 @@ def plan_tasks(
     rng = random.Random(seed)
     index_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(indexes)]
     half = duration / 2
-    low = min(MIN_PHASE, half)
+    low = min(min_phase, half)
     tasks = []
     for i in range(n):
         progress_at = rng.uniform(low, half)
@@ -308,6 +313,8 @@ class Result:
     wall_s: float
     requests: int
     list_requests: int
+    loop_requests: int  # a loop checking every task once a second, computed from the script
+    share_of_loop: float
     req_per_task_min: float
     peak_rps: int
     detect_p50: float | None
@@ -335,6 +342,12 @@ def peak_per_second(times: Sequence[float], window: float = 1.0) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def loop_requests(tasks: Sequence[PlannedTask], interval: float = 1.0) -> int:
+    """Requests of a loop that checks every task every ``interval`` s until it sees it end,
+    had nothing slowed it down: one at t0, then one per interval up to the end."""
+    return sum(math.ceil(task.success_at / interval) + 1 for task in tasks)
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -556,6 +569,7 @@ def run_case(
     *,
     latency: float = 0.05,
     duration: float = 8.0,
+    min_phase: float = MIN_PHASE,
     indexes: int = 3,
     interval: float = 1.0,
     cap: float = 30.0,
@@ -569,7 +583,7 @@ def run_case(
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     if fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
-    tasks = plan_tasks(n, indexes=indexes, duration=duration, seed=seed)
+    tasks = plan_tasks(n, indexes=indexes, duration=duration, seed=seed, min_phase=min_phase)
     lifetime = max(task.success_at for task in tasks)
     with FakeTaskService(tasks, latency) as service:
         sampler = ThreadSampler()
@@ -610,6 +624,8 @@ def run_case(
         wall_s=outcome.end - outcome.t0,
         requests=len(log),
         list_requests=sum(1 for _, kind in log if kind == "task_list"),
+        loop_requests=(loop := loop_requests(tasks, interval)),
+        share_of_loop=len(log) / loop,
         req_per_task_min=len(log) / task_minutes,
         peak_rps=peak_per_second([t for t, _ in log]),
         detect_p50=percentile(latencies, 0.50),
@@ -647,6 +663,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("wall s", "wall_s", "{:.1f}"),
     ("requests", "requests", "{}"),
     ("of which task_list", "list_requests", "{}"),
+    ("1/s loop req", "loop_requests", "{}"),
+    ("share of loop", "share_of_loop", "{:.3f}"),
     ("req/task-min", "req_per_task_min", "{:.1f}"),
     ("peak req/s", "peak_rps", "{}"),
     ("detect p50 s", "detect_p50", "{:.2f}"),
@@ -724,7 +742,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--duration",
         type=float,
         default=8.0,
-        help="every task ends within this many seconds; each phase lasts 1 s to duration/2",
+        help="every task ends within this many seconds; each phase lasts --min-phase to "
+        "duration/2 (long tasks: e.g. --min-phase 10 --duration 480)",
+    )
+    parser.add_argument(
+        "--min-phase",
+        type=float,
+        default=MIN_PHASE,
+        help="the shortest PENDING or PROGRESS phase in seconds (default 1)",
     )
     parser.add_argument("--indexes", type=int, default=3, help="indexes the tasks are spread over")
     parser.add_argument(
@@ -750,8 +775,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--bad-tasks", type=int, default=5, help="tasks watched on the misbehaving service"
     )
     args = parser.parse_args(argv)
-    if args.latency < 0 or args.duration <= 0 or args.indexes < 1 or args.interval <= 0:
-        parser.error("--latency >= 0, --duration > 0, --indexes >= 1 and --interval > 0")
+    if (
+        args.latency < 0
+        or args.duration <= 0
+        or args.min_phase <= 0
+        or args.indexes < 1
+        or args.interval <= 0
+    ):
+        parser.error(
+            "--latency >= 0, --duration > 0, --min-phase > 0, --indexes >= 1 and --interval > 0"
+        )
     return args
 
 
@@ -763,7 +796,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     out(f"Command: `{command.strip()}`")
     out(f"Machine: {machine_facts()}")
     out(
-        f"Settings: latency {args.latency:g} s, tasks end within {args.duration:g} s, "
+        f"Settings: latency {args.latency:g} s, tasks end within {args.duration:g} s "
+        f"(phases {min(args.min_phase, args.duration / 2):g} to {args.duration / 2:g} s), "
         f"{args.indexes} indexes, poll interval {args.interval:g} s, "
         f"poller without index hints"
         + (" (poller-hints: with)" if "poller-hints" in args.modes else "")
@@ -777,6 +811,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
                 n,
                 latency=args.latency,
                 duration=args.duration,
+                min_phase=args.min_phase,
                 indexes=args.indexes,
                 interval=args.interval,
                 cap=args.cap,

@@ -187,9 +187,9 @@ class PolledWidget(SignInPanel):
         The displays change at once (a notebook saved now keeps the document); the model
         is closed at the end of the next execution, or by ``wait()``, whichever comes
         first. Either sends the final state again first if the end was sent outside its
-        execution (see ``_cells``: executors would have dropped it). The Python object keeps working (traits,
-        ``wait()``, ``to_html()``). marimo and Voila keep the live view (see
-        :func:`._host.keeps_live_views`).
+        execution (see ``_cells``: executors would have dropped it). The Python object
+        keeps working (traits, ``wait()``, ``to_html()``). marimo and Voila keep the live
+        view (see :func:`._host.keeps_live_views`).
         """
         if self._documented or keeps_live_views():
             self._refresh_displays()

@@ -164,9 +164,12 @@ class TaskListWidget(PolledWidget):
             notebook sign-in" in the docs.
         base_url: the Search service; default that of a ``SearchClient`` passed as
             ``auth``, else as globus-sdk resolves it.
-        poll_interval: seconds between the first checks of each task; grows while nothing
-            changes. At least 1 s against a non-loopback service; at most one day.
-        max_poll_interval: upper bound for the interval (default ``10 * poll_interval``).
+        poll_interval: seconds between the first checks of each task, and again right
+            after it changed; grows while nothing changes, up to the latency target (as for
+            :class:`~search_task_widget.TaskWidget`). At least 1 s against a non-loopback
+            service; at most one day.
+        max_poll_interval: the longest wait between two checks of a task (default 600 s,
+            or ``10 * poll_interval`` if that is longer).
         index_id: the index the tasks were submitted to, if known: lets the poller batch
             them into one task-list request from the first poll.
         start: start polling now (else call :meth:`start`).

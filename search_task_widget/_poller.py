@@ -61,6 +61,10 @@ DEFAULT_GIVE_UP_AFTER = 300.0
 DEFAULT_RATE = 5.0
 #: Seconds a due watch waits when its service already has its fill of requests in flight.
 BUSY_RETRY = 0.5
+#: Seconds of precedence that new and just-changed tasks get when the budget is short.
+FRESH_LEAD = 2.0
+#: A watch due this close to now is due now: waking for a rounding error would spin.
+DUE_SLACK = 1e-6
 
 
 class Listener(Protocol):
@@ -99,8 +103,9 @@ class Watch:
     listener: weakref.ReferenceType[Listener] | Listener
     interval: AdaptiveInterval
     index_id: str | None = None
-    next_due: float = 0.0
-    fresh: bool = True  # new or just changed: served first when the budget is short
+    next_due: float = 0.0  # monotonic time this task itself needs looking at again
+    added_at: float = 0.0  # monotonic time the poller began watching (the task's "age")
+    fresh: bool = True  # new or just changed: a head start when the budget is short
     failures: int = 0
     trouble_since: float | None = None
     last_task: Task | None = None
@@ -116,6 +121,17 @@ class Watch:
         if isinstance(listener, weakref.ReferenceType):
             return listener()
         return listener
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One answer about one task, to be told at the end of the tick."""
+
+    watch: Watch
+    task: Task
+    changed: bool
+    now: float  # monotonic
+    wall: float  # epoch
 
 
 class Poller:
@@ -154,6 +170,7 @@ class Poller:
         self._watches: dict[int, Watch] = {}
         self._retired: list[TaskClient] = []  # clients to close between requests
         self._round: dict[int, object] = {}  # listeners told something in this tick
+        self._seen: list[_Seen] = []  # answers of this tick, reported at its end
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -178,7 +195,7 @@ class Poller:
             now = self.clock.monotonic()
             for watch in watches:
                 if watch.active:  # else removed before it was ever added: nothing to poll
-                    watch.next_due = now
+                    watch.next_due = watch.added_at = now
                     self._watches[watch.serial] = watch
             if self.threaded and self._watches and not self._thread_alive():
                 self._start_thread()
@@ -306,6 +323,7 @@ class Poller:
             self._apply_answers()
             return self._poll_due()
         finally:
+            self._report_seen()
             self._end_round()
 
     def _poll_due(self) -> float:
@@ -318,8 +336,8 @@ class Poller:
                 watch.looked_in.add(index_id)
             self._poll_index(client, index_id, group)
         for watch in due:
-            if not watch.active or watch.next_due > now:
-                continue  # served by a task list above, or removed meanwhile
+            if not watch.active or watch.next_due > now + DUE_SLACK:
+                continue  # served by a task list above (or asked for), or removed meanwhile
             if not self.budget.try_take():
                 break
             self._poll_one(watch)
@@ -327,9 +345,10 @@ class Poller:
 
     def _due(self, now: float) -> list[Watch]:
         with self._lock:
-            due = [w for w in self._watches.values() if w.next_due <= now]
-        # New and just-changed tasks first: they are the ones most likely to move.
-        due.sort(key=lambda w: (not w.fresh, w.next_due, w.serial))
+            due = [w for w in self._watches.values() if w.next_due <= now + DUE_SLACK]
+        # Most overdue first, so that no task starves when the budget is short; new and
+        # just-changed tasks (the ones most likely to move) get a bounded head start.
+        due.sort(key=lambda w: (w.next_due - (FRESH_LEAD if w.fresh else 0.0), w.serial))
         return due
 
     def _next_delay(self) -> float:
@@ -340,42 +359,62 @@ class Poller:
         delay = max(0.0, soonest - self.clock.monotonic())
         return max(delay, self.budget.seconds_until_available())
 
+    def _groups(self) -> tuple[dict[tuple[int, str], list[Watch]], dict[int, TaskClient]]:
+        """Every known, listable index (per client) with the watches its list serves."""
+        with self._lock:
+            watches = list(self._watches.values())
+        groups: dict[tuple[int, str], list[Watch]] = {}
+        clients: dict[int, TaskClient] = {}
+        for watch in watches:
+            index = watch.index_id
+            if index and index not in watch.client.unlistable_indexes:
+                clients[id(watch.client)] = watch.client
+                members = groups.setdefault((id(watch.client), index), [])
+                if _in_its_list(watch):
+                    members.append(watch)
+        return groups, clients
+
     def _batches(
         self, due: list[Watch]
     ) -> Iterable[tuple[TaskClient, str, list[Watch], list[Watch]]]:
         """Index lists worth one ``task_list`` request each, with the watches they serve.
 
-        An index is listed when two or more due watches share it, or for due watches whose
-        index is still unknown ("strays"): the recent tasks of an index already seen
-        (through any watch, due or not) usually include the new ones, which then need no
-        request of their own. A stray is looked for once in each known index; one that is
-        in none of them gets its own request.
+        An index is listed as soon as one of its watches is due, when its list serves two
+        or more watches (a lone task costs a smaller single GET): one request refreshes
+        them all, so the index is listed at the pace of its most urgent task and every
+        member's next check follows from that answer. An index is also listed for due
+        watches whose index is still unknown ("strays"): the recent tasks of an index
+        already seen usually include the new ones, which then need no request of their
+        own. A stray is looked for once in each known index (while tasks share indexes:
+        :meth:`_worth_seeking`); one that is in none of them gets its own request. The most
+        overdue lists go first when the budget is short.
         """
-        groups: dict[tuple[int, str], list[Watch]] = {}
-        clients: dict[int, TaskClient] = {}
-        for watch in due:
-            if (
-                watch.index_id
-                and watch.index_id not in watch.client.unlistable_indexes
-                and watch.index_id not in watch.not_listed
-            ):
-                groups.setdefault((id(watch.client), watch.index_id), []).append(watch)
-                clients[id(watch.client)] = watch.client
+        groups, clients = self._groups()
+        seek = self._worth_seeking()
+        wanted = {(id(w.client), w.index_id) for w in due if _in_its_list(w)}
         strays = [w for w in due if not w.index_id]
-        if strays:
-            with self._lock:
-                known = [w for w in self._watches.values() if w.index_id]
-            for watch in known:
-                index = watch.index_id
-                if index and index not in watch.client.unlistable_indexes:
-                    groups.setdefault((id(watch.client), index), [])
-                    clients[id(watch.client)] = watch.client
-        for (client_id, index_id), group in groups.items():
+        batches: list[tuple[float, TaskClient, str, list[Watch], list[Watch]]] = []
+        for (client_id, index_id), members in groups.items():
             seekers = [
                 w for w in strays if id(w.client) == client_id and index_id not in w.looked_in
             ]
-            if len(group) >= 2 or seekers:
-                yield clients[client_id], index_id, group, seekers
+            due_list = (client_id, index_id) in wanted and len(members) >= 2
+            if due_list or (seekers and seek):
+                urgency = min(w.next_due for w in members + seekers)
+                batches.append((urgency, clients[client_id], index_id, members, seekers))
+        batches.sort(key=lambda batch: batch[0])
+        for _, client, index_id, members, seekers in batches:
+            yield client, index_id, members, seekers
+
+    def _worth_seeking(self) -> bool:
+        """Whether looking for strays in known indexes is likely to pay: yes while the
+        tasks seen so far share indexes, no once three or more indexes hold about one
+        watched task each (then a stray is most likely in an index of its own, and a list
+        request would cost as much as asking for it alone, without the answer)."""
+        with self._lock:
+            indexes = [w.index_id for w in self._watches.values() if w.index_id]
+        distinct = len(set(indexes))
+        return distinct < 3 or len(indexes) >= 1.5 * distinct
 
     def _poll_index(self, client: TaskClient, index_id: str, group: list[Watch]) -> None:
         if self._held_back(client, group):
@@ -551,18 +590,54 @@ class Poller:
         if not watch.active:
             return
         changed = task != watch.last_task
-        interval = watch.interval.changed() if changed else watch.interval.unchanged()
+        now, wall = self.clock.monotonic(), self.clock.time()
+        watch.interval.after_check(now, now - watch.added_at, changed=changed)
         watch.last_task, watch.fresh = task, changed
         watch.failures, watch.trouble_since = 0, None
         watch.index_id = task.index_id or watch.index_id
-        now, wall = self.clock.monotonic(), self.clock.time()
         if task.is_terminal:
-            self.remove(watch)
-            schedule = Schedule(wall, None, interval, changed)
+            with self._lock:  # out of every plan now; ``active`` ends once it was told
+                self._watches.pop(watch.serial, None)
         else:
-            watch.next_due = now + interval
-            schedule = Schedule(wall, wall + interval, interval, changed)
-        self._notify(watch, "on_task", task, schedule)
+            watch.next_due = now + watch.interval.current
+        # Told at the end of the tick: a list answer moves the next checks of every task of
+        # its index, so "next check" is only known once all of them were updated.
+        self._seen.append(_Seen(watch, task, changed, now, wall))
+
+    def _report_seen(self) -> None:
+        seen, self._seen = self._seen, []
+        if not seen:
+            return
+        plan = self._list_plan()
+        for item in seen:
+            watch, task = item.watch, item.task
+            if not watch.active:
+                continue  # removed after the answer came: no more calls, as promised
+            if task.is_terminal:
+                watch.active = False
+                schedule = Schedule(item.wall, None, watch.interval.current, item.changed)
+            else:
+                wait = max(0.0, self._next_look(watch, plan) - item.now)
+                schedule = Schedule(item.wall, item.wall + wait, wait, item.changed)
+            self._notify(watch, "on_task", task, schedule)
+
+    def _list_plan(self) -> dict[tuple[int, str], float]:
+        """When each index will next be listed: as soon as its first listed task is due."""
+        groups, _ = self._groups()
+        return {
+            key: min(w.next_due for w in members)
+            for key, members in groups.items()
+            if len(members) >= 2
+        }
+
+    def _next_look(self, watch: Watch, plan: dict[tuple[int, str], float]) -> float:
+        """When ``watch``'s task will be looked at next: by its own request or its index's
+        list, whichever comes first (monotonic)."""
+        if watch.index_id and _in_its_list(watch):
+            listed = plan.get((id(watch.client), watch.index_id))
+            if listed is not None:
+                return min(watch.next_due, listed)
+        return watch.next_due
 
     def _trouble(self, watch: Watch, error: SearchTaskError) -> None:
         if not watch.active:
@@ -652,3 +727,9 @@ def _shutdown_weakly(ref: weakref.ReferenceType[Poller]) -> None:
     poller = ref()
     if poller is not None:
         poller.shutdown(1.0)
+
+
+def _in_its_list(watch: Watch) -> bool:
+    """Whether ``watch``'s index's list is expected to hold it: its index is known and the
+    last list it was looked for in had it (a task too old for the list is asked for alone)."""
+    return bool(watch.index_id) and watch.index_id not in watch.not_listed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 import threading
 from pathlib import Path
@@ -52,6 +53,8 @@ def test_table_has_the_expected_columns_and_one_row_per_run(bench, results):
         "wall s",
         "requests",
         "of which task_list",
+        "1/s loop req",
+        "share of loop",
         "req/task-min",
         "peak req/s",
         "detect p50 s",
@@ -123,6 +126,9 @@ def test_helpers(bench):
     assert tasks == bench.plan_tasks(30, indexes=3, duration=6.0, seed=7)
     assert len({task.index_id for task in tasks}) == 3
     assert all(1.0 <= t.progress_at < t.success_at <= 6.0 for t in tasks)
+    long = bench.plan_tasks(20, duration=240.0, min_phase=10.0)
+    assert all(t.progress_at >= 10.0 and t.progress_at + 10.0 <= t.success_at for t in long)
+    assert bench.loop_requests(long) == sum(math.ceil(t.success_at) + 1 for t in long)
     task = tasks[0]
     t0 = 100.0
     seen = [(t0 + 0.1, "PENDING"), (t0 + task.success_at + 0.25, "SUCCESS")]
@@ -134,6 +140,9 @@ def test_helpers(bench):
 def test_command_line_is_checked(bench):
     args = bench.parse_args(["--tasks", "2,3", "--modes", "poller-hints", "--latency", "0"])
     assert args.tasks == [2, 3]
+    assert bench.parse_args(["--min-phase", "10", "--duration", "480"]).min_phase == 10.0
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--min-phase", "0"])
     assert args.modes == ["poller-hints"]
     with pytest.raises(SystemExit):
         bench.parse_args(["--tasks", "0"])

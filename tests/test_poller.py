@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from itertools import pairwise
 
 import pytest
 from fake_search import FAKE_INDEX_ID, dropped, http_error, proxy_html, task_doc
@@ -356,3 +357,28 @@ def test_a_task_of_another_index_is_not_starved_by_lists(fake_search, client, cl
     lists = fake_search.requests_for(f"/v1/task_list/{FAKE_INDEX_ID}")
     assert len(lists) == 1  # looked for once in the known index, then asked for directly
     assert fake_search.requests_for(f"/v1/task/{elsewhere['task_id']}")
+
+
+def test_an_index_is_listed_at_the_pace_of_its_most_urgent_task(
+    fake_search, client, clock, fake_poller
+):
+    calm, busy = task_doc(state="PENDING"), task_doc(state="PENDING")
+    fake_search.put_task(calm)
+    steps = ["PENDING", "PROGRESS", "PROGRESS", "PROGRESS"]
+    fake_search.script_list(
+        FAKE_INDEX_ID,
+        [{"index_id": FAKE_INDEX_ID, "tasks": [calm, {**busy, "state": s}]} for s in steps],
+    )
+    recorders = [Recorder(), Recorder()]
+    add(fake_poller, client, calm["task_id"], recorders[0], index_id=FAKE_INDEX_ID)
+    add(fake_poller, client, busy["task_id"], recorders[1], index_id=FAKE_INDEX_ID)
+    for _ in range(4):
+        clock.advance(fake_poller.tick())
+    # One list request per look serves both tasks; the busy one changed at the 2nd look,
+    # so the 3rd comes 1 s later for both, though the calm one alone would wait 1.25 s.
+    assert [r.path for r in fake_search.requests] == [f"/v1/task_list/{FAKE_INDEX_ID}"] * 4
+    looks = [s.checked_at for _, _, s in recorders[0].events]
+    assert [b - a for a, b in pairwise(looks)] == [1.0, 1.0, 1.25]
+    for calm_event, busy_event in zip(recorders[0].events, recorders[1].events, strict=True):
+        assert calm_event[2].next_check == busy_event[2].next_check  # the same next list
+    assert [s.interval for _, _, s in recorders[0].events] == [1.0, 1.0, 1.25, 1.5625]

@@ -13,6 +13,7 @@ from fakes import FakeClock
 from search_task_widget._schedule import (
     AdaptiveInterval,
     Backoff,
+    LatencyTarget,
     RateBudget,
     check_interval,
     parse_retry_after,
@@ -46,11 +47,40 @@ def test_bad_intervals_are_refused(value):
         check_interval("poll_interval", value)
 
 
-def test_interval_grows_while_unchanged_and_snaps_back():
-    interval = AdaptiveInterval(minimum=1.0, maximum=3.0, growth=1.5)
+def test_interval_grows_with_quiet_time_and_snaps_back():
+    interval = AdaptiveInterval(minimum=1.0, maximum=3.0, growth=1.5, target=LatencyTarget(9.0))
     assert interval.current == 1.0
-    assert [interval.unchanged() for _ in range(4)] == [1.5, 2.25, 3.0, 3.0]
-    assert interval.changed() == 1.0
+    now, seen = 0.0, []
+    interval.after_check(now, 0.0, changed=True)
+    for _ in range(4):  # checks on time: x1.5 each, up to the maximum
+        now += interval.current
+        seen.append(interval.after_check(now, now, changed=False))
+    assert seen == [1.5, 2.25, 3.0, 3.0]
+    assert interval.after_check(now + 3.0, now + 3.0, changed=True) == 1.0
+
+
+def test_interval_grows_with_time_not_with_the_number_of_checks():
+    interval = AdaptiveInterval(minimum=1.0, maximum=60.0, target=LatencyTarget(9.0))
+    interval.after_check(0.0, 0.0, changed=True)
+    for step in range(1, 9):  # an index list refreshed it every 0.25 s for 2 s
+        interval.after_check(step * 0.25, step * 0.25, changed=False)
+    assert interval.current == 1.5  # 1 + 25 % of 2 s quiet, not 1.25 ** 8
+
+
+def test_latency_target_caps_the_interval_by_age():
+    target = LatencyTarget()  # 1.8 s for 5 min, then + 5 % of further age
+    assert [target.gap(age) for age in (0, 60, 300)] == [1.8, 1.8, 1.8]
+    assert target.gap(600) == pytest.approx(16.8)
+    assert target.gap(3600) == pytest.approx(166.8)  # 4.6 % of an hour
+    assert target.gap(3 * 3600) / (3 * 3600) == pytest.approx(0.0488, abs=1e-4)
+    interval = AdaptiveInterval(minimum=1.0, maximum=600.0)
+    interval.after_check(0.0, 0.0, changed=True)
+    assert interval.after_check(100.0, 100.0, changed=False) == 1.8  # young: 1.8 s
+    assert interval.after_check(3600.0, 3600.0, changed=False) == pytest.approx(166.8)
+    assert interval.after_check(20_000.0, 20_000.0, changed=False) == 600.0  # the maximum
+    slow = AdaptiveInterval(minimum=5.0, maximum=50.0)
+    slow.after_check(0.0, 0.0, changed=True)
+    assert slow.after_check(40.0, 40.0, changed=False) == 5.0  # never below poll_interval
 
 
 def test_backoff_doubles_within_jitter_and_caps():

@@ -411,3 +411,18 @@ def test_watch_outside_ipython_prints_nothing_itself(fake_search, mode):
         timeout=60, env=env, check=True,
     )  # fmt: skip
     assert result.stdout.count("<TaskWidget task") == (0 if mode == "script" else 1), result
+
+
+def test_a_next_check_moved_earlier_is_sent_at_once(offline_widget):
+    w = offline_widget
+    pending = Task.from_document(task_doc(w.task_id, "PENDING"))
+    w.on_task(pending, schedule(100.0, changed=True, interval=120.0))
+    assert w.next_check == 220_000.0
+    # Another task of the index changed: its list now comes in 1 s, for this task too.
+    w.on_task(pending, schedule(103.0, changed=False, interval=1.0))
+    assert w.next_check == 104_000.0
+    assert len(updates(w)) == 2
+    # Looks that come as announced, a little sooner or later, stay silent until the stamp.
+    w.on_task(pending, schedule(104.0, changed=False, interval=1.5))
+    w.on_task(pending, schedule(105.5, changed=False, interval=1.2))
+    assert len(updates(w)) == 2
