@@ -84,7 +84,9 @@ here = pathlib.Path(stw.__file__).parent
 assert 'site-packages' in str(here), here
 w = stw.TaskWidget('05c1ec1b-2400-44e2-9797-922c29199042', base_url='http://127.0.0.1:9/', start=False)
 state = w.get_state()
-assert 'export default' in state['_esm'] and '.stw-' in state['_css']
+assert 'export default' in state['_esm']  # the loader; the front end is in a shared model
+code = w._front_end.esm
+assert 'export default' in code and '.stw-' in code and 'mountSignIn' in code
 print(repr(w))
 w.close()
 """
