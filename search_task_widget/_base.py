@@ -82,6 +82,7 @@ class PolledWidget(SignInPanel):
     )
     _documented = False  # True once the displays show the final document
     _ended_in = 0  # the execution during which the end was sent (see _become_document)
+    _keeps_live_views = False  # the host keeps live views at the end (marimo, Voila)
     # ipywidgets' DOMWidget syncs these for styling and view counting, which these widgets
     # never use; unsynced, they stay out of every saved notebook (see _front_end).
     _dom_classes = traitlets.Tuple()
@@ -109,6 +110,8 @@ class PolledWidget(SignInPanel):
         self._client = self._acquire(credentials)
         self._closed = False
         self._display_ids: list[str] = []
+        # Asked here, on the thread that makes the widget: marimo only answers its own.
+        self._keeps_live_views = keeps_live_views()
         self._init_sign_in(credentials)
 
     @property
@@ -191,7 +194,7 @@ class PolledWidget(SignInPanel):
         keeps working (traits, ``wait()``, ``to_html()``). marimo and Voila keep the live
         view (see :func:`._host.keeps_live_views`).
         """
-        if self._documented or keeps_live_views():
+        if self._documented or self._keeps_live_views:
             self._refresh_displays()
             return
         self._documented = True

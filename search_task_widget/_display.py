@@ -2,12 +2,14 @@
 
 ``stw.watch(...)`` or ``stw.sign_in(...)`` as a cell's last line both display the widget
 and return it; IPython would then display the returned widget a second time. The widget
-remembers the cell it was shown in and skips that second display. Outside IPython (a
-script, the plain Python prompt) ``show()`` shows nothing: the prompt prints the returned
-widget's text form once, a script prints nothing it was not asked to.
+remembers the cell it was shown in and skips that second display. Outside IPython and
+marimo (a script, the plain Python prompt) ``show()`` shows nothing: the prompt prints the
+returned widget's text form once, a script prints nothing it was not asked to.
 """
 
 from __future__ import annotations
+
+from ._host import running_in_marimo
 
 
 def execution_count() -> int | None:
@@ -35,13 +37,13 @@ class ShownOnce:
     _shown_in_cell: int | None = None
 
     def show(self) -> None:
-        """Display the widget in the current cell; outside IPython, do nothing.
+        """Display the widget in the current cell; outside IPython and marimo, do nothing.
 
         Outside IPython, ``display()`` would print the text form: in a script that is a
         line nobody asked for, and in the plain Python prompt a second copy of the one
         the prompt prints for the returned widget.
         """
-        if not in_ipython():
+        if not (in_ipython() or running_in_marimo()):  # marimo shows display()'s objects
             return
         from IPython.display import display
 
