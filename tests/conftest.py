@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fake_search import FakeSearch
-from fakes import FakeClock
+from fakes import FakeClock, FixedBackoff
 
 from search_task_widget import Poller
 
@@ -29,6 +29,16 @@ def fake_search() -> Iterator[FakeSearch]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def ticked(clock) -> Iterator[Poller]:
+    """A poller that only moves when the test calls tick() (fake clock, no thread)."""
+    instance = Poller(
+        clock=clock, rate=1000, burst=1000, backoff=FixedBackoff(base=1.0), threaded=False
+    )
+    yield instance
+    instance.shutdown()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import types
 
 import pytest
 from fake_search import FAKE_INDEX_ID, task_doc
-from fakes import FixedBackoff
 
 import search_task_widget as stw
 from search_task_widget import _cells
@@ -23,15 +22,6 @@ from search_task_widget._assets import loader
 from search_task_widget._front_end import FrontEnd, shared_front_end, shared_layout
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-@pytest.fixture
-def ticked(clock):
-    instance = stw.Poller(
-        clock=clock, rate=1000, burst=1000, backoff=FixedBackoff(base=1.0), threaded=False
-    )
-    yield instance
-    instance.shutdown()
 
 
 @pytest.fixture

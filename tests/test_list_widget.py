@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 from fake_search import FAKE_INDEX_ID, http_error, task_doc
-from fakes import FixedBackoff
 
 import search_task_widget as stw
 from search_task_widget._client import shared_clients
@@ -62,16 +61,6 @@ class FakeIngestResponse:
 
     def __getitem__(self, key: str) -> object:
         return self.data[key]
-
-
-@pytest.fixture
-def ticked(clock):
-    """A poller that only moves when the test calls tick() (fake clock, no thread)."""
-    instance = stw.Poller(
-        clock=clock, rate=1000, burst=1000, backoff=FixedBackoff(base=1.0), threaded=False
-    )
-    yield instance
-    instance.shutdown()
 
 
 def offline_list(fake_search, poller, ids, **kwargs) -> TaskListWidget:

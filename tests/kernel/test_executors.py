@@ -103,35 +103,32 @@ def test_nbclient_saves_the_final_state(tmp_path, version):
     check_saved_notebook(path)
 
 
-def test_papermill_saves_the_final_state(tmp_path):
-    papermill = pytest.importorskip("papermill")
-    source = make_notebook(tmp_path / "ended.ipynb", "stw-exec")
-    target = tmp_path / "ran.ipynb"
+def run_tool(tmp_path: Path, module: str, *args: str) -> None:
+    """``python -m module args...`` with the test kernel spec; it must succeed."""
     run = subprocess.run(
-        [sys.executable, "-m", "papermill", str(source), str(target), "-k", "stw-exec",
-         "--execution-timeout", str(TIMEOUT)],
+        [sys.executable, "-m", module, *args],
         env=executor_env(tmp_path, sys.executable),
         capture_output=True,
         text=True,
         timeout=TIMEOUT * 2,
         check=False,
-    )  # fmt: skip
+    )
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_papermill_saves_the_final_state(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    source = make_notebook(tmp_path / "ended.ipynb", "stw-exec")
+    target = tmp_path / "ran.ipynb"
+    run_tool(tmp_path, "papermill", str(source), str(target), "-k", "stw-exec",
+             "--execution-timeout", str(TIMEOUT))  # fmt: skip
     assert papermill.__version__
     check_saved_notebook(target)
 
 
 def test_nbconvert_execute_saves_the_final_state(tmp_path):
     source = make_notebook(tmp_path / "ended.ipynb", "stw-exec")
-    run = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         f"--ExecutePreprocessor.timeout={TIMEOUT}", "--ExecutePreprocessor.kernel_name=stw-exec",
-         "--output", "ran.ipynb", str(source)],
-        env=executor_env(tmp_path, sys.executable),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT * 2,
-        check=False,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr[-2000:]
+    run_tool(tmp_path, "jupyter", "nbconvert", "--to", "notebook", "--execute",
+             f"--ExecutePreprocessor.timeout={TIMEOUT}", "--ExecutePreprocessor.kernel_name=stw-exec",
+             "--output", "ran.ipynb", str(source))  # fmt: skip
     check_saved_notebook(tmp_path / "ran.ipynb")
