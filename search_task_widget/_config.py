@@ -68,8 +68,8 @@ def environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
 
 TOKEN_ENV_VAR = EnvVar(
     "SEARCH_TASK_WIDGET_TOKEN",
-    doc="An access token with the Search ingest (or all) scope, used when auth=None "
-    "(scripts, CI, the terminal watcher); first in the order auth=None looks.",
+    doc="An access token with the Search ingest (or all) scope, for auth=None: scripts, CI "
+    "and the terminal watcher. The first place auth=None looks.",
 )
 CLIENT_ID_ENV_VAR = EnvVar(
     "SEARCH_TASK_WIDGET_CLIENT_ID",
@@ -78,8 +78,8 @@ CLIENT_ID_ENV_VAR = EnvVar(
 )
 LOOPBACK_AUTH_ENV_VAR = EnvVar(
     "SEARCH_TASK_WIDGET_LOOPBACK_AUTH",
-    doc="Set to 1 to send ambient tokens (the two above, hub tokens, a stored sign-in) to a "
-    "Search service on 127.0.0.1 too; without it a loopback service gets no token.",
+    doc="1 sends the credentials auth=None finds (a token, hub tokens, a stored sign-in) to "
+    "a Search service on 127.0.0.1 too; otherwise a loopback service gets no token.",
 )
 
 # -- JupyterHub --------------------------------------------------------------------------
