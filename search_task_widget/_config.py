@@ -37,7 +37,10 @@ class EnvVar(str):
     doc: str
     defined_by: str
 
-    def __new__(cls, name: str, *, doc: str, default: str = "", defined_by: str = OURS) -> EnvVar:
+    # doc has a default only so that copy and pickle (which pass the name alone) work.
+    def __new__(
+        cls, name: str, *, doc: str = "", default: str = "", defined_by: str = OURS
+    ) -> EnvVar:
         self = super().__new__(cls, name)
         self.default, self.doc, self.defined_by = default, doc, defined_by
         return self

@@ -4,6 +4,8 @@ through it, and listed on the reference page exactly as defined there."""
 from __future__ import annotations
 
 import ast
+import copy
+import pickle
 import re
 from pathlib import Path
 
@@ -100,3 +102,12 @@ def test_reading_the_process_environment(monkeypatch):
 @pytest.mark.parametrize("var", ENV_VARS, ids=str)
 def test_names_are_what_the_environment_holds(var):
     assert re.fullmatch(r"[A-Z][A-Z0-9_]*", var)
+
+
+def test_a_variable_survives_copy_and_pickle():
+    for clone in (
+        copy.deepcopy(_config.HUB_ENV_VAR),
+        pickle.loads(pickle.dumps(_config.HUB_ENV_VAR)),
+    ):
+        assert clone == "GLOBUS_DATA"
+        assert (clone.doc, clone.defined_by) == (_config.HUB_ENV_VAR.doc, "JupyterHub")
