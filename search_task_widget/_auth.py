@@ -23,15 +23,14 @@ in a message any token or header.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
 from ._client import Authorizer, host_of, is_loopback
+from ._config import CLIENT_ID_ENV_VAR, HUB_ENV_VAR, LOOPBACK_AUTH_ENV_VAR, TOKEN_ENV_VAR
 from ._errors import unsendable_reason
-from ._hub import HUB_ENV_VAR, hub_search_token
+from ._hub import hub_search_token
 from ._login import (
-    CLIENT_ID_ENV_VAR,
     NotebookLogin,
     app_authorizer,
     configured_client_id,
@@ -45,11 +44,6 @@ from ._login import (
 
 if TYPE_CHECKING:
     import globus_sdk
-
-#: An access token for scripts and CI, read when ``auth`` is not given.
-TOKEN_ENV_VAR = "SEARCH_TASK_WIDGET_TOKEN"
-#: Set to 1 to send ambient tokens (1-3 above) to a loopback service too.
-LOOPBACK_AUTH_ENV_VAR = "SEARCH_TASK_WIDGET_LOOPBACK_AUTH"
 
 
 ACCEPTED = (
@@ -122,12 +116,12 @@ def resolve_auth(
 
 
 def _from_environment(loopback: bool, client_id: str | None) -> Credentials:
-    if loopback and os.environ.get(LOOPBACK_AUTH_ENV_VAR, "").strip() != "1":
+    if loopback and LOOPBACK_AUTH_ENV_VAR.read() != "1":
         return Credentials(
             None, ("none",), "no token (a service on this machine: pass auth= or set "
             f"${LOOPBACK_AUTH_ENV_VAR}=1 to send one there)",
         )  # fmt: skip
-    token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+    token = TOKEN_ENV_VAR.read()
     if token:
         return _static(token, f"${TOKEN_ENV_VAR}", client_id)
     token = hub_search_token() or ""

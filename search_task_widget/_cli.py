@@ -41,8 +41,8 @@ from typing import Any, NoReturn, TextIO
 
 from ._auth import TOKEN_ENV_VAR, resolve_auth
 from ._client import TaskClient, host_of, is_loopback, resolve_base_url
+from ._config import HUB_ENV_VAR, environment
 from ._errors import SearchTaskError
-from ._hub import HUB_ENV_VAR
 from ._login import CLIENT_ID_ENV_VAR
 from ._poller import Poller, Schedule, Watch, default_poller
 from ._schedule import (
@@ -138,7 +138,7 @@ def _speed(text: str) -> float:
 def no_credentials_advice(url: str, environ: Mapping[str, str] | None = None) -> str:
     """What to do in a terminal when no credentials were found for ``url``: environment
     variables to set, and what was found but is not usable (never a token)."""
-    env = os.environ if environ is None else environ
+    env = environment(environ)
     lines = [f"no Globus credentials for {url}. This command never signs in; either:"]
     lines.append(
         f"  - put an access token (Search ingest or all scope) in ${TOKEN_ENV_VAR} without "

@@ -15,10 +15,10 @@ levels of JSON.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
-import os
 import ssl
 import threading
 import time
@@ -30,6 +30,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ._config import (
+    HTTP_TIMEOUT_ENV_VAR,
+    SSL_CERT_DIR_ENV_VAR,
+    SSL_CERT_FILE_ENV_VAR,
+    VERIFY_SSL_ENV_VAR,
+    environment,
+)
 from ._errors import (
     SearchTaskError,
     TaskAPIError,
@@ -51,7 +58,7 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _T = TypeVar("_T")
 
 #: httpx timeouts for one read, write or connect (the whole request has REQUEST_DEADLINE).
-DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=5.0)
+DEFAULT_TIMEOUT = httpx.Timeout(float(HTTP_TIMEOUT_ENV_VAR.default))
 #: Seconds one request may take as a whole, from sending to the last byte of the body: a
 #: service that trickles its answer (or never ends a chunked body) is cut off after this.
 REQUEST_DEADLINE = 20.0
@@ -169,7 +176,7 @@ class TaskClient:
             timeout=_bounded(
                 timeout if timeout is not None else _timeout_from_environment(), self.deadline
             ),
-            verify=_verify_from_environment(),
+            verify=_verify_from_environment(),  # one context per setting, built once
             follow_redirects=False,  # a redirect must never carry the token elsewhere
             headers={
                 "Accept": "application/json",
@@ -381,7 +388,7 @@ def _class_names(error: Exception) -> set[str]:
 def _timeout_from_environment() -> httpx.Timeout:
     # Shorter than globus-sdk's 60 s default; $GLOBUS_SDK_HTTP_TIMEOUT (-1: none) is
     # honoured as in globus-sdk, within the whole-request deadline (see _bounded).
-    if not os.environ.get("GLOBUS_SDK_HTTP_TIMEOUT"):
+    if not HTTP_TIMEOUT_ENV_VAR.is_set():
         return DEFAULT_TIMEOUT
     from globus_sdk.config import get_http_timeout
 
@@ -402,14 +409,29 @@ def _bounded(timeout: httpx.Timeout | float | None, deadline: float) -> httpx.Ti
     )  # fmt: skip
 
 
-def _verify_from_environment() -> bool | ssl.SSLContext:
-    if not os.environ.get("GLOBUS_SDK_VERIFY_SSL"):
-        return True
-    from globus_sdk.config import get_ssl_verify
+def _verify_from_environment() -> ssl.SSLContext:
+    """The SSL context for the current settings, shared by every client of the process.
 
-    verify = get_ssl_verify()
+    Building one loads a CA bundle (about 50 ms), which made each widget's client cost
+    that much; a context is safe to share between clients and threads (every client here
+    speaks HTTP/1.1 only, so httpx sets the same ALPN protocols on it each time). The
+    context is rebuilt only when a setting it depends on changes.
+    """
+    settings = (VERIFY_SSL_ENV_VAR, SSL_CERT_FILE_ENV_VAR, SSL_CERT_DIR_ENV_VAR)
+    return _ssl_context(*(environment().get(name, "") for name in settings))
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(verify_setting: str, cert_file: str, cert_dir: str) -> ssl.SSLContext:
+    # The arguments are the cache key only: globus-sdk and httpx read the variables
+    # themselves (httpx the two SSL_CERT_* ones, for a default context).
+    verify: bool | str = True
+    if verify_setting:
+        from globus_sdk.config import get_ssl_verify
+
+        verify = get_ssl_verify()
     if isinstance(verify, bool):
-        return verify
+        return httpx.create_ssl_context(verify=verify)
     return ssl.create_default_context(cafile=verify)  # a CA bundle file
 
 

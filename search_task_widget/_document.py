@@ -24,7 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._task import TERMINAL_STATES, format_duration, parse_service_date
+from ._task import ACTIVE_STATES, TERMINAL_STATES, format_duration, parse_service_date
 
 STAGES = ("Submitted", "Queued", "Running", "Done")
 STAGE_OF = {"CREATING": 1, "PENDING": 2, "PROGRESS": 3, "SUCCESS": 4, "FAILED": 4}
@@ -59,7 +59,7 @@ def tone_of(state: str) -> str:
     """The colour family of a state, as the front end's ``toneOf``."""
     if not state:
         return "idle"
-    if state in ("CREATING", "PENDING", "PROGRESS"):
+    if state in ACTIVE_STATES:
         return "running"
     return {"SUCCESS": "success", "FAILED": "failed"}.get(state, "unknown")
 

@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TypeVar
 
+from ._config import SDK_ENVIRONMENT_ENV_VAR
+
 _E = TypeVar("_E", bound=BaseException)
 
 
@@ -142,7 +144,7 @@ def advice(error: SearchTaskError, index_id: str | None = None) -> str:
         400: "Check the task id.",
         401: "Sign in again or pass a fresh access token (auth=...).",
         403: f"The signed-in identity needs the owner, admin or writer role on {index}.",
-        404: "Check the task id, and that base_url / GLOBUS_SDK_ENVIRONMENT point at the "
+        404: f"Check the task id, and that base_url / {SDK_ENVIRONMENT_ENV_VAR} point at the "
         "Search service where the task was created.",
     }.get(error.http_status or 0, "Call start() to try again.")
 

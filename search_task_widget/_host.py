@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from ._config import VOILA_BASE_URL_ENV_VAR, VOILA_KERNEL_ID_ENV_VAR, VOILA_SERVER_ENV_VAR
 from ._marimo import running_marimo
 
 
@@ -14,10 +13,10 @@ def running_in_marimo() -> bool:
 
 def running_in_voila() -> bool:
     """True in a kernel that Voila started (it names itself in the kernel's environment)."""
-    return bool(
-        os.environ.get("SERVER_SOFTWARE", "").startswith("voila/")
-        or os.environ.get("VOILA_BASE_URL")
-        or os.environ.get("VOILA_KERNEL_ID")
+    return (
+        VOILA_SERVER_ENV_VAR.read().startswith("voila/")
+        or VOILA_BASE_URL_ENV_VAR.is_set()
+        or VOILA_KERNEL_ID_ENV_VAR.is_set()
     )
 
 

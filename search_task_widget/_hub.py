@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import pickle
 from collections.abc import Mapping
 
-log = logging.getLogger("search_task_widget")
+from ._config import HUB_ENV_VAR, SEARCH_RESOURCE_SERVER
 
-HUB_ENV_VAR = "GLOBUS_DATA"
-SEARCH_RESOURCE_SERVER = "search.api.globus.org"
+log = logging.getLogger("search_task_widget")
 
 
 def hub_search_token(environ: Mapping[str, str] | None = None) -> str | None:
     """The Search access token in ``$GLOBUS_DATA``, or None (unset, unreadable, or no
     Search token in it)."""
-    value = (os.environ if environ is None else environ).get(HUB_ENV_VAR, "").strip()
+    value = HUB_ENV_VAR.read(environ)
     if not value:
         return None
     auth_state = _decode(value)

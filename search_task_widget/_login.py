@@ -18,7 +18,6 @@ of them signs them all in, and the next widget finds the stored tokens.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,17 +27,15 @@ if TYPE_CHECKING:  # globus-sdk is imported only when a sign-in is actually need
 
     from ._client import Authorizer
 
+from ._config import CLIENT_ID_ENV_VAR, SEARCH_RESOURCE_SERVER
+
 log = logging.getLogger("search_task_widget")
 
-#: The Globus Auth client id (a registered native app) used to sign in from a notebook.
-CLIENT_ID_ENV_VAR = "SEARCH_TASK_WIDGET_CLIENT_ID"
 #: The name under which :func:`login_app` stores tokens (``~/.globus/app/<client id>/<name>``).
 APP_NAME = "search-task-widget"
-SEARCH_RESOURCE_SERVER = "search.api.globus.org"
 #: Either of these scopes lets a token read tasks (``GET /v1/task/...``).
-TASK_SCOPES = (
-    "urn:globus:auth:scope:search.api.globus.org:ingest",
-    "urn:globus:auth:scope:search.api.globus.org:all",
+TASK_SCOPES = tuple(
+    f"urn:globus:auth:scope:{SEARCH_RESOURCE_SERVER}:{name}" for name in ("ingest", "all")
 )
 
 
@@ -48,7 +45,7 @@ class SignInError(Exception):
 
 def configured_client_id(client_id: str | None = None) -> str | None:
     """``client_id`` if given, else ``$SEARCH_TASK_WIDGET_CLIENT_ID``, else None."""
-    value = client_id if client_id is not None else os.environ.get(CLIENT_ID_ENV_VAR, "")
+    value = client_id if client_id is not None else CLIENT_ID_ENV_VAR.read()
     return value.strip() or None
 
 

@@ -10,19 +10,46 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
+# The states, spelled as the service spells them. Every other module (and the simulator,
+# the tests' fake service and the bench) takes them from here.
+CREATING = "CREATING"
+PENDING = "PENDING"
+PROGRESS = "PROGRESS"
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+#: Outside the documented enum: Search moves the pending tasks of a deleted index there.
+CANCELLED = "CANCELLED"
+
 #: States the service documents, in lifecycle order.
-KNOWN_STATES = ("CREATING", "PENDING", "PROGRESS", "SUCCESS", "FAILED")
+KNOWN_STATES = (CREATING, PENDING, PROGRESS, SUCCESS, FAILED)
+
+#: States in which the service is still working on a task.
+ACTIVE_STATES = frozenset({CREATING, PENDING, PROGRESS})
 
 #: States after which a task never changes again. ``CANCELLED`` is outside the documented
 #: enum but Search moves pending tasks of a deleted index there, and they stay there.
-TERMINAL_STATES = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
+TERMINAL_STATES = frozenset({SUCCESS, FAILED, CANCELLED})
+
+#: The ``state_description`` Search writes with each state.
+STATE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        CREATING: "Task is being created",
+        PENDING: "Task is waiting to start",
+        PROGRESS: "Task is running",
+        SUCCESS: "Task succeeded",
+        FAILED: "Task failed",
+        CANCELLED: "Task cancelled because its index was deleted",
+    }
+)
 
 #: The fields of a Task document, in the order the service sends them.
 FIELDS = (
@@ -176,12 +203,21 @@ class Task:
 
 
 def format_duration(seconds: float | None) -> str:
-    """Render a duration the way people read it: '7 s', '4 min 05 s', '1 h 02 min 03 s'."""
-    if seconds is None:
+    """Render a duration the way people read it: '7 s', '4 min 05 s', '1 h 02 min 03 s',
+    '2 d 03 h 04 min 05 s'.
+
+    Exactly as the front end writes it (``fmtDuration`` in ``js/``): whole seconds,
+    rounded down, and 0 s for a negative duration; ``tests/data/duration_cases.json``
+    holds the cases both sides are tested with. None (or NaN, infinity) reads "unknown".
+    """
+    if seconds is None or not math.isfinite(seconds):
         return "unknown"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
+    total = max(0, math.floor(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours:02d} h {minutes:02d} min {secs:02d} s"
     if hours:
         return f"{hours} h {minutes:02d} min {secs:02d} s"
     if minutes:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import nbformat
 
+from search_task_widget._task import TERMINAL_STATES
+
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 #: The saved widget state of one finished widget, as nbformat writes it, besides the task's
 #: own words (its message and details) and, for a list, its rows.
 MAX_BYTES_PER_FINISHED_WIDGET = 2048
-ENDED_WORDS = ("SUCCESS", "FAILED", "CANCELLED")
+ENDED_WORDS = tuple(TERMINAL_STATES)
 
 
 def widget_outputs(nb) -> list[dict]:

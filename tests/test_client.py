@@ -21,7 +21,12 @@ from fake_search import (
 )
 
 from search_task_widget import TaskAPIError, TaskNetworkError, TaskResponseError
-from search_task_widget._client import TaskClient, _verify_from_environment, resolve_base_url
+from search_task_widget._client import (
+    TaskClient,
+    _ssl_context,
+    _verify_from_environment,
+    resolve_base_url,
+)
 from search_task_widget._loopback import Response
 
 SECRET = "AgSecretTokenValueThatMustNeverLeak0123456789"
@@ -270,13 +275,36 @@ def test_globus_sdk_http_settings_are_honoured(monkeypatch, fake_search):
     assert caught.value.code == "Timeout"
 
     monkeypatch.delenv("GLOBUS_SDK_VERIFY_SSL", raising=False)
-    assert _verify_from_environment() is True
+    default = _verify_from_environment()
+    assert default.verify_mode == ssl.CERT_REQUIRED
+    assert default.check_hostname
     monkeypatch.setenv("GLOBUS_SDK_VERIFY_SSL", "false")
-    assert _verify_from_environment() is False
+    assert _verify_from_environment().verify_mode == ssl.CERT_NONE
     monkeypatch.setenv("GLOBUS_SDK_VERIFY_SSL", certifi.where())  # a CA bundle to trust
     context = _verify_from_environment()
-    assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context is not default
+    monkeypatch.delenv("GLOBUS_SDK_VERIFY_SSL")
+    assert _verify_from_environment() is default  # back to the first setting's context
+
+
+def test_clients_share_one_ssl_context(monkeypatch):
+    built = []
+    create = ssl.create_default_context
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("cafile"))
+        return create(*args, **kwargs)
+
+    monkeypatch.delenv("GLOBUS_SDK_VERIFY_SSL", raising=False)
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    _ssl_context.cache_clear()  # as in a new process
+    services = ["https://search.api.globus.org/", "https://search.api.preview.globus.org/"]
+    clients = [TaskClient(url) for url in services * 3]
+    for client in clients:
+        client.close()
+
+    assert len(built) == 1  # loading the CA bundle is what made each widget cost ~50 ms
 
 
 def test_an_answer_about_another_task_is_refused(fake_search):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
-from search_task_widget import Task
+from search_task_widget import KNOWN_STATES, TERMINAL_STATES, Task
 from search_task_widget._task import (
+    ACTIVE_STATES,
+    CANCELLED,
+    STATE_DESCRIPTIONS,
     MalformedTaskError,
     format_duration,
     normalize_task_id,
@@ -119,12 +124,28 @@ def test_malformed_task_ids_raise_value_error(bad):
         normalize_task_id(bad)
 
 
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(None, "unknown"), (0, "0 s"), (7.4, "7 s"), (245, "4 min 05 s"), (3723, "1 h 02 min 03 s")],
+#: Durations as both the Python side and the front end (js/, its node tests) write them:
+#: [[seconds, text], ...]; the front end is given milliseconds (seconds * 1000).
+DURATION_CASES = json.loads(
+    (Path(__file__).parent / "data" / "duration_cases.json").read_text(encoding="utf-8")
 )
-def test_durations_read_like_people_write_them(seconds, text):
+
+
+@pytest.mark.parametrize(("seconds", "text"), DURATION_CASES)
+def test_durations_read_like_people_write_them_and_as_the_front_end_does(seconds, text):
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("seconds", [None, float("nan"), float("inf")])
+def test_an_unknown_duration_says_so(seconds):
+    assert format_duration(seconds) == "unknown"
+
+
+def test_the_state_vocabulary_is_consistent():
+    assert set(KNOWN_STATES) | {CANCELLED} == ACTIVE_STATES | TERMINAL_STATES
+    assert not ACTIVE_STATES & TERMINAL_STATES
+    assert set(STATE_DESCRIPTIONS) == ACTIVE_STATES | TERMINAL_STATES
+    assert KNOWN_STATES[: len(ACTIVE_STATES)] == ("CREATING", "PENDING", "PROGRESS")
 
 
 def test_fields_the_service_adds_later_are_kept():
