@@ -23,6 +23,7 @@ from search_task_widget import Poller
 from search_task_widget._client import TaskClient
 from search_task_widget._loopback import LoopbackServer, Request, Response
 from search_task_widget._poller import FRESH_LEAD, Schedule, Watch
+from search_task_widget._scenarios import http_error
 from search_task_widget._schedule import AdaptiveInterval, polling_bounds
 from search_task_widget._task import Task
 
@@ -88,7 +89,7 @@ class TimedService:
         if kind == "task":
             return Response.json(self.document(self.tasks[key]))
         if self.unlistable:
-            return Response.gerror(403, "Forbidden.Generic", "no right to list")
+            return http_error(403, "Forbidden.Generic", "no right to list")
         listed = [self.document(t) for t in reversed(self.tasks.values()) if t.index_id == key]
         return Response.json({"index_id": key, "tasks": listed})
 
