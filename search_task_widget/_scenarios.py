@@ -456,11 +456,14 @@ class TaskBook:
         task_type: str = "ingest",
         failure: Failure | None = None,
         task_id: str | None = None,
+        created: float | None = None,
     ) -> TimedTask:
-        """A new task of ``index_id`` following ``scenario`` from now."""
+        """A new task of ``index_id`` following ``scenario`` from ``created`` (default:
+        now, as the clock says)."""
+        start = self.clock() if created is None else created
         with self._lock:
             task = TimedTask(
-                task_id or str(uuid.uuid4()), index_id, scenario, self.clock(),
+                task_id or str(uuid.uuid4()), index_id, scenario, start,
                 task_type=task_type, failure=failure, seq=len(self._tasks),
             )  # fmt: skip
             self._tasks[task.task_id] = task
