@@ -78,6 +78,8 @@ _CODES = {
 }
 
 _JSON = "application/json"
+# The endings of a task whose documents were processed, well or not.
+_PROCESSED = ("SUCCESS", "FAILED")
 
 
 # -- vocabulary ------------------------------------------------------------------------------
@@ -377,7 +379,14 @@ class Scenario:
 
     @property
     def ends_failed(self) -> bool:
+        """Whether the task ends FAILED."""
         return self.phases[-1].state == "FAILED"
+
+    @property
+    def ends_processed(self) -> bool:
+        """Whether the task ends SUCCESS or FAILED, its documents processed (not, for
+        example, CANCELLED before it ran)."""
+        return self.phases[-1].state in _PROCESSED
 
 
 def lifecycle(
@@ -418,7 +427,7 @@ class TimedTask:
         current = self.scenario.phase_at(elapsed)
         state, description = current.state, current.description
         message, details = current.message, current.additional_details
-        if self.failure is not None and state in ("SUCCESS", "FAILED"):
+        if self.failure is not None and state in _PROCESSED:
             state, description = "FAILED", describe("FAILED")
             message, details = self.failure.message, self.failure.details
         return task_document(

@@ -486,7 +486,7 @@ class Simulator:
     ) -> Failure | None:
         """Which entries fail, and why: those the scenario fails on purpose (the ones that
         named it, else the last), and those whose values the index's types can't store."""
-        if chosen.phases[-1].state not in ("SUCCESS", "FAILED"):
+        if not chosen.ends_processed:
             return None  # e.g. cancelled: the entries are never indexed
         if not entries:  # an empty GMetaList: nothing to count, nothing to store
             failed = chosen.ends_failed
