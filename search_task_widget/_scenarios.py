@@ -26,6 +26,7 @@ Nothing here opens a socket: a :class:`~._loopback.Response` is plain data, whic
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import itertools
 import json
@@ -203,6 +204,11 @@ def silent(seconds: float = 3600.0) -> Response:
     return Response(delay=seconds)
 
 
+def slow(seconds: float, then: Response) -> Response:
+    """``then``, answered ``seconds`` late (a busy service, a congested network)."""
+    return dataclasses.replace(then, delay=seconds)
+
+
 def truncated_json() -> Response:
     """A 200 whose JSON body stops half-way (a complete HTTP answer, broken JSON)."""
     body = b'{"task_id": "05c1ec1b-2400-44e2-9797-922c29199042", "state": "PROG'
@@ -269,13 +275,16 @@ class Fault:
     """From ``start`` to ``end`` seconds after submit, requests for the task fail this way.
 
     ``kind`` is one of :data:`FAULT_KINDS`; ``retry_after`` is what a 503 or 429 advises
-    (seconds, scaled with the simulator's speed, or a literal header value).
+    (seconds, scaled with the simulator's speed, or a literal header value); ``seconds`` is
+    how late a ``slow`` answer comes (default 2 s) or how long a ``silent`` one says
+    nothing (default an hour).
     """
 
     start: float = 0.0
     end: float = math.inf
     kind: str = "unavailable"
     retry_after: float | str = 2.0
+    seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -285,9 +294,14 @@ class Fault:
         """Whether the fault is in force ``elapsed`` scenario-seconds after submit."""
         return self.start <= elapsed < self.end
 
-    def answer(self, *, speed: float = 1.0, task_id: str = "") -> Response:
-        """The answer that produces this fault (``speed`` shortens a numeric Retry-After)."""
-        return FAULT_KINDS[self.kind](self, speed, task_id)
+    def answer(
+        self, *, speed: float = 1.0, task_id: str = "", then: Response | None = None
+    ) -> Response:
+        """The answer that produces this fault: ``speed`` shortens a numeric Retry-After,
+        ``task_id`` names the task a document is about, ``then`` is the answer a ``slow``
+        fault delays (default an empty JSON object)."""
+        asked = _Asked(speed, task_id, then if then is not None else Response.json({}))
+        return FAULT_KINDS[self.kind](self, asked)
 
     def retry_after_header(self, speed: float) -> str:
         if isinstance(self.retry_after, str):
@@ -296,38 +310,49 @@ class Fault:
         return str(max(1, math.ceil(self.retry_after / speed)))
 
 
-_FaultAnswer = Callable[[Fault, float, str], Response]
+@dataclass(frozen=True)
+class _Asked:
+    """What a fault's answer may depend on besides the fault."""
+
+    speed: float
+    task_id: str
+    then: Response
+
+
+_FaultAnswer = Callable[[Fault, _Asked], Response]
 
 #: Every fault by name: what the service (or a proxy in front of it) does instead of
 #: answering. ``unavailable``: 503 GError with Retry-After; ``too-many-requests``: 429
 #: with Retry-After; ``server-error``: 500 GError; ``bad-gateway``: nginx's 502 HTML page;
-#: ``dropped``: the connection reset; ``silent``: nothing said for an hour; ``trickle``: a
+#: ``dropped``: the connection reset; ``slow``: the right answer, late; ``silent``:
+#: nothing said for an hour; ``trickle``: a
 #: byte a second, never done; ``endless``: a chunked body that never ends; ``gzip-bomb``:
 #: 64 KB inflating to 64 MB; ``deep-json``: 100,000 nested arrays; ``truncated-json``,
 #: ``not-json``, ``missing-fields``: a 200 that is no Task document; ``huge-details``: a
 #: valid document with 20 MB of ``additional_details``.
 FAULT_KINDS: Mapping[str, _FaultAnswer] = MappingProxyType(
     {
-        "unavailable": lambda f, speed, _id: http_error(
+        "unavailable": lambda f, asked: http_error(
             503,
             message="The service is temporarily unavailable; please try again later",
-            retry_after=f.retry_after_header(speed),
+            retry_after=f.retry_after_header(asked.speed),
         ),
-        "too-many-requests": lambda f, speed, _id: http_error(
-            429, message="slow down", retry_after=f.retry_after_header(speed)
+        "too-many-requests": lambda f, asked: http_error(
+            429, message="slow down", retry_after=f.retry_after_header(asked.speed)
         ),
-        "server-error": lambda f, speed, _id: http_error(500),
-        "bad-gateway": lambda f, speed, _id: proxy_html(502),
-        "dropped": lambda f, speed, _id: dropped(),
-        "silent": lambda f, speed, _id: silent(),
-        "trickle": lambda f, speed, _id: trickle(),
-        "endless": lambda f, speed, _id: endless_body(),
-        "gzip-bomb": lambda f, speed, _id: gzip_bomb(),
-        "deep-json": lambda f, speed, _id: deep_json(),
-        "truncated-json": lambda f, speed, _id: truncated_json(),
-        "not-json": lambda f, speed, _id: not_json(),
-        "missing-fields": lambda f, speed, _id: missing_fields(str(uuid.uuid4())),
-        "huge-details": lambda f, speed, task_id: huge_details(task_id or str(uuid.uuid4())),
+        "server-error": lambda f, asked: http_error(500),
+        "bad-gateway": lambda f, asked: proxy_html(502),
+        "dropped": lambda f, asked: dropped(),
+        "slow": lambda f, asked: slow(2.0 if f.seconds is None else f.seconds, asked.then),
+        "silent": lambda f, asked: silent(3600.0 if f.seconds is None else f.seconds),
+        "trickle": lambda f, asked: trickle(),
+        "endless": lambda f, asked: endless_body(),
+        "gzip-bomb": lambda f, asked: gzip_bomb(),
+        "deep-json": lambda f, asked: deep_json(),
+        "truncated-json": lambda f, asked: truncated_json(),
+        "not-json": lambda f, asked: not_json(),
+        "missing-fields": lambda f, asked: missing_fields(str(uuid.uuid4())),
+        "huge-details": lambda f, asked: huge_details(asked.task_id or str(uuid.uuid4())),
     }
 )
 
@@ -502,28 +527,27 @@ class TaskBook:
         """The body of ``GET /v1/task_list/<index_id>`` now."""
         return list_body(index_id, (self.document(t) for t in self.of_index(index_id)))
 
-    def fault(self, tasks: Iterable[TimedTask]) -> Response | None:
-        """The answer of the first fault in force for any of ``tasks`` (an outage is
-        service-wide: a list covering a faulted task fails the same way), or None."""
-        for task in tasks:
-            fault = task.scenario.fault_at(self.elapsed(task))
-            if fault is not None:
-                return fault.answer(speed=self.speed, task_id=task.task_id)
-        return None
-
     def answer_task(self, task_id: str) -> Response:
         """``GET /v1/task/<task_id>``: the document, a fault, or 404."""
         task = self.get(task_id)
         if task is None:
             return http_error(404, "NotFound.Generic", f"No task with id {task_id}")
-        return self.fault([task]) or Response.json(self.document(task))
+        return self._answer([task], Response.json(self.document(task)))
 
     def answer_list(self, index_id: str) -> Response:
-        """``GET /v1/task_list/<index_id>``: the list, or a fault of a task on it."""
+        """``GET /v1/task_list/<index_id>``: the list, or a fault of a task on it (an
+        outage is service-wide: a list covering a faulted task fails the same way)."""
         tasks = self.of_index(index_id)
-        return self.fault(tasks) or Response.json(
-            list_body(index_id, (self.document(t) for t in tasks))
-        )
+        body = list_body(index_id, (self.document(task) for task in tasks))
+        return self._answer(tasks, Response.json(body))
+
+    def _answer(self, tasks: Iterable[TimedTask], normal: Response) -> Response:
+        """``normal``, unless a fault is in force for one of ``tasks``."""
+        for task in tasks:
+            fault = task.scenario.fault_at(self.elapsed(task))
+            if fault is not None:
+                return fault.answer(speed=self.speed, task_id=task.task_id, then=normal)
+        return normal
 
 
 def serve(handler: Handler) -> LoopbackServer:

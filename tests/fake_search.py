@@ -9,7 +9,6 @@ Task documents, GError answers and faults (re-exported here for the tests).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
@@ -98,7 +97,7 @@ def slow(seconds: float, then: Step) -> Response:
         return _DocResponse(
             answer.status, answer.body, answer.headers, delay=seconds, document=then
         )
-    return dataclasses.replace(then, delay=seconds)
+    return engine.slow(seconds, then)
 
 
 def trickle(then: dict, pace: float) -> Response:

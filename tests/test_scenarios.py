@@ -223,6 +223,7 @@ FAULT_CHECKS = {
     ),
     "dropped": lambda r: r.drop_connection,
     "silent": lambda r: r.delay >= 3600 and not r.drop_connection,
+    "slow": lambda r: r.delay == 2.0 and _body(r) == {},
     "trickle": lambda r: r.pace == 1.0 and list(itertools.islice(r.chunks, 3)) == [b" "] * 3,
     "endless": lambda r: len(list(itertools.islice(r.chunks, 1000))) == 1000,
     "gzip-bomb": lambda r: (
@@ -263,6 +264,18 @@ def test_every_fault_kind_is_checked_and_unknown_ones_are_refused() -> None:
     assert set(FAULT_CHECKS) == set(FAULT_KINDS)
     with pytest.raises(ValueError, match="unknown fault 'teapot'"):
         Fault(kind="teapot")
+
+
+def test_a_slow_fault_delays_the_answer_the_task_would_give(clock: FakeClock) -> None:
+    sluggish = Scenario("sluggish", "", lifecycle(), (Fault(1.0, 3.0, "slow", seconds=0.5),))
+    book = TaskBook(clock.time)
+    task = book.add(INDEX, sluggish)
+    clock.advance(2.0)
+    late = book.answer_task(task.task_id)
+    assert (late.status, late.delay) == (200, 0.5)
+    assert _body(late) == book.document(task)
+    clock.advance(1.0)
+    assert book.answer_task(task.task_id).delay == 0.0
 
 
 def test_a_fault_window_is_half_open() -> None:
