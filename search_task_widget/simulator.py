@@ -114,6 +114,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any
 
+from search_task_widget import _scenarios as engine
 from search_task_widget._loopback import LoopbackServer, Request, Response
 from search_task_widget._scenarios import (
     Failure,
@@ -158,7 +159,7 @@ logger = logging.getLogger("search_task_widget")
 TUTORIAL_INDEX_ID = "85a76897-0d62-4677-a00b-06f5ed2acb0c"
 
 #: The task types Search creates; the simulator refuses others to catch typos in demos.
-TASK_TYPES = ("ingest", "delete-by-subject", "delete-by-query", "delete-by-entry-id")
+TASK_TYPES = engine.TASK_TYPES
 
 _SCENARIO_LIST = (
     Scenario(
@@ -613,13 +614,15 @@ def _query_param(request: Request, name: str) -> str:
 _TaskHandler = Callable[[Simulator, str, Request, object], dict[str, Any]]
 
 # The calls that create a task: last path part -> (method, handler).
-_TASK_ROUTES: dict[str, tuple[str, _TaskHandler]] = {
-    "ingest": ("POST", Simulator._ingest),
-    "delete_by_query": ("POST", Simulator._delete_by_query),
-    "batch_delete_by_subject": ("POST", Simulator._delete_by_subjects),
-    "subject": ("DELETE", Simulator._delete_by_subjects),
-    "entry": ("DELETE", Simulator._delete_entry),
+# The calls that create a task: last path part -> handler (the method is the engine's).
+_HANDLERS: dict[str, _TaskHandler] = {
+    "ingest": Simulator._ingest,
+    "delete_by_query": Simulator._delete_by_query,
+    "batch_delete_by_subject": Simulator._delete_by_subjects,
+    "subject": Simulator._delete_by_subjects,
+    "entry": Simulator._delete_entry,
 }
+_TASK_ROUTES = {action: (engine.TASK_CALLS[action][0], h) for action, h in _HANDLERS.items()}
 
 
 _shared: dict[float, Simulator] = {}

@@ -215,14 +215,10 @@ class FakeSearch:
 
     def _create_task(self, index_id: str, action: str) -> Response:
         """Ingest and the delete calls: a task that has already succeeded, on that index."""
-        task_types = {
-            "ingest": "ingest",
-            "delete_by_query": "delete-by-query",
-            "batch_delete_by_subject": "delete-by-subject",
-        }
-        if action not in task_types:
+        method, task_type = engine.TASK_CALLS.get(action, ("", ""))
+        if method != "POST":
             return http_error(404, message=f"No such resource: POST {action}")
-        doc = task_doc(state="SUCCESS", index_id=index_id, task_type=task_types[action])
+        doc = task_doc(state="SUCCESS", index_id=index_id, task_type=task_type)
         self.put_task(doc)
         return Response.json({"acknowledged": True, "task_id": doc["task_id"]})
 
