@@ -97,6 +97,10 @@ def format_search_date(timestamp: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+# Documents are answered again and again with the same few dates: format each once.
+_cached_date = functools.lru_cache(maxsize=4096)(format_search_date)
+
+
 def task_document(
     task_id: str,
     state: str,
@@ -121,8 +125,8 @@ def task_document(
         "additional_details": copy.deepcopy(dict(additional_details))
         if additional_details
         else None,
-        "creation_date": format_search_date(created),
-        "completion_date": None if completed is None else format_search_date(completed),
+        "creation_date": _cached_date(created),
+        "completion_date": None if completed is None else _cached_date(completed),
     }
     return {name: values[name] for name in FIELDS}
 
