@@ -83,12 +83,7 @@ class PlannedTask:
     @property
     def scenario(self) -> engine.Scenario:
         """The task's timeline in the scenario engine."""
-        phases = (
-            engine.phase(0.0, "PENDING"),
-            engine.phase(self.progress_at, "PROGRESS"),
-            engine.phase(self.success_at, "SUCCESS"),
-        )
-        return engine.Scenario("planned", "PENDING, PROGRESS, then SUCCESS", phases)
+        return engine.planned(self.progress_at, self.success_at)
 
     def state_at(self, elapsed: float) -> str:
         return self.scenario.phase_at(elapsed).state

@@ -19,8 +19,8 @@ holds, once:
   ``trickle()``, ``gzip_bomb()``...) take the parameters a test needs;
 * the Task API's routes (:func:`route_of`) and the ``task_list`` body (:func:`list_body`).
 
-Nothing here opens a socket: a :class:`~._loopback.Response` is plain data, which
-:class:`~._loopback.LoopbackServer` sends.
+Only :func:`serve` touches the network: a :class:`~._loopback.Response` is plain data,
+which :class:`~._loopback.LoopbackServer` sends.
 """
 
 from __future__ import annotations
@@ -444,6 +444,13 @@ def lifecycle(
         phase(queued_until, "PROGRESS"),
         phase(done_at, end),
     )
+
+
+def planned(progress_at: float, success_at: float, name: str = "planned") -> Scenario:
+    """PENDING from submit, PROGRESS at ``progress_at``, SUCCESS at ``success_at``: the
+    benchmark's and the polling-policy tests' many tasks."""
+    phases = (phase(0.0, "PENDING"), phase(progress_at, "PROGRESS"), phase(success_at, "SUCCESS"))
+    return Scenario(name, "PENDING, PROGRESS, then SUCCESS", phases)
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,7 @@ class Scripted:
 
     @property
     def scenario(self) -> engine.Scenario:
-        phases = (
-            engine.phase(0.0, "PENDING"),
-            engine.phase(self.progress_at, "PROGRESS"),
-            engine.phase(self.success_at, "SUCCESS"),
-        )
-        return engine.Scenario("scripted", "", phases)
+        return engine.planned(self.progress_at, self.success_at, "scripted")
 
 
 def plan(n: int, *, longest_phase: float = 60.0, indexes: int = 3, seed: int = 1) -> list:

@@ -312,3 +312,13 @@ LAYERS = (
 def test_the_layers_over_the_engine_do_not_repeat_its_facts(layer: str) -> None:
     source = (ROOT / layer).read_text(encoding="utf-8")
     assert [fact for fact in ENGINE_FACTS if fact in source] == []
+
+
+def test_a_planned_task_goes_pending_progress_success(clock: FakeClock) -> None:
+    book = TaskBook(clock.time)
+    task = book.add(INDEX, engine.planned(1.5, 4.0))
+    states = []
+    for step in (0.0, 1.4, 0.1, 2.4, 0.1):  # 0, 1.4, 1.5, 3.9 and 4 s after submit
+        clock.advance(step)
+        states.append(book.document(task)["state"])
+    assert states == ["PENDING", "PENDING", "PROGRESS", "PROGRESS", "SUCCESS"]
