@@ -276,8 +276,6 @@ class Simulator:
             raise ValueError(f"latency must be zero or more seconds, not {latency!r}")
         if required_token is not None and not required_token:
             raise ValueError("required_token must be a non-empty string or None")
-        self._clock = clock
-        self._speed = speed
         self._latency = latency
         self._required_token = required_token
         self._book = TaskBook(clock, speed)
