@@ -34,9 +34,6 @@ Run ``python bench/bench_polling.py --help``; see bench/README.md for how to rea
 from __future__ import annotations
 
 import argparse
-import functools
-import itertools
-import json
 import math
 import os
 import platform
@@ -48,7 +45,6 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -58,26 +54,19 @@ if find_spec("search_task_widget") is None:  # run from a checkout without insta
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search_task_widget import Poller, TaskWidget
-from search_task_widget._loopback import LoopbackServer, Request, Response
+from search_task_widget import _scenarios as engine
+from search_task_widget._loopback import Request, Response
+from search_task_widget._task import TERMINAL_STATES
 
 MODES = ("naive", "poller", "poller-hints")
 FAULTS = ("none", "trickle", "endless", "silent", "retry-after", "gzip-bomb", "huge-details")
 DEFAULT_MODES = ("naive", "poller")
 DEFAULT_TASKS = (1, 10, 100, 500)
 ORDER = ("PENDING", "PROGRESS", "SUCCESS")
-TERMINAL = ("SUCCESS", "FAILED")
 #: The shortest PENDING or PROGRESS phase (seconds), so a 1 s poll can see most phases.
 MIN_PHASE = 1.0
 #: Threads the loopback server starts for each connection carry this in their name.
 SERVER_THREAD_SUFFIX = "(process_request_thread)"
-#: Pending connections the fake accepts (socketserver's default is 5).
-
-_DESCRIPTIONS = {
-    "PENDING": "Task is waiting to start",
-    "PROGRESS": "Task is running",
-    "SUCCESS": "Task succeeded",
-}
-
 
 # -- the scripted tasks ------------------------------------------------------------------
 
@@ -91,12 +80,13 @@ class PlannedTask:
     progress_at: float
     success_at: float
 
+    @property
+    def scenario(self) -> engine.Scenario:
+        """The task's timeline in the scenario engine."""
+        return engine.planned(self.progress_at, self.success_at)
+
     def state_at(self, elapsed: float) -> str:
-        if elapsed >= self.success_at:
-            return "SUCCESS"
-        if elapsed >= self.progress_at:
-            return "PROGRESS"
-        return "PENDING"
+        return self.scenario.phase_at(elapsed).state
 
     @property
     def changes(self) -> dict[str, float]:
@@ -135,37 +125,22 @@ def plan_tasks(
 # -- the fake service --------------------------------------------------------------------
 
 
-def _search_date(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
-@functools.lru_cache(maxsize=1)
-def _gzip_bomb() -> bytes:
-    import zlib
-
-    squeezer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    block = b" " * (1 << 20)
-    return b"".join([*(squeezer.compress(block) for _ in range(64)), squeezer.flush()])
+# What ``--fault`` names, as the scenario engine's faults (the same for every request).
+_FAULTS = {
+    "trickle": engine.Fault(kind="trickle"),
+    "endless": engine.Fault(kind="endless"),
+    "silent": engine.Fault(kind="silent"),
+    "retry-after": engine.Fault(kind="too-many-requests", retry_after="1e12"),
+    "gzip-bomb": engine.Fault(kind="gzip-bomb"),
+    "huge-details": engine.Fault(kind="huge-details"),
+}
 
 
 def fault_answer(kind: str, task_id: str) -> Response:
     """What the misbehaving service answers to every task request."""
-    json_type = {"Content-Type": "application/json"}
-    if kind == "trickle":
-        return Response(200, headers=json_type, chunks=itertools.repeat(b" "), pace=1.0)
-    if kind == "endless":
-        return Response(200, headers=json_type, chunks=itertools.repeat(b" " * 65536))
-    if kind == "silent":
-        return Response(delay=3600.0)
-    if kind == "retry-after":
-        return Response.gerror(429, "TooManyRequests", "slow down", headers={"Retry-After": "1e12"})
-    if kind == "gzip-bomb":
-        return Response(200, _gzip_bomb(), {**json_type, "Content-Encoding": "gzip"})
-    if kind == "huge-details":
-        document = {"task_id": task_id, "state": "PROGRESS", "index_id": str(uuid.uuid4()),
-                    "additional_details": {"blob": "x" * (20 << 20)}}  # fmt: skip
-        return Response(200, json.dumps(document).encode(), json_type)
-    raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
+    if kind not in _FAULTS:
+        raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULTS)}")
+    return _FAULTS[kind].answer(task_id=task_id)
 
 
 class FakeTaskService:
@@ -178,22 +153,26 @@ class FakeTaskService:
     """
 
     def __init__(self, tasks: Sequence[PlannedTask], latency: float = 0.05) -> None:
-        self.tasks = {task.task_id: task for task in tasks}
-        self.by_index: dict[str, list[PlannedTask]] = {}
-        for task in reversed(tasks):  # "newest first"
-            self.by_index.setdefault(task.index_id, []).append(task)
+        self.tasks = list(tasks)
         self.latency = latency
         self.t0 = time.monotonic()
-        self.created = datetime.now(timezone.utc)
+        self._wall0 = time.time()
+        # The engine's clock runs on time.monotonic() from t0, which detection latencies
+        # are measured on, and shows wall-clock dates.
+        self.book = engine.TaskBook(clock=lambda: self._wall0 + time.monotonic() - self.t0)
         self.log: list[tuple[float, str]] = []
         self._cpu_cells: list[list[float]] = []
         self._local = threading.local()
-        self.server = LoopbackServer(self.handle)
+        self.server = engine.serve(self.handle)
+        self.start_clock()
 
     def start_clock(self) -> float:
         """Start every task's timeline now; returns t0 (monotonic)."""
-        self.t0 = time.monotonic()
-        self.created = datetime.now(timezone.utc)
+        self.t0, self._wall0 = time.monotonic(), time.time()
+        book = engine.TaskBook(clock=self.book.clock)
+        for task in self.tasks:  # in order: the last added is the newest
+            book.add(task.index_id, task.scenario, task_id=task.task_id, created=self._wall0)
+        self.book = book
         return self.t0
 
     @property
@@ -210,44 +189,17 @@ class FakeTaskService:
     def server_cpu(self) -> float:
         return sum(cell[0] for cell in self._cpu_cells)
 
-    def document(self, task: PlannedTask, elapsed: float) -> dict:
-        state = task.state_at(elapsed)
-        completed = None
-        if state == "SUCCESS":
-            completed = _search_date(self.created + timedelta(seconds=task.success_at))
-        return {
-            "task_id": task.task_id,
-            "state": state,
-            "task_type": "ingest",
-            "state_description": _DESCRIPTIONS[state],
-            "index_id": task.index_id,
-            "message": None,
-            "additional_details": None,
-            "creation_date": _search_date(self.created),
-            "completion_date": completed,
-        }
-
     def handle(self, request: Request) -> Response:
         arrival = time.monotonic()
         self._note_cpu()
-        elapsed = arrival - self.t0
-        parts = request.path.strip("/").split("/")
-        if request.method != "GET" or len(parts) != 3 or parts[0] != "v1":
-            return Response.gerror(404, "NotFound.Generic", "no such route")
-        kind, key = parts[1], parts[2]
-        if kind == "task":
-            self.log.append((arrival, "task"))
-            task = self.tasks.get(key)
-            if task is None:
-                return Response.gerror(404, "NotFound.Generic", f"task {key} not found")
-            body = self.document(task, elapsed)
-        elif kind == "task_list":
-            self.log.append((arrival, "task_list"))
-            listed = self.by_index.get(key, [])[:1000]
-            body = {"index_id": key, "tasks": [self.document(t, elapsed) for t in listed]}
+        route = engine.route_of(request.path)
+        if request.method != "GET" or route is None or route.kind == "index":
+            return engine.http_error(404, "NotFound.Generic", "no such route")
+        self.log.append((arrival, route.kind))
+        if route.kind == "task":
+            response = self.book.answer_task(route.key)
         else:
-            return Response.gerror(404, "NotFound.Generic", "no such route")
-        response = Response.json(body)
+            response = self.book.answer_list(route.key)
         response.delay = self.latency
         return response
 
@@ -411,7 +363,7 @@ def _naive_worker(base_url, task_id, interval, ready, go, stop, seen, errors, ti
             while True:
                 state = get_task(task_id)["state"]
                 seen.append((time.monotonic(), state))
-                if state in TERMINAL:
+                if state in TERMINAL_STATES:
                     return
                 if stop.wait(interval):  # time.sleep(interval), but a capped run can end it
                     return
@@ -518,7 +470,7 @@ def run_poller(
     began = time.monotonic()
     broken = None
     if fault != "none":
-        broken = LoopbackServer(lambda request: fault_answer(fault, request.path.split("/")[-1]))
+        broken = engine.serve(lambda request: fault_answer(fault, request.path.split("/")[-1]))
         broken.start()
     try:
         if broken is not None:
@@ -614,7 +566,7 @@ def run_case(
         task_latencies, task_missed = detections(task, seen, outcome.t0)
         latencies += task_latencies
         missed += task_missed
-        finished += any(state in TERMINAL for _, state in seen)
+        finished += any(state in TERMINAL_STATES for _, state in seen)
     task_minutes = sum(task.success_at for task in tasks) / 60.0
     result = Result(
         mode=mode if fault == "none" or mode == "naive" else f"{mode} + {bad_tasks} {fault}",

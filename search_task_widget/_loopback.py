@@ -1,10 +1,18 @@
-"""A tiny threaded HTTP server bound to a loopback address.
+"""A tiny threaded HTTP server bound to a loopback address: the fakes' transport.
 
-The offline simulator and the test suite's fake Search service both need a real HTTP
-endpoint (so the production HTTP code path is exercised end to end) without any network
-access. This module gives them one: a handler function turns a :class:`Request` into a
-:class:`Response`, and the response can also describe faults a real service or proxy
-produces (a dropped connection, a slow answer, an HTML error page).
+The simulator, the test suite's fake Search service and the benchmark serve the answers of
+the scenario engine (:mod:`._scenarios`) through it, so the production HTTP code runs end
+to end with no network. A handler turns a :class:`Request` into a :class:`Response`, plain
+data that can also describe the faults a real service or proxy produces: a connection reset
+(``drop_connection``), a slow answer (``delay``), a trickled or endless chunked body
+(``chunks`` and ``pace``). What the answers *say* (Task documents, GError bodies) is the
+engine's business, not this module's.
+
+Why not a library (werkzeug's ``make_server``, which ``pytest-httpserver`` wraps)? It is
+built on the same ``http.server`` classes, and the parts written here would remain: a WSGI
+application cannot reset its connection, cut a delay short when the server stops, or close
+the live keep-alive and streaming connections on ``stop()`` (a test's endless body would
+outlive its server). It would also make a runtime dependency of the public simulator.
 """
 
 from __future__ import annotations
@@ -16,7 +24,6 @@ import logging
 import socket
 import struct
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,12 +31,9 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["Handler", "LoopbackServer", "Request", "Response"]
+__all__ = ["ErrorAnswer", "Handler", "LoopbackServer", "Request", "Response"]
 
 logger = logging.getLogger("search_task_widget")
-
-#: The ``@version`` Globus Search puts in every GError body.
-GERROR_VERSION = "2017-09-01"
 
 # Idle keep-alive connections are closed after this long so that a client which forgets
 # to close its pool cannot pin a server thread forever.
@@ -77,41 +81,15 @@ class Response:
         merged.update(headers or {})
         return cls(status=status, body=json.dumps(obj).encode("utf-8"), headers=merged)
 
-    @classmethod
-    def gerror(
-        cls,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        request_id: str | None = None,
-        error_data: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Response:
-        """An error shaped exactly like a Globus Search GError body."""
-        body = {
-            "@datatype": "GError",
-            "@version": GERROR_VERSION,
-            "status": status,
-            "code": code,
-            "message": message,
-            # Real request ids are 32 hex digits; clients show them in bug reports.
-            "request_id": request_id if request_id is not None else uuid.uuid4().hex,
-            "error_data": error_data,
-        }
-        return cls.json(body, status=status, headers=headers)
-
-    @classmethod
-    def html(cls, status: int, text: str) -> Response:
-        """An HTML page, as a reverse proxy sends when the service behind it is down."""
-        return cls(
-            status=status,
-            body=text.encode("utf-8"),
-            headers={"Content-Type": "text/html; charset=utf-8"},
-        )
-
 
 Handler = Callable[[Request], Response]
+#: How the server answers its own troubles, a garbled request or a handler that raised:
+#: ``(status, code, message) -> Response``. The fakes pass the engine's GError builder.
+ErrorAnswer = Callable[[int, str, str], Response]
+
+
+def _plain_error(status: int, code: str, message: str) -> Response:
+    return Response.json({"status": status, "code": code, "message": message}, status=status)
 
 
 def _check_loopback(host: str) -> str:
@@ -142,9 +120,12 @@ class _Server(ThreadingHTTPServer):
     # (the benchmark's naive loops, a classroom of simulators).
     request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], handler: Handler, family: int) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: Handler, on_error: ErrorAnswer, family: int
+    ) -> None:
         self.address_family = family
         self.handler = handler
+        self.on_error = on_error
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._live: dict[socket.socket, threading.Thread | None] = {}
@@ -201,20 +182,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._dispatch()
 
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
+    # Every method goes to the handler, which decides what the route allows.
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
     def log_message(self, format: str, *args: Any) -> None:
         # Keep stderr clean (it shows up in notebooks); the access log stays available.
@@ -226,9 +195,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             # A garbled length or chunk size: the stream can't be trusted past this point.
             self.close_connection = True
-            self._write(
-                Response.gerror(400, "BadRequest", "Malformed request body"), include_body=True
-            )
+            answer = self.server.on_error(400, "BadRequest", "Malformed request body")
+            self._write(answer, include_body=True)
             return
         response = self._call_handler(request)
         if response.delay > 0 and self.server.stopping.wait(response.delay):
@@ -278,10 +246,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             # A bug in a handler must look like a server error to the client, not kill
             # the connection thread or leave the client hanging.
             logger.exception("loopback handler failed for %s %s", request.method, request.path)
-            return Response.gerror(
-                500,
-                "InternalError",
-                f"The loopback handler raised {type(exc).__name__}",
+            return self.server.on_error(
+                500, "InternalError", f"The loopback handler raised {type(exc).__name__}"
             )
 
     def _drop(self) -> None:
@@ -329,10 +295,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class LoopbackServer:
-    """Serve ``handler`` over HTTP on a loopback address from a daemon thread."""
+    """Serve ``handler`` over HTTP on a loopback address from a daemon thread; the server's
+    own troubles (a garbled request, a handler that raised) are answered by ``on_error``."""
 
-    def __init__(self, handler: Handler, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_error: ErrorAnswer = _plain_error,
+    ) -> None:
         self._handler = handler
+        self._on_error = on_error
         self._host = _check_loopback(host)
         self._port = port
         self._server: _Server | None = None
@@ -361,7 +336,7 @@ class LoopbackServer:
             if self._server is not None:
                 return self
             family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-            server = _Server((self._host, self._port), self._handler, family)
+            server = _Server((self._host, self._port), self._handler, self._on_error, family)
             thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},  # so stop() returns promptly

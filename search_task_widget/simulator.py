@@ -103,7 +103,6 @@ every HTTP answer by that many real seconds, to show a slow network.
 
 from __future__ import annotations
 
-import copy
 import hmac
 import json
 import logging
@@ -112,12 +111,24 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from types import MappingProxyType, TracebackType
-from typing import Any, Literal
+from typing import Any
 
+from search_task_widget import _scenarios as engine
 from search_task_widget._loopback import LoopbackServer, Request, Response
+from search_task_widget._scenarios import (
+    Failure,
+    Fault,
+    Phase,
+    Scenario,
+    TaskBook,
+    format_search_date,
+    http_error,
+    lifecycle,
+    phase,
+    route_of,
+    serve,
+)
 from search_task_widget._sim_documents import (
     SCENARIO_PREFIX,
     FieldTypes,
@@ -148,144 +159,50 @@ logger = logging.getLogger("search_task_widget")
 TUTORIAL_INDEX_ID = "85a76897-0d62-4677-a00b-06f5ed2acb0c"
 
 #: The task types Search creates; the simulator refuses others to catch typos in demos.
-TASK_TYPES = ("ingest", "delete-by-subject", "delete-by-query", "delete-by-entry-id")
-
-# The service answers at most this many tasks from task_list.
-_TASK_LIST_LIMIT = 1000
-
-_DESCRIPTIONS = {
-    "CREATING": "Task is being created",
-    "PENDING": "Task is waiting to start",
-    "PROGRESS": "Task is running",
-    "SUCCESS": "Task succeeded",
-    "FAILED": "Task failed",
-}
-
-# States after which a task never changes; they are the ones with a completion_date.
-_ENDED = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
-
-_BAD_GATEWAY_PAGE = """<html>
-<head><title>502 Bad Gateway</title></head>
-<body>
-<center><h1>502 Bad Gateway</h1></center>
-<hr><center>nginx</center>
-</body>
-</html>
-"""
-
-
-@dataclass(frozen=True)
-class Phase:
-    """From ``at`` seconds after submit (at speed 1.0) the task shows this state."""
-
-    at: float
-    state: str
-    description: str = ""
-    message: str | None = None
-    additional_details: Mapping[str, Any] | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.state in _ENDED
-
-
-@dataclass(frozen=True)
-class Fault:
-    """From ``start`` to ``end`` seconds after submit, GETs for the task fail this way."""
-
-    start: float
-    end: float
-    kind: Literal["unavailable", "bad-gateway"]
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A scripted task life: its states over time and any service faults on the way."""
-
-    name: str
-    summary: str  # what a student watching the task sees
-    phases: tuple[Phase, ...]
-    faults: tuple[Fault, ...] = ()
-
-    def phase_at(self, elapsed: float) -> Phase:
-        """The phase in force ``elapsed`` scenario-seconds after submit."""
-        current = self.phases[0]
-        for phase in self.phases:
-            if phase.at <= elapsed:
-                current = phase
-        return current
-
-    def fault_at(self, elapsed: float) -> Fault | None:
-        for fault in self.faults:
-            if fault.start <= elapsed < fault.end:
-                return fault
-        return None
-
-
-def _phase(at: float, state: str, description: str | None = None, **extra: Any) -> Phase:
-    return Phase(at, state, description or _DESCRIPTIONS[state], **extra)
-
-
-def _lifecycle(*, queued_until: float = 2.0, done_at: float = 5.0) -> tuple[Phase, ...]:
-    return (
-        _phase(0.0, "CREATING"),
-        _phase(0.5, "PENDING"),
-        _phase(queued_until, "PROGRESS"),
-        _phase(done_at, "SUCCESS"),
-    )
-
+TASK_TYPES = engine.TASK_TYPES
 
 _SCENARIO_LIST = (
     Scenario(
         "success",
         "The task goes CREATING, PENDING, PROGRESS and ends in SUCCESS after 5 s.",
-        _lifecycle(),
+        lifecycle(),
     ),
     Scenario(
         "failure",
         "The task runs, then ends FAILED at 4 s with a message and error details.",
-        (
-            *_lifecycle()[:3],
-            # The message and details are derived from what each task was sent.
-            _phase(4.0, "FAILED"),
-        ),
+        # The message and details are derived from what each task was sent.
+        lifecycle(done_at=4.0, end="FAILED"),
     ),
     Scenario(
         "slow-queue",
         "The task waits PENDING for 30 s, then runs and succeeds.",
-        _lifecycle(queued_until=30.0, done_at=33.0),
+        lifecycle(queued_until=30.0, done_at=33.0),
     ),
     Scenario(
         "outage",
         "The service answers 503 (Retry-After: 2) from 1.5 s to 5 s; the task succeeds at 6 s.",
-        _lifecycle(done_at=6.0),
-        (Fault(1.5, 5.0, "unavailable"),),
+        lifecycle(done_at=6.0),
+        (Fault(1.5, 5.0, "unavailable", retry_after=2.0),),
     ),
     Scenario(
         "proxy-error",
         "A proxy answers 502 with an HTML page from 1 s to 3 s; the task succeeds at 5 s.",
-        _lifecycle(),
+        lifecycle(),
         (Fault(1.0, 3.0, "bad-gateway"),),
     ),
     Scenario(
         "cancelled",
         "The task waits PENDING, then at 3 s turns CANCELLED, a state outside the docs.",
         (
-            _phase(0.0, "CREATING"),
-            _phase(0.5, "PENDING"),
-            _phase(3.0, "CANCELLED", "Task cancelled because its index was deleted"),
+            phase(0.0, "CREATING"),
+            phase(0.5, "PENDING"),
+            phase(3.0, "CANCELLED"),
         ),
     ),
 )
 
 #: Every scenario by name; the module docstring describes what each one shows.
 SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in _SCENARIO_LIST})
-
-
-def format_search_date(timestamp: float) -> str:
-    """Format a POSIX timestamp the way Search does: UTC, microseconds, no zone suffix."""
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def _canonical_uuid(value: str) -> str | None:
@@ -304,26 +221,6 @@ def _scenario(name: str) -> Scenario:
         raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}") from None
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """Why a task ends FAILED: its message and additional_details, derived from what was
-    sent (counts, subjects, the field that conflicted)."""
-
-    message: str
-    details: Mapping[str, Any]
-
-
-@dataclass
-class _Task:
-    task_id: str
-    index_id: str
-    task_type: str
-    scenario: Scenario
-    created: float  # clock() at submit
-    seq: int = field(default=0)  # submit order, to break creation-time ties in task_list
-    failure: _Failure | None = None  # overrides the scenario's ending when set
-
-
 # A task's errors list is cut here, like a service that doesn't echo a whole batch back.
 _ERRORS_SHOWN = 10
 # What submit() pretends was sent when given no entries: the demo's three records, the
@@ -332,10 +229,10 @@ _SAMPLE_SUBJECTS = tuple(f"https://example.org/tutorial/sample-{n}" for n in (1,
 _SAMPLE_REASON = "field 'temperature_c' holds integer values in this index; 'warm' is a string"
 
 
-def _ingest_failure(total: int, errors: list[tuple[str, str, str]]) -> _Failure:
+def _ingest_failure(total: int, errors: list[tuple[str, str, str]]) -> Failure:
     """``errors``: (subject, error_type, reason) of each failed entry, in batch order."""
     first_subject, _kind, first_reason = errors[0]
-    return _Failure(
+    return Failure(
         f"{len(errors)} of {total} ingest documents failed: {first_subject}: {first_reason}",
         {
             "failed_document_count": len(errors),
@@ -379,14 +276,12 @@ class Simulator:
             raise ValueError(f"latency must be zero or more seconds, not {latency!r}")
         if required_token is not None and not required_token:
             raise ValueError("required_token must be a non-empty string or None")
-        self._clock = clock
-        self._speed = speed
         self._latency = latency
         self._required_token = required_token
-        self._tasks: dict[str, _Task] = {}
+        self._book = TaskBook(clock, speed)
         self._index_scenarios: dict[str, str] = {}
         self._field_types: dict[str, FieldTypes] = {}  # per index, like Search's schemas
-        self._lock = threading.Lock()  # guards _tasks, _index_scenarios, _field_types
+        self._lock = threading.Lock()  # guards _index_scenarios and _field_types
         self._server: LoopbackServer | None = None
         self._stopped = False  # stop() was called: base_url no longer starts serving
         self._server_lock = threading.Lock()
@@ -434,100 +329,36 @@ class Simulator:
         if task_type not in TASK_TYPES:
             raise ValueError(f"task_type must be one of {', '.join(TASK_TYPES)}")
         failure = None
-        if _ends_failed(chosen):
+        if chosen.ends_failed:
             failure = (
                 _ingest_failure(3, [(_SAMPLE_SUBJECTS[-1], "FieldTypeConflict", _SAMPLE_REASON)])
                 if task_type == "ingest"
-                else _Failure(f"Task failed: {_simulated(chosen.name)}", {})
+                else Failure(f"Task failed: {_simulated(chosen.name)}", {})
             )
         task_id = self._add(index, task_type, chosen, failure)
         return {"acknowledged": True, "task_id": task_id, "success": True}
 
     def _add(
-        self, index_id: str, task_type: str, scenario: Scenario, failure: _Failure | None
+        self, index_id: str, task_type: str, scenario: Scenario, failure: Failure | None
     ) -> str:
-        task_id = str(uuid.uuid4())
-        with self._lock:
-            self._tasks[task_id] = _Task(
-                task_id, index_id, task_type, scenario, self._clock(),
-                seq=len(self._tasks), failure=failure,
-            )  # fmt: skip
+        task_id = self._book.add(index_id, scenario, task_type=task_type, failure=failure).task_id
         logger.debug("simulator: new %s task %s (%s)", task_type, task_id, scenario.name)
         return task_id
 
     def task_document(self, task_id: str) -> dict[str, Any]:
         """The task's Task document right now; KeyError if there is no such task."""
         key = _canonical_uuid(task_id)
-        with self._lock:
-            task = self._tasks.get(key) if key is not None else None
+        task = self._book.get(key) if key is not None else None
         if task is None:
             raise KeyError(task_id)
-        return self._document(task)
+        return self._book.document(task)
 
     def task_list(self, index_id: str) -> dict[str, Any]:
         """The body of ``GET /v1/task_list/<index_id>``: newest first, at most 1000."""
         index = _canonical_uuid(index_id)
         if index is None:
             raise ValueError(f"index_id must be a UUID, not {index_id!r}")
-        return self._list_body(index, self._tasks_of(index))
-
-    def _list_body(self, index_id: str, tasks: list[_Task]) -> dict[str, Any]:
-        newest = tasks[:_TASK_LIST_LIMIT]
-        return {"index_id": index_id, "tasks": [self._document(task) for task in newest]}
-
-    # -- timelines --------------------------------------------------------------------------
-
-    def _elapsed(self, task: _Task) -> float:
-        """Scenario-seconds since submit; a clock that steps back counts as no time."""
-        return max(0.0, (self._clock() - task.created) * self._speed)
-
-    def _document(self, task: _Task) -> dict[str, Any]:
-        phase = task.scenario.phase_at(self._elapsed(task))
-        completion = None
-        if phase.ended:
-            # Report the moment the phase began, not "now", so the date stays put.
-            completion = format_search_date(task.created + phase.at / self._speed)
-        details = phase.additional_details
-        state, description, message = phase.state, phase.description, phase.message
-        if task.failure is not None and state in ("SUCCESS", "FAILED"):
-            # Entries that could not be stored fail the task however the scenario ends.
-            state, description = "FAILED", _DESCRIPTIONS["FAILED"]
-            message, details = task.failure.message, task.failure.details
-        return {
-            "task_id": task.task_id,
-            "state": state,
-            "task_type": task.task_type,
-            "state_description": description,
-            "index_id": task.index_id,
-            "message": message,
-            # A deep copy, so a caller editing its document can't change the scenario.
-            "additional_details": copy.deepcopy(dict(details)) if details else None,
-            "creation_date": format_search_date(task.created),
-            "completion_date": completion,
-        }
-
-    def _tasks_of(self, index_id: str) -> list[_Task]:
-        with self._lock:
-            tasks = [task for task in self._tasks.values() if task.index_id == index_id]
-        tasks.sort(key=lambda task: (task.created, task.seq), reverse=True)
-        return tasks
-
-    def _fault_response(self, tasks: list[_Task]) -> Response | None:
-        for task in tasks:
-            fault = task.scenario.fault_at(self._elapsed(task))
-            if fault is None:
-                continue
-            if fault.kind == "bad-gateway":
-                return Response.html(502, _BAD_GATEWAY_PAGE)
-            # Keep the advice proportional when the timeline runs faster than real time.
-            retry_after = max(1, math.ceil(2 / self._speed))
-            return Response.gerror(
-                503,
-                "ServiceUnavailable",
-                "The service is temporarily unavailable; please try again later",
-                headers={"Retry-After": str(retry_after)},
-            )
-        return None
+        return self._book.task_list(index)
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -543,28 +374,28 @@ class Simulator:
         refusal = self._check_token(request)
         if refusal is not None:
             return refusal
-        parts = request.path.strip("/").split("/")
-        if len(parts) == 3 and parts[:2] == ["v1", "task"]:
-            return self._only("GET", request) or self._get_task(parts[2])
-        if len(parts) == 3 and parts[:2] == ["v1", "task_list"]:
-            return self._only("GET", request) or self._get_task_list(parts[2])
-        if len(parts) == 4 and parts[:2] == ["v1", "index"] and parts[3] in _TASK_ROUTES:
-            method, handler = _TASK_ROUTES[parts[3]]
-            return self._only(method, request) or self._create(parts[2], request, handler)
-        return Response.gerror(404, "NotFound.Generic", f"No such resource: {request.path}")
+        route = route_of(request.path)
+        if route is not None and route.kind == "task":
+            return self._only("GET", request) or self._get_task(route.key)
+        if route is not None and route.kind == "task_list":
+            return self._only("GET", request) or self._get_task_list(route.key)
+        if route is not None and route.action in _TASK_ROUTES:
+            method, handler = _TASK_ROUTES[route.action]
+            return self._only(method, request) or self._create(route.key, request, handler)
+        return http_error(404, "NotFound.Generic", f"No such resource: {request.path}")
 
     def _check_token(self, request: Request) -> Response | None:
         if self._required_token is None:
             return None
         header = request.headers.get("authorization")
         if header is None:
-            return Response.gerror(
+            return http_error(
                 401, "AuthenticationFailed.MissingToken", "No Authorization header was provided"
             )
         expected = f"Bearer {self._required_token}"
         # Constant-time compare: the simulator should not teach timing leaks by example.
         if not hmac.compare_digest(header.encode(), expected.encode()):
-            return Response.gerror(
+            return http_error(
                 401, "AuthenticationFailed.Expired", "The access token is expired or invalid"
             )
         return None
@@ -573,7 +404,7 @@ class Simulator:
     def _only(method: str, request: Request) -> Response | None:
         if request.method == method:
             return None
-        return Response.gerror(
+        return http_error(
             405,
             "MethodNotAllowed",
             f"{request.method} is not allowed here",
@@ -584,20 +415,14 @@ class Simulator:
         task_id = _canonical_uuid(raw_id)
         if task_id is None:
             return _invalid_uuid("task_id", raw_id)
-        with self._lock:
-            task = self._tasks.get(task_id)
-        if task is None:
-            return Response.gerror(404, "NotFound.Generic", f"No task with id {task_id}")
-        return self._fault_response([task]) or Response.json(self._document(task))
+        return self._book.answer_task(task_id)
 
     def _get_task_list(self, raw_id: str) -> Response:
         index_id = _canonical_uuid(raw_id)
         if index_id is None:
             return _invalid_uuid("index_id", raw_id)
-        tasks = self._tasks_of(index_id)
         # An outage is service-wide, so a list covering a faulted task fails the same way.
-        fault = self._fault_response(tasks)
-        return fault or Response.json(self._list_body(index_id, tasks))
+        return self._book.answer_list(index_id)
 
     def _create(self, raw_id: str, request: Request, handler: _TaskHandler) -> Response:
         """The calls that create a task: check the index id and the body, then ``handler``."""
@@ -609,7 +434,7 @@ class Simulator:
             try:
                 body = json.loads(request.body)
             except ValueError:
-                return Response.gerror(
+                return http_error(
                     400, "BadRequest.Generic",
                     f"{request.path} requires a JSON payload",
                     error_data={"cause": "the request body is not valid JSON"},
@@ -617,7 +442,7 @@ class Simulator:
         try:
             return Response.json(handler(self, index_id, request, body))
         except Invalid as invalid:
-            return Response.gerror(
+            return http_error(
                 400, "BadRequest.ValidationError", str(invalid),
                 error_data={"location": invalid.location, "problems": invalid.problems[:20]},
             )  # fmt: skip
@@ -657,16 +482,16 @@ class Simulator:
 
     def _ingest_outcome(
         self, index_id: str, chosen: Scenario, entries: list[dict[str, Any]]
-    ) -> _Failure | None:
+    ) -> Failure | None:
         """Which entries fail, and why: those the scenario fails on purpose (the ones that
         named it, else the last), and those whose values the index's types can't store."""
-        if chosen.phases[-1].state not in ("SUCCESS", "FAILED"):
+        if not chosen.ends_processed:
             return None  # e.g. cancelled: the entries are never indexed
         if not entries:  # an empty GMetaList: nothing to count, nothing to store
-            failed = _ends_failed(chosen)
-            return _Failure(f"Task failed: {_simulated(chosen.name)}", {}) if failed else None
+            failed = chosen.ends_failed
+            return Failure(f"Task failed: {_simulated(chosen.name)}", {}) if failed else None
         named = [n for n, e in enumerate(entries) if scenario_in(e["subject"]) == chosen.name]
-        on_purpose = set(named or [len(entries) - 1]) if _ends_failed(chosen) else set()
+        on_purpose = set(named or [len(entries) - 1]) if chosen.ends_failed else set()
         errors: list[tuple[str, str, str]] = []
         with self._lock:
             types = self._field_types.setdefault(index_id, FieldTypes())
@@ -688,9 +513,9 @@ class Simulator:
             index_id, request, [(f"subjects[{n}]", s) for n, s in enumerate(subjects)]
         )
         failure = None
-        if _ends_failed(chosen):
+        if chosen.ends_failed:
             named = [s for s in subjects if scenario_in(s) == chosen.name] or subjects[-1:]
-            failure = _Failure(
+            failure = Failure(
                 f"{len(named)} of {len(subjects)} subjects could not be deleted: "
                 f"{named[0]}: {_simulated(chosen.name)}",
                 {"failed_subjects": named[:_ERRORS_SHOWN], "total_subject_count": len(subjects)},
@@ -701,8 +526,8 @@ class Simulator:
         query = delete_query(body)
         chosen = self._chosen(index_id, request, [("q", query)])
         failure = None
-        if _ends_failed(chosen):
-            failure = _Failure(
+        if chosen.ends_failed:
+            failure = Failure(
                 f"The delete by query {shown(query)} failed: {_simulated(chosen.name)}",
                 {"q": query},
             )
@@ -712,8 +537,8 @@ class Simulator:
         subject = _query_param(request, "subject")
         chosen = self._chosen(index_id, request, [("subject", subject)])
         failure = None
-        if _ends_failed(chosen):
-            failure = _Failure(
+        if chosen.ends_failed:
+            failure = Failure(
                 f"The entry of {subject} could not be deleted: {_simulated(chosen.name)}",
                 {"subject": subject, "entry_id": request.query.get("entry_id")},
             )
@@ -744,7 +569,7 @@ class Simulator:
         """Serve :meth:`handle` on a loopback port; does nothing if already serving."""
         with self._server_lock:
             if self._server is None:
-                self._server = LoopbackServer(self.handle).start()
+                self._server = serve(self.handle).start()
             self._stopped = False
         return self
 
@@ -769,16 +594,12 @@ class Simulator:
 
 
 def _invalid_uuid(name: str, value: str) -> Response:
-    return Response.gerror(
+    return http_error(
         400,
         "BadRequest.ValidationError",
         f"{name} must be a UUID",
         error_data={"field": name, "value": value[:100]},
     )
-
-
-def _ends_failed(scenario: Scenario) -> bool:
-    return scenario.phases[-1].state == "FAILED"
 
 
 def _query_param(request: Request, name: str) -> str:
@@ -791,13 +612,15 @@ def _query_param(request: Request, name: str) -> str:
 _TaskHandler = Callable[[Simulator, str, Request, object], dict[str, Any]]
 
 # The calls that create a task: last path part -> (method, handler).
-_TASK_ROUTES: dict[str, tuple[str, _TaskHandler]] = {
-    "ingest": ("POST", Simulator._ingest),
-    "delete_by_query": ("POST", Simulator._delete_by_query),
-    "batch_delete_by_subject": ("POST", Simulator._delete_by_subjects),
-    "subject": ("DELETE", Simulator._delete_by_subjects),
-    "entry": ("DELETE", Simulator._delete_entry),
+# The calls that create a task: last path part -> handler (the method is the engine's).
+_HANDLERS: dict[str, _TaskHandler] = {
+    "ingest": Simulator._ingest,
+    "delete_by_query": Simulator._delete_by_query,
+    "batch_delete_by_subject": Simulator._delete_by_subjects,
+    "subject": Simulator._delete_by_subjects,
+    "entry": Simulator._delete_entry,
 }
+_TASK_ROUTES = {action: (engine.TASK_CALLS[action][0], h) for action, h in _HANDLERS.items()}
 
 
 _shared: dict[float, Simulator] = {}

@@ -2,28 +2,35 @@
 
 Unlike the public simulator (timelines driven by a clock), this fake is scripted: each GET
 of a task consumes the next scripted step, so a test says exactly what the client sees on
-its 1st, 2nd, 3rd... poll, faults included, and then checks what the client sent.
+its 1st, 2nd, 3rd... poll, faults included, and then checks what the client sent. It is a
+thin layer over the scenario engine (``search_task_widget._scenarios``), which writes the
+Task documents, GError answers and faults (re-exported here for the tests).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import itertools
 import json
 import threading
 import time
 import uuid
-import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
-from search_task_widget._loopback import LoopbackServer, Request, Response
+from search_task_widget import _scenarios as engine
+from search_task_widget._loopback import Request, Response
+from search_task_widget._scenarios import (
+    deep_json,
+    dropped,
+    endless_body,
+    gzip_bomb,
+    http_error,
+    not_json,
+    proxy_html,
+    truncated_json,
+)
 
 __all__ = [
     "FAKE_INDEX_ID",
@@ -48,60 +55,27 @@ __all__ = [
 #: The index of documents made by task_doc() unless told otherwise.
 FAKE_INDEX_ID = "696af25c-8c24-469a-b5e0-67d3e4b71df7"
 
-_DESCRIPTIONS = {
-    "CREATING": "Task is being created",
-    "PENDING": "Task is waiting to start",
-    "PROGRESS": "Task is running",
-    "SUCCESS": "Task succeeded",
-    "FAILED": "Task failed",
-    "CANCELLED": "Task cancelled because its index was deleted",
+# What a FAILED document made by task_doc() says, unless told otherwise.
+_FAILED_MESSAGE = "1 of 3 ingest documents failed: 'subject' is required"
+_FAILED_DETAILS = {
+    "failed_document_count": 1,
+    "errors": [{"subject": None, "error_type": "ValidationError"}],
 }
-_ENDED = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
-
-# Search's usual GError code for each status, so http_error(503) looks real by default.
-_DEFAULT_CODES = {
-    400: "BadRequest",
-    401: "AuthenticationFailed.Expired",
-    403: "Forbidden.Generic",
-    404: "NotFound.Generic",
-    409: "Conflict",
-    429: "TooManyRequests",
-    500: "InternalError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
-
-
-def _search_date(moment: datetime) -> str:
-    """Search's date format: UTC, microseconds, no timezone suffix."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def task_doc(task_id: str | None = None, state: str = "PENDING", **overrides: Any) -> dict:
     """A complete, realistic Task document (all nine fields); ``overrides`` win."""
-    created = datetime.now(timezone.utc) - timedelta(seconds=3)
+    created = time.time() - 3
     failed = state == "FAILED"
-    doc: dict[str, Any] = {
-        "task_id": task_id or str(uuid.uuid4()),
-        "state": state,
-        "task_type": "ingest",
-        "state_description": _DESCRIPTIONS.get(state, f"Task is {state.lower()}"),
-        "index_id": FAKE_INDEX_ID,
-        "message": "1 of 3 ingest documents failed: 'subject' is required" if failed else None,
-        "additional_details": (
-            {
-                "failed_document_count": 1,
-                "errors": [{"subject": None, "error_type": "ValidationError"}],
-            }
-            if failed
-            else None
-        ),
-        "creation_date": _search_date(created),
-        "completion_date": (
-            _search_date(created + timedelta(seconds=2)) if state in _ENDED else None
-        ),
-    }
+    doc = engine.task_document(
+        task_id or str(uuid.uuid4()),
+        state,
+        index_id=FAKE_INDEX_ID,
+        created=created,
+        completed=created + 2 if state in engine.TERMINAL_STATES else None,
+        message=_FAILED_MESSAGE if failed else None,
+        additional_details=_FAILED_DETAILS if failed else None,
+    )
     doc.update(overrides)
     return doc
 
@@ -116,54 +90,6 @@ class _DocResponse(Response):
 Step = dict | Response | Callable[[Request], Response]
 
 
-def http_error(
-    status: int,
-    code: str | None = None,
-    message: str | None = None,
-    retry_after: float | str | None = None,
-) -> Response:
-    """A GError answer; ``retry_after`` may be seconds or an HTTP-date string."""
-    headers = {}
-    if retry_after is not None:
-        value = retry_after if isinstance(retry_after, str) else f"{retry_after:g}"
-        headers["Retry-After"] = value
-    return Response.gerror(
-        status,
-        code or _DEFAULT_CODES.get(status, "Error"),
-        message or HTTPStatus(status).phrase,
-        headers=headers,
-    )
-
-
-def proxy_html(status: int = 502) -> Response:
-    """The HTML page nginx sends when the service behind it fails."""
-    title = f"{status} {HTTPStatus(status).phrase}"
-    page = (
-        f"<html>\n<head><title>{title}</title></head>\n<body>\n"
-        f"<center><h1>{title}</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n"
-    )
-    return Response.html(status, page)
-
-
-def truncated_json() -> Response:
-    """A 200 whose JSON body stops half-way (a complete HTTP answer, broken JSON)."""
-    return Response(
-        200,
-        b'{"task_id": "05c1ec1b-2400-44e2-9797-922c29199042", "state": "PROG',
-        {"Content-Type": "application/json"},
-    )
-
-
-def not_json() -> Response:
-    """A 200 with a plain-text body, as a captive portal or misrouted proxy gives."""
-    return Response(200, b"OK", {"Content-Type": "text/plain"})
-
-
-def dropped() -> Response:
-    """The connection is reset with no answer at all."""
-    return Response(drop_connection=True)
-
-
 def slow(seconds: float, then: Step) -> Response:
     """Answer ``then`` after ``seconds``; a dict ``then`` is stored like a dict step."""
     if isinstance(then, dict):
@@ -171,43 +97,12 @@ def slow(seconds: float, then: Step) -> Response:
         return _DocResponse(
             answer.status, answer.body, answer.headers, delay=seconds, document=then
         )
-    return dataclasses.replace(then, delay=seconds)
+    return engine.slow(seconds, then)
 
 
 def trickle(then: dict, pace: float) -> Response:
     """The JSON of ``then``, one byte every ``pace`` seconds (a stuck proxy, a slowloris)."""
-    body = json.dumps(then).encode()
-    return Response(
-        200, headers={"Content-Type": "application/json"},
-        chunks=(body[i : i + 1] for i in range(len(body))), pace=pace,
-    )  # fmt: skip
-
-
-def endless_body(pace: float = 0.0) -> Response:
-    """A chunked JSON body that never ends (``[0,0,0,...`` for ever)."""
-    pieces = itertools.chain([b"["], itertools.repeat(b"0," * 4096))
-    return Response(200, headers={"Content-Type": "application/json"}, chunks=pieces, pace=pace)
-
-
-@functools.lru_cache(maxsize=2)
-def _bomb(inflated: int) -> bytes:
-    squeezer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    block = b" " * (1 << 20)
-    out = [squeezer.compress(block) for _ in range(inflated >> 20)]
-    out.append(squeezer.flush())
-    return b"".join(out)
-
-
-def gzip_bomb(inflated: int = 64 << 20) -> Response:
-    """A small gzip body (``inflated`` bytes of JSON whitespace once decompressed)."""
-    return Response(
-        200, _bomb(inflated), {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-    )
-
-
-def deep_json(depth: int = 100_000) -> Response:
-    """A JSON body nested ``depth`` levels deep (``[[[[...]]]]``)."""
-    return Response(200, b"[" * depth + b"]" * depth, {"Content-Type": "application/json"})
+    return engine.trickle(json.dumps(then).encode(), pace)
 
 
 def echo_authorization(status: int = 502) -> Callable[[Request], Response]:
@@ -215,7 +110,7 @@ def echo_authorization(status: int = 502) -> Callable[[Request], Response]:
 
     def answer(request: Request) -> Response:
         seen = request.headers.get("authorization", "")
-        return Response.gerror(
+        return http_error(
             status, "ProxyError", f"upstream refused the request with headers "
             f"{{'Authorization': '{seen}'}}; echoed: {seen}; token alone: "
             f"{seen.split(' ')[-1]}",
@@ -226,7 +121,7 @@ def echo_authorization(status: int = 502) -> Callable[[Request], Response]:
 
 def missing_fields() -> Response:
     """A 200 JSON object that is not a usable Task document (no task_id, no state)."""
-    return Response.json({"index_id": FAKE_INDEX_ID, "state_description": "Task is running"})
+    return engine.missing_fields(FAKE_INDEX_ID)
 
 
 @dataclass(frozen=True)
@@ -250,7 +145,7 @@ class FakeSearch:
         self._list_steps: dict[str, deque[Step]] = {}
         self._last_lists: dict[str, dict] = {}  # the last dict list step served, per index
         self._lock = threading.Lock()
-        self._server = LoopbackServer(self._handle)
+        self._server = engine.serve(self._handle)
 
     # -- setup --------------------------------------------------------------------------
 
@@ -309,26 +204,21 @@ class FakeSearch:
             expected = self.require_bearer
         if expected is not None and request.headers.get("authorization") != f"Bearer {expected}":
             return http_error(401, message="Missing or invalid access token")
-        parts = request.path.strip("/").split("/")
-        if request.method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "index"]:
-            return self._create_task(parts[2], parts[3])
-        if request.method == "GET" and len(parts) == 3 and parts[0] == "v1":
-            if parts[1] == "task":
-                return _answer(self._answer_task(parts[2]), request)
-            if parts[1] == "task_list":
-                return _answer(self._answer_list(parts[2]), request)
+        route = engine.route_of(request.path)
+        if request.method == "POST" and route is not None and route.action is not None:
+            return self._create_task(route.key, route.action)
+        if request.method == "GET" and route is not None and route.kind == "task":
+            return _answer(self._answer_task(route.key), request)
+        if request.method == "GET" and route is not None and route.kind == "task_list":
+            return _answer(self._answer_list(route.key), request)
         return http_error(404, message=f"No such resource: {request.method} {request.path}")
 
     def _create_task(self, index_id: str, action: str) -> Response:
         """Ingest and the delete calls: a task that has already succeeded, on that index."""
-        task_types = {
-            "ingest": "ingest",
-            "delete_by_query": "delete-by-query",
-            "batch_delete_by_subject": "delete-by-subject",
-        }
-        if action not in task_types:
+        method, task_type = engine.TASK_CALLS.get(action, ("", ""))
+        if method != "POST":
             return http_error(404, message=f"No such resource: POST {action}")
-        doc = task_doc(state="SUCCESS", index_id=index_id, task_type=task_types[action])
+        doc = task_doc(state="SUCCESS", index_id=index_id, task_type=task_type)
         self.put_task(doc)
         return Response.json({"acknowledged": True, "task_id": doc["task_id"]})
 
@@ -363,7 +253,7 @@ class FakeSearch:
         # Newest first, like the service; stable sort keeps put order for equal dates.
         docs.reverse()
         docs.sort(key=lambda d: str(d.get("creation_date", "")), reverse=True)
-        return Response.json({"index_id": index_id, "tasks": docs[:1000]})
+        return Response.json(engine.list_body(index_id, docs))
 
 
 def _answer(step: Response | Callable[[Request], Response], request: Request) -> Response:

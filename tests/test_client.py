@@ -128,7 +128,7 @@ def test_gerror_answers_become_api_errors(fake_search, status, code, transient):
 
 def test_request_id_is_kept_for_support(fake_search):
     doc = task_doc()
-    body = Response.gerror(404, "NotFound.Generic", "gone", request_id="0cd6b6eee44d7b68")
+    body = http_error(404, "NotFound.Generic", "gone", request_id="0cd6b6eee44d7b68")
     fake_search.script(doc["task_id"], [body])
     with TaskClient(fake_search.base_url) as client, pytest.raises(TaskAPIError) as caught:
         client.get_task(doc["task_id"])

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from search_task_widget._loopback import LoopbackServer, Request, Response
+from search_task_widget._scenarios import http_error, proxy_html, serve
 
 
 class Recorder:
@@ -41,7 +42,8 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def server(recorder: Recorder) -> Iterator[LoopbackServer]:
-    with LoopbackServer(recorder) as running:
+    # The fakes' way to serve: the server's own errors are GError answers too.
+    with serve(recorder) as running:
         yield running
 
 
@@ -140,7 +142,7 @@ def test_json_factory() -> None:
 
 
 def test_gerror_has_the_search_shape(client: httpx.Client, recorder: Recorder) -> None:
-    recorder.routes["/missing"] = Response.gerror(
+    recorder.routes["/missing"] = http_error(
         404, "NotFound.Generic", "nope", request_id="abc123", error_data={"cause": "x"}
     )
     response = client.get("/missing")
@@ -158,14 +160,14 @@ def test_gerror_has_the_search_shape(client: httpx.Client, recorder: Recorder) -
 
 
 def test_gerror_makes_up_a_request_id() -> None:
-    first = Response.gerror(500, "InternalError", "x")
-    second = Response.gerror(500, "InternalError", "x")
+    first = http_error(500, "InternalError", "x")
+    second = http_error(500, "InternalError", "x")
     assert first.body != second.body
     assert b'"request_id": "' in first.body
 
 
-def test_html_factory(client: httpx.Client, recorder: Recorder) -> None:
-    recorder.routes["/proxy"] = Response.html(502, "<html><h1>502 Bad Gateway</h1></html>")
+def test_proxy_page(client: httpx.Client, recorder: Recorder) -> None:
+    recorder.routes["/proxy"] = proxy_html(502)
     response = client.get("/proxy")
     assert response.status_code == 502
     assert response.headers["content-type"].startswith("text/html")
@@ -188,6 +190,17 @@ def test_handler_exception_becomes_500_gerror(
     )
     # The server thread survived and keeps answering.
     assert client.get("/fine").status_code == 200
+
+
+def test_a_bare_server_answers_its_own_errors_in_plain_json() -> None:
+    with LoopbackServer(Recorder()) as bare, httpx.Client(base_url=bare.base_url) as http:
+        response = http.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {
+        "status": 500,
+        "code": "InternalError",
+        "message": "The loopback handler raised RuntimeError",
+    }
 
 
 def test_drop_connection_is_a_client_transport_error(

@@ -13,15 +13,15 @@ import math
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from itertools import pairwise
 
 import pytest
 from fakes import FakeClock
 
 from search_task_widget import Poller
+from search_task_widget import _scenarios as engine
 from search_task_widget._client import TaskClient
-from search_task_widget._loopback import LoopbackServer, Request, Response
+from search_task_widget._loopback import Request, Response
 from search_task_widget._poller import FRESH_LEAD, Schedule, Watch
 from search_task_widget._schedule import AdaptiveInterval, polling_bounds
 from search_task_widget._task import Task
@@ -39,10 +39,9 @@ class Scripted:
     progress_at: float
     success_at: float
 
-    def state_at(self, elapsed: float) -> str:
-        if elapsed >= self.success_at:
-            return "SUCCESS"
-        return "PROGRESS" if elapsed >= self.progress_at else "PENDING"
+    @property
+    def scenario(self) -> engine.Scenario:
+        return engine.planned(self.progress_at, self.success_at, "scripted")
 
 
 def plan(n: int, *, longest_phase: float = 60.0, indexes: int = 3, seed: int = 1) -> list:
@@ -59,38 +58,30 @@ def plan(n: int, *, longest_phase: float = 60.0, indexes: int = 3, seed: int = 1
 
 
 class TimedService:
-    """The Task API with every task's state taken from the fake clock; logs request times."""
+    """The Task API with every task's state taken from the fake clock; logs request times.
+
+    The scenario engine plays the tasks: its clock is the fake clock's ``time()``."""
 
     def __init__(self, clock: FakeClock, tasks: list[Scripted], unlistable: bool = False):
         self.clock, self.t0 = clock, clock.now
         self.tasks = {task.task_id: task for task in tasks}
         self.unlistable = unlistable
         self.log: list[tuple[float, str]] = []
-        self.created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
-        self.server = LoopbackServer(self.handle)
-
-    def document(self, task: Scripted) -> dict:
-        return {
-            "task_id": task.task_id,
-            "state": task.state_at(self.clock.now - self.t0),
-            "task_type": "ingest",
-            "state_description": "",
-            "index_id": task.index_id,
-            "message": None,
-            "additional_details": None,
-            "creation_date": self.created,
-            "completion_date": None,
-        }
+        self.book = engine.TaskBook(clock.time)
+        for task in tasks:  # in order: the last added is the newest
+            self.book.add(task.index_id, task.scenario, task_id=task.task_id)
+        self.server = engine.serve(self.handle)
 
     def handle(self, request: Request) -> Response:
-        _, kind, key = request.path.strip("/").split("/")
-        self.log.append((self.clock.now, kind))
-        if kind == "task":
-            return Response.json(self.document(self.tasks[key]))
+        route = engine.route_of(request.path)
+        assert route is not None, request.path
+        assert route.kind != "index", request.path
+        self.log.append((self.clock.now, route.kind))
+        if route.kind == "task":
+            return self.book.answer_task(route.key)
         if self.unlistable:
-            return Response.gerror(403, "Forbidden.Generic", "no right to list")
-        listed = [self.document(t) for t in reversed(self.tasks.values()) if t.index_id == key]
-        return Response.json({"index_id": key, "tasks": listed})
+            return engine.http_error(403, "Forbidden.Generic", "no right to list")
+        return self.book.answer_list(route.key)
 
 
 class Seen:
