@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
@@ -15,11 +13,13 @@ import traitlets
 from ._assets import loader
 from ._auth import Credentials, is_search_client, resolve_auth
 from ._cells import after_next_execution, current_execution
-from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._client import TaskClient, host_of, is_loopback, resolve_base_url
+from ._errors import SearchTaskError
 from ._front_end import FrontEnd, is_shared_layout
+from ._group import News, TaskGroup
 from ._host import keeps_live_views
-from ._poller import Poller, default_poller
-from ._schedule import check_interval, polling_bounds, wait_slice
+from ._poller import Poller
+from ._schedule import check_interval, polling_bounds
 from ._sign_in import SignInPanel
 
 log = logging.getLogger("search_task_widget")
@@ -91,9 +91,7 @@ class PolledWidget(SignInPanel):
     _view_count = traitlets.Int(None, allow_none=True)
 
     _lock: threading.RLock
-    _poller: Poller
-    _client: TaskClient | None
-    _closed: bool
+    _group: TaskGroup
 
     def _connect(
         self,
@@ -101,14 +99,17 @@ class PolledWidget(SignInPanel):
         credentials: Credentials,
         poller: Poller | None,
         client_id: str | None = None,
+        *,
+        intervals: tuple[float, float],
+        single: bool,
     ) -> None:
-        """Take a pooled client for ``url`` with ``credentials`` (none until signed in)."""
+        """Set up the tracking core (a pooled client for ``url`` with ``credentials``,
+        none until signed in) that this widget draws."""
         self._client_id = client_id
-        self._lock = threading.RLock()  # one writer at a time for synced traits
-        self._poller = poller or default_poller()
-        self._url = url
-        self._client = self._acquire(credentials)
-        self._closed = False
+        self._group = TaskGroup(
+            url, credentials, view=self, poller=poller, intervals=intervals, single=single
+        )
+        self._lock = self._group.lock  # one writer at a time, for the group and the traits
         self._display_ids: list[str] = []
         # Asked here, on the thread that makes the widget: marimo only answers its own.
         self._keeps_live_views = keeps_live_views()
@@ -117,16 +118,32 @@ class PolledWidget(SignInPanel):
     @property
     def base_url(self) -> str:
         """The Search service this widget polls."""
-        return self._url
+        return self._group.url
 
-    def _acquire(self, credentials: Credentials) -> TaskClient | None:
-        if credentials.needs_sign_in:
-            return None
-        return shared_clients.acquire(self._url, credentials.authorizer, credentials.key)
+    @property
+    def _client(self) -> TaskClient | None:
+        return self._group.client
 
-    def _release(self, client: TaskClient | None) -> None:
-        if client is not None and shared_clients.release(client):
-            self._poller.retire(client)  # closed between its requests
+    @property
+    def _closed(self) -> bool:
+        return self._group.closed
+
+    # -- what the core calls (see _group.GroupView) ---------------------------------------
+
+    def _render(self, news: News) -> None:
+        """Write the synced traits from the group's state (lock held)."""
+        raise NotImplementedError
+
+    def _group_ended(self) -> None:
+        """No watch runs: once every task ended the widget becomes a document; otherwise
+        (watches stopped on errors) it stays live, for start() or a sign-in."""
+        if self._group.all_ended:
+            self._become_document()
+        else:
+            self._refresh_displays()
+
+    def _credentials_expired(self, error: SearchTaskError) -> str:
+        return self._sign_in_expired(error)
 
     # -- credentials (main thread only) ------------------------------------------------
 
@@ -137,16 +154,14 @@ class PolledWidget(SignInPanel):
         self.start()
 
     def _loopback(self) -> bool:
-        return is_loopback(host_of(self._url))
+        return is_loopback(host_of(self._group.url))
 
     def _use(self, credentials: Credentials) -> None:
         """Poll with ``credentials`` from now on (or ask to sign in), keeping all else."""
         if self._closed:
             return
         self.stop()
-        with self._lock:
-            old, self._client = self._client, self._acquire(credentials)
-            self._release(old)
+        self._group.use(credentials)
         super()._use(credentials)
 
     # -- display: a live view plus static text that is brought up to date at the end ----
@@ -243,32 +258,18 @@ class PolledWidget(SignInPanel):
     def stop(self) -> None:
         raise NotImplementedError
 
-    def _block_until(
-        self, ended: threading.Event, timeout: float | None, still: Callable[[float], str]
-    ) -> None:
-        """Wait for ``ended``; raise TimeoutError(``still(timeout)``) after ``timeout`` s.
-
-        Short waits keep Ctrl-C responsive; Ctrl-C stops polling before it propagates.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not ended.wait(wait_slice(deadline)):
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError(still(timeout or 0.0))
-        except KeyboardInterrupt:
-            self.stop()
-            raise
-        self._settle_document()  # in the caller's execution: executors keep the final state
+    def _block_until(self, timeout: float | None) -> None:
+        """Wait until no watch runs (see :meth:`TaskGroup.wait_idle`), then close the model
+        of a widget that became a document, in the caller's execution: executors keep the
+        final state."""
+        self._group.wait_idle(timeout)
+        self._settle_document()
 
     def close(self) -> None:
         """Stop polling, release the connection and close the widget's views."""
-        if hasattr(self, "_lock"):  # else __init__ refused its arguments: nothing to undo
+        if hasattr(self, "_group"):  # else __init__ refused its arguments: nothing to undo
             self.stop()
-            with self._lock:
-                if not self._closed:
-                    self._closed = True
-                    self._release(self._client)
-                    self._client = None
+            self._group.close()
         # A DOMWidget's layout is a widget of its own: left open, every closed widget
         # would leave one registered (and in saved widget state). The shared one stays.
         layout = self._trait_values.get("layout")
