@@ -143,9 +143,10 @@ class Entry:
     task_id: str
     index_id: str | None
     task: Task | None = None
-    #: The error that stopped its watch (a 401 re-worded to say what to do), and its text
-    #: for people (the error and the advice).
+    #: The error that stopped its watch (a 401 re-worded to say what to do), what a person
+    #: can do about it, and both as one text for people.
     fatal: SearchTaskError | None = None
+    fatal_advice: str = ""
     fatal_text: str = ""
     #: The transient trouble being retried, and the schedule the poller gave with it.
     trouble: SearchTaskError | None = None
@@ -421,7 +422,7 @@ class TaskGroup:
             return len(watches)
 
     def _watch(self, entry: Entry, client: TaskClient) -> Watch:
-        entry.fatal, entry.fatal_text, entry.trouble = None, "", None
+        entry.fatal, entry.fatal_advice, entry.fatal_text, entry.trouble = None, "", "", None
         self._changed(entry)
         entry.listener = _EntryListener(self, entry.task_id)
         entry.watch = Watch(
@@ -494,7 +495,7 @@ class TaskGroup:
         with self.lock:
             if listener is not None and entry.listener is not listener:
                 return
-            entry.fatal, entry.fatal_text = self._explained(entry, error)
+            entry.fatal, entry.fatal_advice, entry.fatal_text = self._explained(entry, error)
             entry.trouble = entry.trouble_schedule = None
             self._changed(entry)
             self._end(entry)
@@ -640,8 +641,8 @@ class TaskGroup:
             entry.row = row
             self._dirty = True
 
-    def _explained(self, entry: Entry, error: SearchTaskError) -> tuple[SearchTaskError, str]:
-        """The error ``wait()`` raises and its text for people, both saying what to do."""
+    def _explained(self, entry: Entry, error: SearchTaskError) -> tuple[SearchTaskError, str, str]:
+        """The error ``wait()`` raises, the advice, and the text for people."""
         if error.http_status == 401:
             view = self._view()
             text = view._credentials_expired(error) if view is not None else advice(error)
@@ -649,8 +650,9 @@ class TaskGroup:
             reworded = TaskAPIError(
                 text, http_status=401, code=error.code, request_id=error.request_id
             )
-            return reworded, f"{error.summary}. {text}"
-        return error, f"{error}. {self.advice(error, entry)}".strip()
+            return reworded, text, f"{error.summary}. {text}"
+        hint = self.advice(error, entry)
+        return error, hint, f"{error}. {hint}".strip()
 
     def advice(self, error: SearchTaskError, entry: Entry | None = None) -> str:
         """What a person can do about ``error`` (``""`` when nothing specific)."""
