@@ -651,13 +651,12 @@ class TaskGroup:
                 text, http_status=401, code=error.code, request_id=error.request_id
             )
             return reworded, text, f"{error.summary}. {text}"
-        hint = self.advice(error, entry)
+        hint = self.advice(error, entry.known_index)
         return error, hint, f"{error}. {hint}".strip()
 
-    def advice(self, error: SearchTaskError, entry: Entry | None = None) -> str:
-        """What a person can do about ``error`` (``""`` when nothing specific)."""
-        index = entry.known_index if entry is not None else None
-        return advice(error, index, otherwise=self.otherwise)
+    def advice(self, error: SearchTaskError, index_id: str | None = None) -> str:
+        """What a person can do about ``error`` (``otherwise`` when nothing specific)."""
+        return advice(error, index_id, otherwise=self.otherwise)
 
     def _end(self, entry: Entry) -> None:
         if entry.watch is not None:  # else never polled (a test playing the poller)

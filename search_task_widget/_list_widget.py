@@ -24,7 +24,7 @@ import traitlets
 
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._document import list_document
-from ._errors import PollingStoppedError, SearchTaskError, advice
+from ._errors import PollingStoppedError, SearchTaskError
 from ._front_end import front_end_traits
 from ._group import UNCHECKED, Entry, News, TaskListError
 from ._poller import Poller
@@ -212,7 +212,7 @@ class TaskListWidget(PolledWidget):
         try:
             self._add_index_tasks(self._index_limit)
         except SearchTaskError as error:
-            self.error = f"{error}. {advice(error, self._index_hint)}"
+            self.error = f"{error}. {self._group.advice(error, self._index_hint)}"
             return False
         self._index_limit = None
         return True
