@@ -422,7 +422,8 @@ class TaskGroup:
             return len(watches)
 
     def _watch(self, entry: Entry, client: TaskClient) -> Watch:
-        entry.fatal, entry.fatal_advice, entry.fatal_text, entry.trouble = None, "", "", None
+        entry.fatal, entry.fatal_advice, entry.fatal_text = None, "", ""
+        entry.trouble = entry.trouble_schedule = None
         self._changed(entry)
         entry.listener = _EntryListener(self, entry.task_id)
         entry.watch = Watch(
