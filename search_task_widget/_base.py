@@ -20,7 +20,7 @@ from ._errors import SearchTaskError, SignInRequiredError
 from ._front_end import FrontEnd, is_shared_layout
 from ._group import News, TaskGroup
 from ._host import keeps_live_views
-from ._poller import Poller
+from ._poller import Listener, Poller
 from ._schedule import check_interval, polling_bounds
 from ._sign_in import SIGN_IN_STATES, SignIn
 
@@ -117,11 +117,18 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         *,
         intervals: tuple[float, float],
         single: bool,
+        listener: Listener | None = None,
     ) -> None:
         """Set up the tracking core (a pooled client for ``url`` with ``credentials``,
         none until signed in) that this widget draws."""
         self._group = TaskGroup(
-            url, credentials, view=self, poller=poller, intervals=intervals, single=single
+            url,
+            credentials,
+            view=self,
+            poller=poller,
+            intervals=intervals,
+            single=single,
+            listener=listener,
         )
         self._lock = self._group.lock  # one writer at a time, for the group and the traits
         self._display_ids: list[str] = []

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from ._auth import Credentials
 from ._client import TaskClient, shared_clients
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
-from ._poller import Poller, Schedule, Watch, default_poller
+from ._poller import Listener, Poller, Schedule, Watch, default_poller
 from ._schedule import STAMP_EVERY, AdaptiveInterval, wait_slice
 from ._task import (
     MAX_SHOWN_DETAILS,
@@ -281,6 +281,10 @@ class TaskGroup:
         intervals: the (starting, largest) polling interval of each task, in seconds.
         single: a group of one task: each answer is told at once, with its next check.
         otherwise: the advice for a fatal error without a specific one.
+        listener: what the poller calls for every watch (held weakly), if not the group's
+            own forwarding listeners: a :class:`~._widget.TaskWidget` is the listener of its
+            one task, as its public ``on_task`` / ``on_trouble`` / ``on_fatal`` say (it
+            forwards to :meth:`task_seen` and friends).
     """
 
     def __init__(
@@ -293,8 +297,10 @@ class TaskGroup:
         intervals: tuple[float, float] = (1.0, 600.0),
         single: bool = False,
         otherwise: str = "Call start() to try again.",
+        listener: Listener | None = None,
     ) -> None:
         self.url = url
+        self._listener = weakref.ref(listener) if listener is not None else None
         self.poller = poller or default_poller()
         self.min_interval, self.max_interval = intervals
         self.single = single
@@ -425,11 +431,16 @@ class TaskGroup:
         entry.fatal, entry.fatal_advice, entry.fatal_text = None, "", ""
         entry.trouble = entry.trouble_schedule = None
         self._changed(entry)
-        entry.listener = _EntryListener(self, entry.task_id)
+        # The watch holds its listener weakly (see _EntryListener); the entry holds ours.
+        target = self._listener
+        entry.listener = None
+        if target is None:
+            entry.listener = _EntryListener(self, entry.task_id)
+            target = weakref.ref(entry.listener)
         entry.watch = Watch(
             task_id=entry.task_id,
             client=client,
-            listener=weakref.ref(entry.listener),
+            listener=target,
             interval=AdaptiveInterval(self.min_interval, self.max_interval),
             index_id=entry.known_index,
             last_task=entry.task,

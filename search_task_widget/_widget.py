@@ -161,6 +161,7 @@ class TaskWidget(PolledWidget):
             client_id,
             intervals=(self._min_interval, self._max_interval),
             single=True,
+            listener=self,  # the poller calls on_task() & co. of the widget, as it always did
         )
         entry = self._group.add(normalized_id, hint or None)
         assert entry is not None  # a new group holds nothing else
@@ -252,7 +253,7 @@ class TaskWidget(PolledWidget):
             text += "; sign-in needed"
         return text
 
-    # -- Listener: the poller thread reports through the core (tests call these too) ----
+    # -- Listener: called on the poller thread; the core decides what to show ------------
 
     def on_task(self, task: Task, schedule: Schedule) -> None:
         self._group.task_seen(self._entry, task, schedule)
