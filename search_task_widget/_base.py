@@ -1,4 +1,6 @@
-"""What TaskWidget and TaskListWidget share: settings, the pooled connection, closing."""
+"""What TaskWidget and TaskListWidget share: settings, the tracking core and the sign-in
+they hold (composition: :class:`~._group.TaskGroup`, :class:`~._sign_in.SignIn`), the
+document they become, closing."""
 
 from __future__ import annotations
 
