@@ -1,26 +1,30 @@
-"""What TaskWidget and TaskListWidget share: settings, the pooled connection, closing."""
+"""What TaskWidget and TaskListWidget share: settings, the tracking core and the sign-in
+they hold (composition: :class:`~._group.TaskGroup`, :class:`~._sign_in.SignIn`), the
+document they become, closing."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
+import anywidget
 import ipywidgets
 import traitlets
 
 from ._assets import loader
 from ._auth import Credentials, is_search_client, resolve_auth
 from ._cells import after_next_execution, current_execution
-from ._client import TaskClient, host_of, is_loopback, resolve_base_url, shared_clients
+from ._client import Authorizer, TaskClient, host_of, is_loopback, resolve_base_url
+from ._display import ShownOnce
+from ._errors import SearchTaskError, SignInRequiredError
 from ._front_end import FrontEnd, is_shared_layout
+from ._group import News, TaskGroup
 from ._host import keeps_live_views
-from ._poller import Poller, default_poller
-from ._schedule import check_interval, polling_bounds, wait_slice
-from ._sign_in import SignInPanel
+from ._poller import Listener, Poller
+from ._schedule import check_interval, polling_bounds
+from ._sign_in import SIGN_IN_STATES, SignIn
 
 log = logging.getLogger("search_task_widget")
 
@@ -65,10 +69,11 @@ def connection_settings(
     return credentials, url, low, high
 
 
-class PolledWidget(SignInPanel):
-    """A widget fed by the poller: subclasses call :meth:`_connect` and define ``start``
-    and ``stop``. It shows the sign-in panel (see :mod:`._sign_in`) when it has no usable
-    credentials, and resumes polling once signed in.
+class PolledWidget(ShownOnce, anywidget.AnyWidget):
+    """A widget that draws a :class:`~._group.TaskGroup`: subclasses call :meth:`_connect`
+    and define ``start``, ``stop`` and ``_render``. It holds a :class:`~._sign_in.SignIn`
+    and shows its panel when there are no usable credentials, and resumes polling once
+    signed in.
 
     Its front end is the loader (see :mod:`._front_end`); subclasses pass
     ``front_end_traits(kind)`` to ``__init__``. When what it watches has ended, it becomes
@@ -77,6 +82,18 @@ class PolledWidget(SignInPanel):
 
     _esm = loader()
     _css = ""
+    # The sign-in panel's state. Synced, and never a token, a code or a header (the #:
+    # comments are their documentation in the API reference).
+    #: What the sign-in panel shows. ``""`` (signed in, or no sign-in needed), ``"offer"``
+    #: (a *Sign in with Globus* / *Sign in again* button), ``"code"`` (the link and a box
+    #: for the code), ``"busy"`` (checking the code) or ``"unavailable"`` (no way to sign
+    #: in here; :attr:`sign_in_message` says why). Synced.
+    sign_in = traitlets.Enum(SIGN_IN_STATES, default_value="").tag(sync=True)
+    #: The Globus Auth link of the sign-in in progress (native app, PKCE), or ``""``.
+    #: Synced.
+    sign_in_url = traitlets.Unicode("").tag(sync=True)
+    #: Why a sign-in is needed or failed, and what to do, or ``""``. Synced.
+    sign_in_message = traitlets.Unicode("").tag(sync=True)
     _front_end = traitlets.Instance(FrontEnd, allow_none=True).tag(
         sync=True, **ipywidgets.widget_serialization
     )
@@ -91,9 +108,7 @@ class PolledWidget(SignInPanel):
     _view_count = traitlets.Int(None, allow_none=True)
 
     _lock: threading.RLock
-    _poller: Poller
-    _client: TaskClient | None
-    _closed: bool
+    _group: TaskGroup
 
     def _connect(
         self,
@@ -101,53 +116,112 @@ class PolledWidget(SignInPanel):
         credentials: Credentials,
         poller: Poller | None,
         client_id: str | None = None,
+        *,
+        intervals: tuple[float, float],
+        single: bool,
+        listener: Listener | None = None,
     ) -> None:
-        """Take a pooled client for ``url`` with ``credentials`` (none until signed in)."""
-        self._client_id = client_id
-        self._lock = threading.RLock()  # one writer at a time for synced traits
-        self._poller = poller or default_poller()
-        self._url = url
-        self._client = self._acquire(credentials)
-        self._closed = False
+        """Set up the tracking core (a pooled client for ``url`` with ``credentials``,
+        none until signed in) that this widget draws."""
+        self._group = TaskGroup(
+            url,
+            credentials,
+            view=self,
+            poller=poller,
+            intervals=intervals,
+            single=single,
+            listener=listener,
+        )
+        self._lock = self._group.lock  # one writer at a time, for the group and the traits
         self._display_ids: list[str] = []
         # Asked here, on the thread that makes the widget: marimo only answers its own.
         self._keeps_live_views = keeps_live_views()
-        self._init_sign_in(credentials)
+        self._sign_in = SignIn(
+            self, credentials, client_id=client_id, loopback=is_loopback(host_of(url))
+        )
+        self.on_msg(self._on_front_end_message)
 
     @property
     def base_url(self) -> str:
         """The Search service this widget polls."""
-        return self._url
+        return self._group.url
 
-    def _acquire(self, credentials: Credentials) -> TaskClient | None:
-        if credentials.needs_sign_in:
-            return None
-        return shared_clients.acquire(self._url, credentials.authorizer, credentials.key)
+    @property
+    def _client(self) -> TaskClient | None:
+        return self._group.client
 
-    def _release(self, client: TaskClient | None) -> None:
-        if client is not None and shared_clients.release(client):
-            self._poller.retire(client)  # closed between its requests
+    @property
+    def _closed(self) -> bool:
+        return self._group.closed
 
-    # -- credentials (main thread only) ------------------------------------------------
+    # -- what the core calls (see _group.GroupView) ---------------------------------------
+
+    def _render(self, news: News) -> None:
+        """Write the synced traits from the group's state (lock held)."""
+        raise NotImplementedError
+
+    def _group_ended(self) -> None:
+        """No watch runs: once every task ended the widget becomes a document; otherwise
+        (watches stopped on errors) it stays live, for start() or a sign-in."""
+        if self._group.all_ended:
+            self._become_document()
+        else:
+            self._refresh_displays()
+
+    def _credentials_expired(self, error: SearchTaskError) -> str:
+        return self._sign_in.expired(error)
+
+    # -- sign-in (main thread only; see _sign_in.SignIn) ----------------------------------
+
+    def start_sign_in(self) -> str:
+        """Show the sign-in link and code box; return the link (to open in a browser).
+
+        Raises:
+            SignInRequiredError: no notebook sign-in is possible here (the message says
+                what to configure).
+        """
+        return self._sign_in.start()
+
+    def finish_sign_in(self, code: str) -> None:
+        """Complete the sign-in with the code Globus showed; polling starts at once.
+
+        Raises:
+            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
+                (the panel then offers a fresh link).
+        """
+        self._sign_in.finish(code)
+
+    def set_auth(self, auth: object) -> None:
+        """Use new credentials (any form ``auth=`` takes) and resume.
+
+        For a token that expired mid-session: the timings observed so far are kept. The
+        service stays the one the widget was created for.
+        """
+        self._sign_in.set_auth(auth)
+
+    def on_signed_in(self, authorizer: Authorizer) -> None:
+        """The shared login succeeded: use its tokens (the login calls this)."""
+        self._sign_in.on_signed_in(authorizer)
+
+    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
+        self._sign_in.handle(content)
+
+    def _sign_in_error(self) -> SignInRequiredError | None:
+        """Why nothing can be fetched now, or None when the credentials are usable."""
+        return self._sign_in.blocker()
 
     def start(self) -> None:
         raise NotImplementedError
 
+    def _credentials_changed(self, credentials: Credentials) -> None:
+        """Poll with ``credentials`` from now on (the panel then shows them)."""
+        if not self._closed:
+            self.stop()
+            self._group.use(credentials)
+
     def _signed_in(self) -> None:
-        self.start()
-
-    def _loopback(self) -> bool:
-        return is_loopback(host_of(self._url))
-
-    def _use(self, credentials: Credentials) -> None:
-        """Poll with ``credentials`` from now on (or ask to sign in), keeping all else."""
-        if self._closed:
-            return
-        self.stop()
-        with self._lock:
-            old, self._client = self._client, self._acquire(credentials)
-            self._release(old)
-        super()._use(credentials)
+        if not self._closed:
+            self.start()
 
     # -- display: a live view plus static text that is brought up to date at the end ----
 
@@ -243,32 +317,18 @@ class PolledWidget(SignInPanel):
     def stop(self) -> None:
         raise NotImplementedError
 
-    def _block_until(
-        self, ended: threading.Event, timeout: float | None, still: Callable[[float], str]
-    ) -> None:
-        """Wait for ``ended``; raise TimeoutError(``still(timeout)``) after ``timeout`` s.
-
-        Short waits keep Ctrl-C responsive; Ctrl-C stops polling before it propagates.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not ended.wait(wait_slice(deadline)):
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError(still(timeout or 0.0))
-        except KeyboardInterrupt:
-            self.stop()
-            raise
-        self._settle_document()  # in the caller's execution: executors keep the final state
+    def _block_until(self, timeout: float | None) -> None:
+        """Wait until no watch runs (see :meth:`TaskGroup.wait_idle`), then close the model
+        of a widget that became a document, in the caller's execution: executors keep the
+        final state."""
+        self._group.wait_idle(timeout)
+        self._settle_document()
 
     def close(self) -> None:
         """Stop polling, release the connection and close the widget's views."""
-        if hasattr(self, "_lock"):  # else __init__ refused its arguments: nothing to undo
+        if hasattr(self, "_group"):  # else __init__ refused its arguments: nothing to undo
             self.stop()
-            with self._lock:
-                if not self._closed:
-                    self._closed = True
-                    self._release(self._client)
-                    self._client = None
+            self._group.close()
         # A DOMWidget's layout is a widget of its own: left open, every closed widget
         # would leave one registered (and in saved widget state). The shared one stays.
         layout = self._trait_values.get("layout")

@@ -137,8 +137,14 @@ _SUMMARIES = {
 }
 
 
-def advice(error: SearchTaskError, index_id: str | None = None) -> str:
-    """What a person can do about ``error``, in one sentence."""
+def advice(
+    error: SearchTaskError,
+    index_id: str | None = None,
+    *,
+    otherwise: str = "Call start() to try again.",
+) -> str:
+    """What a person can do about ``error``, in one sentence (``otherwise`` when nothing
+    specific: the widgets' default suits a notebook, the terminal passes ``""``)."""
     index = f"index {index_id}" if index_id else "the task's index"
     return {
         400: "Check the task id.",
@@ -146,7 +152,7 @@ def advice(error: SearchTaskError, index_id: str | None = None) -> str:
         403: f"The signed-in identity needs the owner, admin or writer role on {index}.",
         404: f"Check the task id, and that base_url / {SDK_ENVIRONMENT_ENV_VAR} point at the "
         "Search service where the task was created.",
-    }.get(error.http_status or 0, "Call start() to try again.")
+    }.get(error.http_status or 0, otherwise)
 
 
 #: What replaces a secret in text for people.

@@ -1,152 +1,40 @@
 """The TaskListWidget: many Search tasks, live in one view.
 
-Each task is one :class:`~._poller.Watch` on the shared poller, with the same adaptive
-interval policy and the same pooled client as :class:`~._widget.TaskWidget`, so tasks of
-one index are polled through a single ``GET /v1/task_list/<index_id>``. A small listener
-object per task forwards the poller's news to the list (held weakly, so a forgotten list
-stops its watches).
+The widget draws a :class:`~._group.TaskGroup` of many tasks: each task is one watch on the
+shared poller, with the same adaptive interval policy and the same pooled client as
+:class:`~._widget.TaskWidget`, so tasks of one index are polled through a single
+``GET /v1/task_list/<index_id>``.
 
-Message economy: the poller may deliver hundreds of per-task updates per second. An update
-only changes the row in memory and marks the list dirty; rows and aggregates go out together
-(one comm message, ``hold_sync``) when the poller's round ends (``on_round_end``), so one
-poll round, however many tasks it moved, is one message. An unchanged round sends nothing but
-a ``last_checked`` stamp every :data:`~._schedule.STAMP_EVERY` seconds. User actions
-(``start``, ``stop``, ``add`` while stopped) send at once.
+Message economy: the poller may deliver hundreds of per-task updates per second. The core
+changes rows in memory and tells the widget once per poll round, so rows and aggregates go
+out together (one comm message, ``hold_sync``), however many tasks the round moved. An
+unchanged round sends nothing but a ``last_checked`` stamp every
+:data:`~._schedule.STAMP_EVERY` seconds. User actions (``start``, ``stop``, ``add`` while
+stopped) send at once.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
-import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import traitlets
 
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._document import list_document
-from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
+from ._errors import PollingStoppedError, SearchTaskError
 from ._front_end import front_end_traits
-from ._poller import Poller, Schedule, Watch
+from ._group import UNCHECKED, Entry, News, TaskListError
+from ._poller import Poller
 from ._reply import TaskReference, task_reference
-from ._schedule import (
-    STAMP_EVERY,
-    AdaptiveInterval,
-    epoch_ms,
-)
-from ._task import (
-    MAX_SHOWN_ROW_DETAILS,
-    TERMINAL_STATES,
-    Task,
-    format_duration,
-    normalize_task_id,
-    parse_service_date,
-    shown_details,
-    shown_text,
-)
+from ._schedule import epoch_ms
+from ._task import Task, format_duration, normalize_task_id
+
+__all__ = ["UNCHECKED", "TaskListError", "TaskListWidget"]
 
 log = logging.getLogger("search_task_widget")
-
-#: Seconds of the poller's clock between two sends of the rows (changes in between coalesce).
-#: The key of :attr:`TaskListWidget.counts` for tasks not checked yet.
-UNCHECKED = "UNCHECKED"
-
-# Order of states in counts and in the text form: ends first, then what still runs.
-_STATE_ORDER = ("SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING")
-
-
-class TaskListError(SearchTaskError):
-    """:meth:`TaskListWidget.wait`: some tasks could not be watched to their end.
-
-    Raised after every other task ended. ``http_status`` and ``code`` are those of the
-    underlying errors when they all agree (e.g. 401 for an expired token), else None and
-    ``"Several"``.
-
-    Attributes:
-        errors: task id -> the :class:`SearchTaskError` that stopped its watch (404, 403...).
-        documents: the Task documents of the tasks that did end (FAILED ones included).
-    """
-
-    def __init__(
-        self, errors: dict[str, SearchTaskError], documents: list[dict[str, Any]], total: int
-    ) -> None:
-        first = next(iter(errors.values()))
-        same = all(
-            (e.http_status, e.code) == (first.http_status, first.code) for e in errors.values()
-        )
-        shown = [f"task {tid}: {error}" for tid, error in list(errors.items())[:3]]
-        if len(errors) > 3:
-            shown.append(f"and {len(errors) - 3} more")
-        super().__init__(
-            f"{len(errors)} of {total} tasks: " + "; ".join(shown),
-            http_status=first.http_status if same else None,
-            code=first.code if same else "Several",
-            request_id=first.request_id if len(errors) == 1 else None,
-        )
-        self.errors = errors
-        self.documents = documents
-
-    @property
-    def summary(self) -> str:
-        return "Some tasks could not be watched"
-
-
-@dataclass(eq=False)
-class _Entry:
-    """One row: what is known about a task and the watch polling it (if any)."""
-
-    task_id: str
-    index_id: str | None
-    row: dict[str, Any]
-    task: Task | None = None
-    fatal: SearchTaskError | None = None
-    watch: Watch | None = None
-    listener: _RowListener | None = None
-    created: datetime | None = None
-    completed: datetime | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.task is not None and self.task.is_terminal
-
-
-class _RowListener:
-    """The poller's :class:`~._poller.Listener` for one task of a list: forwards to the list.
-
-    The list holds this object; the watch holds it weakly and this holds the list weakly,
-    so a list that is garbage-collected takes its watches' listeners with it and the poller
-    drops the watches.
-    """
-
-    __slots__ = ("__weakref__", "_owner", "task_id")
-
-    def __init__(self, owner: TaskListWidget, task_id: str) -> None:
-        self._owner = weakref.ref(owner)
-        self.task_id = task_id
-
-    def on_task(self, task: Task, schedule: Schedule) -> None:
-        owner = self._owner()
-        if owner is not None:
-            owner._on_row_task(self, task, schedule)
-
-    def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
-        owner = self._owner()
-        if owner is not None:
-            owner._on_row_trouble(self, error, schedule)
-
-    def on_fatal(self, error: SearchTaskError) -> None:
-        owner = self._owner()
-        if owner is not None:
-            owner._on_row_fatal(self, error)
-
-    def on_round_end(self) -> None:
-        owner = self._owner()
-        if owner is not None:
-            owner._on_round_end()
 
 
 class TaskListWidget(PolledWidget):
@@ -242,19 +130,19 @@ class TaskListWidget(PolledWidget):
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
         super().__init__(**front_end_traits("list"))
-        self._connect(url, credentials, poller, client_id)
-        self._idle = threading.Event()  # set while no watch runs, for wait()
-        self._idle.set()
-        self._entries: dict[str, _Entry] = {}
-        self._active = 0  # entries with a running watch
-        self._dirty = False
-        self._round_checked_at: float | None = None  # when this round's news was fetched
-        self._stamp_sent = 0.0
+        self._connect(
+            url,
+            credentials,
+            poller,
+            client_id,
+            intervals=(self._min_interval, self._max_interval),
+            single=False,
+        )
         self._started = False
         with self._lock:
             for reference in references:
-                self._put(reference.task_id, self._index_hint or reference.index_id)
-            self._flush()
+                self._group.add(reference.task_id, self._index_hint or reference.index_id)
+            self._group.refresh()
         if start:
             self.start()
 
@@ -311,10 +199,10 @@ class TaskListWidget(PolledWidget):
                 except ValueError:
                     log.debug("skipping task %r of %s: not a UUID", task.task_id, self._index_hint)
                     continue
-                entry = self._put(task_id, self._index_hint)
+                entry = self._group.add(task_id, self._index_hint)
                 if entry is not None:
-                    self._set_row(entry, task=task)
-            self._flush()
+                    self._group.set_task(entry, task)
+            self._group.refresh()
 
     def _listed_index(self) -> bool:
         """List the index now if :meth:`for_index` had to wait for a sign-in; False (and
@@ -324,7 +212,7 @@ class TaskListWidget(PolledWidget):
         try:
             self._add_index_tasks(self._index_limit)
         except SearchTaskError as error:
-            self.error = f"{error}. {advice(error, self._index_hint)}"
+            self.error = f"{error}. {self._group.advice(error, self._index_hint)}"
             return False
         self._index_limit = None
         return True
@@ -355,35 +243,33 @@ class TaskListWidget(PolledWidget):
         with self._lock:
             if self._closed:
                 raise PollingStoppedError("this widget was closed; create a new one")
-            entry = self._put(task_id, hint)
+            entry = self._group.add(task_id, hint)
             if entry is None:
                 return task_id
             self._become_live()  # a list that had ended shows the new task live
             watching = self._started
             if not watching:
-                self._flush()
+                self._group.refresh()
         if watching:
-            # Polled at once: its first answer flushes the new row with the next batch,
-            # so adding hundreds of tasks one by one does not send hundreds of row lists.
-            self._watch([entry], flush=False)
+            # Polled at once: its first answer sends the new row with the next round, so
+            # adding hundreds of tasks one by one does not send hundreds of row lists.
+            self._group.start([entry], tell=False)
         return task_id
 
     @property
     def tasks(self) -> list[dict[str, Any]]:
         """The last Task document of each task, in the order they were added (tasks not
         answered yet are left out)."""
-        with self._lock:
-            return [e.task.to_document() for e in self._entries.values() if e.task is not None]
+        return [e.task.to_document() for e in self._group.entries if e.task is not None]
 
     @property
     def counts(self) -> dict[str, int]:
         """How many tasks are in each state, ends first (``"UNCHECKED"`` for no answer yet)."""
-        with self._lock:
-            found: dict[str, int] = {}
-            for entry in self._entries.values():
-                state = entry.task.state if entry.task is not None else UNCHECKED
-                found[state] = found.get(state, 0) + 1
-        return dict(sorted(found.items(), key=lambda item: _state_rank(item[0])))
+        return self._group.counts()
+
+    @property
+    def _entries(self) -> dict[str, Entry]:
+        return {entry.task_id: entry for entry in self._group.entries}
 
     def start(self) -> None:
         """Start (or resume) polling every task that has not ended.
@@ -397,25 +283,16 @@ class TaskListWidget(PolledWidget):
             return
         with self._lock:
             self._started = True
-            todo = [e for e in self._entries.values() if not e.ended and e.watch is None]
-            for entry in todo:
-                entry.fatal = None
-                self._set_row(entry, task=entry.task)
+            todo = [e for e in self._group.entries if not e.ended and e.watch is None]
             if not todo and not self._documented:
-                self._show_end()  # e.g. for_index() of an index whose tasks all ended
-        self._watch(todo)
+                self._group_ended()  # e.g. for_index() of an index whose tasks all ended
+            self._group.start(todo)
 
     def stop(self) -> None:
         """Stop polling; the view keeps the last known states. :meth:`start` resumes."""
         with self._lock:
             self._started = False
-            for entry in self._entries.values():
-                if entry.watch is not None:
-                    self._poller.remove(entry.watch)
-                    entry.watch = entry.listener = None
-            self._active = 0
-            self._flush()
-            self._idle.set()
+            self._group.stop()
 
     def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
         """Block until every task ended; return their Task documents in list order.
@@ -432,32 +309,27 @@ class TaskListWidget(PolledWidget):
         """
         timeout = checked_timeout(timeout)
         blocker = self._sign_in_error()
-        if blocker is not None and not all(e.ended for e in self._entries.values()):
+        if blocker is not None and not all(e.ended for e in self._group.entries):
             raise blocker  # blocking here would keep the sign-in panel from working
-        with self._lock:
-            idle = not self._active and any(
-                not e.ended and e.fatal is None for e in self._entries.values()
-            )
-        if idle and not self._closed:
+        if self._group.needs_start() and not self._closed:
             self.start()
-        self._block_until(self._idle, timeout, self._still_running)
-        return self._outcome()
+        self._block_until(timeout)
+        return self._group.documents()
 
     def __repr__(self) -> str:
-        if not hasattr(self, "_entries"):  # __init__ refused its arguments
+        if not hasattr(self, "_group"):  # __init__ refused its arguments
             return "<TaskListWidget (not set up)>"
         return f"<TaskListWidget {self.describe()}>"
 
     def _snapshot_html(self) -> str:
-        with self._lock:
-            rows = [dict(e.row) for e in self._entries.values()]
+        rows = [dict(row) for row in self._group.rows()]
         state = self.get_state(("error", "first_submitted", "last_completed"))
         return list_document(self.describe(), rows, state)
 
     def describe(self) -> str:
         """One line for people: how many tasks, by state, elapsed, and any error."""
         with self._lock:
-            total = len(self._entries)
+            total = len(self._group.entries)
             text = f"{total} task{'' if total == 1 else 's'}"
             if self.sign_in and not self.error:
                 text += " (sign-in needed)"
@@ -467,253 +339,23 @@ class TaskListWidget(PolledWidget):
                 f"{n} {'not checked yet' if s == UNCHECKED else s}" for s, n in self.counts.items()
             )
             text += f": {counts}"
-            elapsed = self._elapsed()
+            elapsed = self._group.elapsed()
             if elapsed is not None:
                 text += f"; elapsed {format_duration(elapsed)}"
             if self.error:
                 text += f"; {self.error}"
             return text
 
-    # -- Listener side: called on the poller thread -----------------------------------
+    # -- drawing (the core calls this, lock held) ----------------------------------------
 
-    def _on_row_task(self, listener: _RowListener, task: Task, schedule: Schedule) -> None:
-        with self._lock:
-            entry = self._current(listener)
-            if entry is None:
-                return
-            self._set_row(entry, task=task)
-            ended = task.is_terminal
-            if ended:
-                self._end(entry)
-            self._settle(schedule.checked_at, ended)
-
-    def _on_row_trouble(
-        self, listener: _RowListener, error: SearchTaskError, schedule: Schedule
-    ) -> None:
-        with self._lock:
-            entry = self._current(listener)
-            if entry is None:
-                return
-            # No countdown in the row: repeated trouble of one kind is no change.
-            self._set_row(entry, task=entry.task, error=str(error), trouble="retrying")
-            self._settle(schedule.checked_at, False)
-
-    def _on_row_fatal(self, listener: _RowListener, error: SearchTaskError) -> None:
-        with self._lock:
-            entry = self._current(listener)
-            if entry is None:
-                return
-            index = entry.index_id or (entry.task.index_id if entry.task else None) or ""
-            if error.http_status == 401:
-                expired = self._sign_in_expired(error)
-                text = f"{error.summary}. {expired}"
-                # Same kind and facts, with a message that says what to do (for wait()).
-                error = TaskAPIError(
-                    expired, http_status=401, code=error.code, request_id=error.request_id
-                )
-            else:
-                text = f"{error}. {advice(error, index)}".strip()
-            entry.fatal = error
-            self._set_row(entry, task=entry.task, error=text, trouble="fatal")
-            self._end(entry)
-            self._settle(self._poller.clock.time(), True)
-
-    # -- helpers (called with the lock held) ------------------------------------------
-
-    def _put(self, task_id: str, index_id: str | None) -> _Entry | None:
-        if task_id in self._entries:
-            return None
-        entry = _Entry(task_id, index_id, _row(task_id, None))
-        self._entries[task_id] = entry
-        self._dirty = True
-        return entry
-
-    def _watch(self, entries: list[_Entry], *, flush: bool = True) -> None:
-        """Register a watch for each entry (outside the lock: the poller has its own)."""
-        watches = []
-        with self._lock:
-            for entry in entries:
-                if self._closed or entry.watch is not None or entry.ended:
-                    continue
-                listener = _RowListener(self, entry.task_id)
-                entry.listener = listener
-                entry.watch = Watch(
-                    task_id=entry.task_id,
-                    client=self._client,  # type: ignore[arg-type]
-                    listener=weakref.ref(listener),
-                    interval=AdaptiveInterval(self._min_interval, self._max_interval),
-                    index_id=entry.index_id or (entry.task.index_id if entry.task else None),
-                    last_task=entry.task,
-                )
-                watches.append(entry.watch)
-                self._active += 1
-            if watches:
-                self._idle.clear()
-            if flush:
-                self._flush()
-        try:
-            self._poller.add_all(watches)
-        except BaseException:  # e.g. the poller was shut down: leave nothing half-started
-            self.stop()
-            raise
-
-    def _current(self, listener: _RowListener) -> _Entry | None:
-        """The entry ``listener`` reports for, unless it was replaced or stopped since."""
-        entry = self._entries.get(listener.task_id)
-        if entry is None or entry.listener is not listener:
-            return None
-        return entry
-
-    def _end(self, entry: _Entry) -> None:
-        entry.watch = entry.listener = None
-        self._active = max(0, self._active - 1)
-
-    def _set_row(
-        self, entry: _Entry, *, task: Task | None, error: str = "", trouble: str = ""
-    ) -> None:
-        row = _row(entry.task_id, task, error, trouble)
-        entry.task = task
-        if task is not None:
-            entry.created = parse_service_date(task.creation_date)
-            entry.completed = parse_service_date(task.completion_date)
-        if row != entry.row:
-            entry.row = row
-            self._dirty = True
-
-    def _settle(self, checked_at: float, ended: bool) -> None:
-        """After one event: remember when it was fetched; the last end is sent at once."""
-        self._round_checked_at = checked_at
-        if not (ended and self._active == 0):
-            return
-        self._round_checked_at = None
-        try:
-            self._flush(checked_at)
-        finally:  # even if sending failed, wait() must learn that every watch ended
-            self._show_end()
-            self._idle.set()
-
-    def _show_end(self) -> None:
-        """No watch runs: once every task ended the list becomes a document; otherwise
-        (some watches stopped on errors) it stays live for start() or a sign-in."""
-        if self._entries and all(e.ended for e in self._entries.values()):
-            self._become_document()
-        else:
-            self._refresh_displays()
-
-    def _on_round_end(self) -> None:
-        """The poller's round is over: send what it changed as one message, or a stamp."""
-        with self._lock:
-            checked_at, self._round_checked_at = self._round_checked_at, None
-            if checked_at is None:  # already sent, e.g. with the last end
-                return
-            if self._dirty:
-                self._flush(checked_at)
-            elif checked_at - self._stamp_sent >= STAMP_EVERY:
-                self._stamp_sent = checked_at
-                self.last_checked = epoch_ms(checked_at)  # one small message
-
-    def _flush(self, checked_at: float | None = None) -> None:
-        """Send rows and aggregates as one message (only what changed is sent)."""
-        entries = list(self._entries.values())
-        ended = [e.task for e in entries if e.task is not None and e.task.is_terminal]
-        created = [(e.created, e.row["creation_date"]) for e in entries if e.created]
-        completed = [(e.completed, e.row["completion_date"]) for e in entries if e.completed]
-        all_ended = bool(entries) and len(ended) == len(entries)
+    def _render(self, news: News) -> None:
+        """Rows (when some changed), aggregates and the stamp, as one message."""
         with self.hold_sync():
-            if self._dirty:
-                self.rows = [e.row for e in entries]
-            self.total = len(entries)
-            self.done = len(ended)
-            self.failed = sum(1 for task in ended if task.state == "FAILED")
-            self.polling = self._active > 0
-            self.first_submitted = min(created)[1] if created else None
-            self.last_completed = max(completed)[1] if all_ended and completed else None
-            self.error = _overall_error(entries)
-            if checked_at is not None:
-                self._stamp_sent = checked_at
-                self.last_checked = epoch_ms(checked_at)
-        self._dirty = False
-
-    def _elapsed(self) -> float | None:
-        starts = [e.created for e in self._entries.values() if e.created is not None]
-        if not starts:
-            return None
-        if all(e.ended for e in self._entries.values()):
-            ends = [e.completed for e in self._entries.values() if e.completed is not None]
-            end = max(ends) if ends else datetime.now(timezone.utc)
-        else:
-            end = datetime.now(timezone.utc)
-        return max(0.0, (end - min(starts)).total_seconds())
-
-    def _still_running(self, timeout: float) -> str:
-        with self._lock:
-            running = [e for e in self._entries.values() if not e.ended and e.fatal is None]
-            states: dict[str, int] = {}
-            for e in running:
-                state = e.task.state if e.task is not None else "not checked yet"
-                states[state] = states.get(state, 0) + 1
-            detail = ", ".join(f"{n} {s}" for s, n in states.items())
-            return (
-                f"{len(running)} of {len(self._entries)} tasks still running after "
-                f"{timeout:g} s ({detail})"
-            )
-
-    def _outcome(self) -> list[dict[str, Any]]:
-        with self._lock:
-            entries = list(self._entries.values())
-        documents = [e.task.to_document() for e in entries if e.task and e.task.is_terminal]
-        if len(documents) == len(entries):
-            return documents
-        errors = {e.task_id: e.fatal for e in entries if e.fatal is not None and not e.ended}
-        if errors:
-            first = next(iter(errors.values()))
-            raise TaskListError(errors, documents, len(entries)) from first
-        unfinished = len(entries) - len(documents)
-        raise PollingStoppedError(
-            f"polling was stopped while {unfinished} of {len(entries)} tasks had not ended"
-        )
-
-
-def _row(task_id: str, task: Task | None, error: str = "", trouble: str = "") -> dict[str, Any]:
-    """The synced form of one task (a fresh dict: rows are replaced, never changed)."""
-    return {
-        "task_id": task_id,
-        "state": task.state if task else "",
-        "state_description": (shown_text(task.state_description) or "") if task else "",
-        "task_type": task.task_type if task else None,
-        "message": shown_text(task.message) if task else None,
-        # Capped per row: a list of many tasks is one comm message.
-        "additional_details": (
-            shown_details(task.additional_details, MAX_SHOWN_ROW_DETAILS) if task else None
-        ),
-        "creation_date": (task.creation_date or "") if task else "",
-        "completion_date": task.completion_date if task else None,
-        "error": error,
-        "trouble": trouble,
-    }
-
-
-def _overall_error(entries: list[_Entry]) -> str:
-    fatal = [e for e in entries if e.fatal is not None and not e.ended]
-    retrying = [e for e in entries if e.row["trouble"] == "retrying"]
-    parts = []
-    if fatal:
-        n = len(fatal)
-        parts.append(
-            f"{n} task{'' if n == 1 else 's'} could not be checked: {fatal[0].row['error']}"
-        )
-    if retrying:
-        n = len(retrying)
-        parts.append(f"Retrying {n} task{'' if n == 1 else 's'}: {retrying[0].row['error']}")
-    return " ".join(parts)
-
-
-def _state_rank(state: str) -> tuple[int, str]:
-    if state in _STATE_ORDER:
-        return _STATE_ORDER.index(state), state
-    if state == UNCHECKED:
-        return len(_STATE_ORDER) + 2, state
-    return len(_STATE_ORDER) + (0 if state in TERMINAL_STATES else 1), state
+            if news.rows_changed:
+                self.rows = self._group.rows()
+            for name, value in self._group.totals().items():
+                setattr(self, name, value)
+            self.last_checked = epoch_ms(self._group.stamp.checked_at)
 
 
 def _created_key(task: Task) -> float:

@@ -238,17 +238,23 @@ DEFAULT_MAX_INTERVAL = 600.0
 
 
 def polling_bounds(
-    poll_interval: object, max_poll_interval: object, *, loopback: bool, host: str
+    poll_interval: object,
+    max_poll_interval: object,
+    *,
+    loopback: bool,
+    host: str,
+    name: str = "poll_interval",
 ) -> tuple[float, float]:
     """Validate the user's intervals; return (starting, largest) interval in seconds.
 
     Search allows only a few requests per second per client, so intervals under 1 s are
-    refused except against a loopback service (the simulator, a test server).
+    refused except against a loopback service (the simulator, a test server). ``name`` is
+    what errors call the starting interval (the command line says ``--polling-interval``).
     """
-    minimum = check_interval("poll_interval", poll_interval)
+    minimum = check_interval(name, poll_interval)
     if minimum < 1.0 and not loopback:
         raise ValueError(
-            f"poll_interval must be at least 1 s against {host} (Search allows only a few "
+            f"{name} must be at least 1 s against {host} (Search allows only a few "
             "requests per second per client); shorter intervals are for loopback test services"
         )
     if max_poll_interval is None:

@@ -1,17 +1,20 @@
-"""The "Sign in with Globus" panel: its synced traits and the kernel side of its steps.
+"""The "Sign in with Globus" panel: the kernel side of its steps, as a component.
 
-Both task widgets and the standalone :class:`SignInWidget` show it. The panel's front end is
-``js/signin.js``; the button click and the pasted code come back as custom messages, never
-as traits, so a code is never saved with the notebook. Everything here runs on the kernel's
-main thread (widget messages arrive there; GlobusApp and the login are not thread safe),
-except :meth:`SignInPanel._sign_in_expired`, which the poller thread may call and which only
-sets traits.
+Both task widgets and the standalone :class:`SignInWidget` hold a :class:`SignIn` and show
+its state in three synced traits of their own (``sign_in``, ``sign_in_url``,
+``sign_in_message``). The panel's front end is ``js/signin.js``; the button click and the
+pasted code come back as custom messages, never as traits, so a code is never saved with the
+notebook. Everything here runs on the kernel's main thread (widget messages arrive there;
+GlobusApp and the login are not thread safe), except :meth:`SignIn.expired`, which the
+poller thread may call and which only sets traits.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import weakref
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import anywidget
 import traitlets
@@ -30,171 +33,180 @@ log = logging.getLogger("search_task_widget")
 SIGN_IN_STATES = ("", "offer", "code", "busy", "unavailable")
 
 
-class SignInPanel(ShownOnce, anywidget.AnyWidget):
-    """Sign-in traits and steps; subclasses call :meth:`_init_sign_in` once set up."""
+class SignInHost(Protocol):
+    """A widget that shows the panel: its three traits, and what it does about new
+    credentials."""
 
-    # Synced, and never a token, a code or a header (the #: comments are their
-    # documentation in the API reference).
-    #: What the sign-in panel shows. ``""`` (signed in, or no sign-in needed), ``"offer"``
-    #: (a *Sign in with Globus* / *Sign in again* button), ``"code"`` (the link and a box
-    #: for the code), ``"busy"`` (checking the code) or ``"unavailable"`` (no way to sign
-    #: in here; :attr:`sign_in_message` says why). Synced.
-    sign_in = traitlets.Enum(SIGN_IN_STATES, default_value="").tag(sync=True)
-    #: The Globus Auth link of the sign-in in progress (native app, PKCE), or ``""``.
-    #: Synced.
-    sign_in_url = traitlets.Unicode("").tag(sync=True)
-    #: Why a sign-in is needed or failed, and what to do, or ``""``. Synced.
-    sign_in_message = traitlets.Unicode("").tag(sync=True)
+    sign_in: str
+    sign_in_url: str
+    sign_in_message: str
 
-    _credentials: Credentials
-    _client_id: str | None = None  # the native app to sign in with, if given
+    def hold_sync(self) -> AbstractContextManager[Any]: ...
 
-    def _init_sign_in(self, credentials: Credentials) -> None:
-        self._credentials = credentials
-        self.on_msg(self._on_front_end_message)
-        if credentials.needs_sign_in:
-            self._ask_to_sign_in(credentials.missing)
-
-    # -- hooks ---------------------------------------------------------------------------
+    def _credentials_changed(self, credentials: Credentials) -> None:
+        """Before the panel changes: e.g. stop polling and take a client for them."""
 
     def _signed_in(self) -> None:
-        """Called once usable credentials are in place (e.g. start polling)."""
+        """Usable credentials are in place (e.g. start polling)."""
 
-    def _loopback(self) -> bool:
-        """Whether the service is on this machine (no token needed with ``auth=None``)."""
-        return False
 
-    # -- public steps ------------------------------------------------------------------
+class SignIn:
+    """The sign-in panel's kernel side: the credentials in use and the steps of a notebook
+    sign-in. A widget holds one and shows its state in the widget's own three traits
+    (see :func:`sign_in_traits`).
 
-    def start_sign_in(self) -> str:
-        """Show the sign-in link and code box; return the link (to open in a browser).
+    Main thread only, except :meth:`expired`, which the poller thread may call and which
+    only sets traits.
+    """
 
-        Raises:
-            SignInRequiredError: no notebook sign-in is possible here (the message says
-                what to configure).
-        """
-        login = self._credentials.login
+    def __init__(
+        self,
+        host: SignInHost,
+        credentials: Credentials,
+        *,
+        client_id: str | None = None,
+        loopback: bool = False,
+    ) -> None:
+        self._host = weakref.ref(host)  # the host holds this; the login holds it weakly
+        self.credentials = credentials
+        self.client_id = client_id
+        self.loopback = loopback  # the service is on this machine: no token for auth=None
+        if credentials.needs_sign_in:
+            self._ask(credentials.missing)
+
+    def _surface(self) -> SignInHost:
+        host = self._host()
+        if host is None:  # only while the widget is being collected
+            raise SignInRequiredError("this widget is gone")
+        return host
+
+    # -- steps (the widgets' public methods call these) ----------------------------------
+
+    def start(self) -> str:
+        """Show the link and code box; return the link (see the widgets' start_sign_in)."""
+        login = self.credentials.login
         if login is None:
-            raise SignInRequiredError(
-                self._credentials.missing or expired_advice(self._credentials)
-            )
+            raise SignInRequiredError(self.credentials.missing or expired_advice(self.credentials))
         login.subscribe(self)
         url = login.start()
-        with self.hold_sync():
-            self.sign_in_url, self.sign_in = url, "code"
+        host = self._surface()
+        with host.hold_sync():
+            host.sign_in_url, host.sign_in = url, "code"
         return url
 
-    def finish_sign_in(self, code: str) -> None:
-        """Complete the sign-in with the code Globus showed; polling starts at once.
-
-        Raises:
-            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
-                (the panel then offers a fresh link).
-        """
-        login = self._credentials.login
+    def finish(self, code: str) -> None:
+        """Complete the sign-in with ``code`` (see the widgets' finish_sign_in)."""
+        login = self.credentials.login
         if login is None or login.authorize_url is None:
             raise SignInRequiredError("no sign-in is in progress: call start_sign_in() first")
         login.subscribe(self)  # another widget may have started the flow
-        self.sign_in = "busy"
+        host = self._surface()
+        host.sign_in = "busy"
         try:
-            login.finish(code)  # calls on_signed_in() of every subscribed widget
+            login.finish(code)  # calls on_signed_in() of every subscribed panel
         except SignInError as error:
-            with self.hold_sync():
-                self.sign_in_message = f"{error}."
-                self.sign_in_url, self.sign_in = login.start(), "code"
+            with host.hold_sync():
+                host.sign_in_message = f"{error}."
+                host.sign_in_url, host.sign_in = login.start(), "code"
             raise SignInRequiredError(str(error)) from None
         except BaseException:
-            self.sign_in = "code"  # never leave the panel spinning
+            host.sign_in = "code"  # never leave the panel spinning
             raise
 
     def set_auth(self, auth: object) -> None:
-        """Use new credentials (any form ``auth=`` takes) and resume.
-
-        For a token that expired mid-session: the timings observed so far are kept. The
-        service stays the one the widget was created for.
-        """
-        self._use(resolve_auth(auth, loopback=self._loopback(), client_id=self._client_id))
+        """Use new credentials (any form ``auth=`` takes) and resume."""
+        self.use(resolve_auth(auth, loopback=self.loopback, client_id=self.client_id))
 
     def on_signed_in(self, authorizer: Authorizer) -> None:
         """The shared login succeeded: use its tokens (the login calls this)."""
-        login = self._credentials.login
-        self._use(
+        login = self.credentials.login
+        self.use(
             Credentials(authorizer, ("object", id(authorizer)), "notebook sign-in", login=login)
         )
 
-    # -- internals -------------------------------------------------------------------------
+    # -- state -----------------------------------------------------------------------------
 
-    def _sign_in_error(self) -> SignInRequiredError | None:
+    @property
+    def needed(self) -> bool:
+        """Whether there are no usable credentials yet."""
+        return self.credentials.needs_sign_in
+
+    def blocker(self) -> SignInRequiredError | None:
         """Why nothing can be fetched now, or None when the credentials are usable."""
-        if not self._credentials.needs_sign_in:
+        if not self.credentials.needs_sign_in:
             return None
         return SignInRequiredError(
-            self._credentials.missing
+            self.credentials.missing
             or "sign in first: use this widget's 'Sign in with Globus' panel (or "
             "start_sign_in() and finish_sign_in(code)), then call wait() again"
         )
 
-    def _use(self, credentials: Credentials) -> None:
+    def use(self, credentials: Credentials) -> None:
         """Go on with ``credentials`` from now on (or ask to sign in)."""
-        previous = self._credentials.login
+        host = self._surface()
+        host._credentials_changed(credentials)
+        previous = self.credentials.login
         if previous is not None and previous is not credentials.login:
             previous.unsubscribe(self)
-        self._credentials = credentials
+        self.credentials = credentials
         if credentials.needs_sign_in:
-            self._ask_to_sign_in(credentials.missing)
+            self._ask(credentials.missing)
             return
-        with self.hold_sync():
-            self.sign_in, self.sign_in_url, self.sign_in_message = "", "", ""
-        self._signed_in()
+        with host.hold_sync():
+            host.sign_in, host.sign_in_url, host.sign_in_message = "", "", ""
+        host._signed_in()
 
-    def _ask_to_sign_in(self, missing: str, offer: bool = False) -> None:
+    def _ask(self, missing: str, offer: bool = False) -> None:
         """Show the panel: a link and code box (or a button when ``offer``), or why not."""
-        login = self._credentials.login
-        with self.hold_sync():
-            self.sign_in_message = missing
+        login = self.credentials.login
+        host = self._surface()
+        with host.hold_sync():
+            host.sign_in_message = missing
             if login is None:
-                self.sign_in = "unavailable"
+                host.sign_in = "unavailable"
             elif offer:
-                self.sign_in, self.sign_in_url = "offer", ""
+                host.sign_in, host.sign_in_url = "offer", ""
             else:
                 login.subscribe(self)
-                self.sign_in_url, self.sign_in = login.start(), "code"
+                host.sign_in_url, host.sign_in = login.start(), "code"
 
-    def _sign_in_expired(self, error: SearchTaskError) -> str:
+    def expired(self, error: SearchTaskError) -> str:
         """After a 401 nothing could fix: offer to sign in again; return the error text.
 
         May run on the poller thread: it only sets traits (no login, no app).
         """
         refused = (
-            f"The credentials from {self._credentials.source} were refused ({error.message}): "
+            f"The credentials from {self.credentials.source} were refused ({error.message}): "
             "they expired or were revoked."
         )
-        text = f"{refused} {expired_advice(self._credentials)}"
+        text = f"{refused} {expired_advice(self.credentials)}"
         # With a way to sign in, the panel's button says what to do.
-        self._ask_to_sign_in(refused if self._credentials.login else text, offer=True)
+        self._ask(refused if self.credentials.login else text, offer=True)
         return text
 
-    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
+    def handle(self, content: object) -> None:
+        """A message of the panel's front end (the host registers it with ``on_msg``)."""
         # Nothing may escape: the front end cannot show a Python traceback, so failures
         # go to the panel.
         if not isinstance(content, dict):
             return
         try:
             if content.get("event") == "sign-in":
-                self.start_sign_in()
+                self.start()
             elif content.get("event") == "sign-in-code":
-                self.finish_sign_in(str(content.get("code") or ""))
+                self.finish(str(content.get("code") or ""))
         except SearchTaskError as error:
-            self.sign_in_message = error.message
+            self._surface().sign_in_message = error.message
         except Exception as error:  # a bug must not leave the panel spinning
             # The type only: a traceback could quote a token.
             log.debug("sign-in step failed: %s", type(error).__name__)
-            with self.hold_sync():
-                self.sign_in_message = f"Sign-in failed ({type(error).__name__})."
-                self.sign_in = "offer" if self._credentials.login else "unavailable"
+            host = self._surface()
+            with host.hold_sync():
+                host.sign_in_message = f"Sign-in failed ({type(error).__name__})."
+                host.sign_in = "offer" if self.credentials.login else "unavailable"
 
 
-class SignInWidget(SignInPanel):
+class SignInWidget(ShownOnce, anywidget.AnyWidget):
     """Just the sign-in panel, for signing in before anything is watched.
 
     For example before the first ``SearchClient.ingest`` of a tutorial whose client uses
@@ -205,6 +217,16 @@ class SignInWidget(SignInPanel):
     _esm = front_end("signin_widget", "js")
     _css = front_end("signin_widget", "css")
 
+    # Synced, and never a token, a code or a header (the #: comments are their
+    # documentation in the API reference).
+    #: What the panel shows: ``""`` (signed in), ``"offer"``, ``"code"``, ``"busy"`` or
+    #: ``"unavailable"`` (see :attr:`TaskWidget.sign_in`). Synced.
+    sign_in = traitlets.Enum(SIGN_IN_STATES, default_value="").tag(sync=True)
+    #: The Globus Auth link of the sign-in in progress (native app, PKCE), or ``""``.
+    #: Synced.
+    sign_in_url = traitlets.Unicode("").tag(sync=True)
+    #: Why a sign-in is needed or failed, and what to do, or ``""``. Synced.
+    sign_in_message = traitlets.Unicode("").tag(sync=True)
     #: Where the credentials in use come from ("" while signed out), for people.
     source = traitlets.Unicode("").tag(sync=True)
 
@@ -212,20 +234,50 @@ class SignInWidget(SignInPanel):
         # Refuse a bad auth before any widget state exists.
         credentials = resolve_auth(auth, client_id=client_id)
         super().__init__()
-        self._client_id = client_id
-        self._init_sign_in(credentials)
-        self._signed_in_source()
+        self._sign_in = SignIn(self, credentials, client_id=client_id)
+        self.on_msg(self._on_front_end_message)
+        self._signed_in()
 
     @property
     def signed_in(self) -> bool:
         """True once there are usable credentials."""
-        return not self._credentials.needs_sign_in
+        return not self._sign_in.needed
+
+    def start_sign_in(self) -> str:
+        """Show the sign-in link and code box; return the link (to open in a browser).
+
+        Raises:
+            SignInRequiredError: no notebook sign-in is possible here (the message says
+                what to configure).
+        """
+        return self._sign_in.start()
+
+    def finish_sign_in(self, code: str) -> None:
+        """Complete the sign-in with the code Globus showed.
+
+        Raises:
+            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
+                (the panel then offers a fresh link).
+        """
+        self._sign_in.finish(code)
+
+    def set_auth(self, auth: object) -> None:
+        """Use new credentials (any form ``auth=`` takes)."""
+        self._sign_in.set_auth(auth)
+
+    def on_signed_in(self, authorizer: Authorizer) -> None:
+        """The shared login succeeded: use its tokens (the login calls this)."""
+        self._sign_in.on_signed_in(authorizer)
+
+    def _credentials_changed(self, credentials: Credentials) -> None:
+        pass  # nothing polls here
+
+    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
+        self._sign_in.handle(content)
 
     def _signed_in(self) -> None:
-        self._signed_in_source()
-
-    def _signed_in_source(self) -> None:
-        self.source = "" if self._credentials.needs_sign_in else self._credentials.source
+        credentials = self._sign_in.credentials
+        self.source = "" if credentials.needs_sign_in else credentials.source
 
     def _ipython_display_(self) -> None:
         if self._shown_just_now():

@@ -1,8 +1,8 @@
 """The TaskWidget: one Search task, live in a notebook cell.
 
-The widget is a view of what the poller learns: it registers a :class:`~._poller.Watch`,
-and the poller thread calls back ``on_task`` / ``on_trouble`` / ``on_fatal``, which write
-synced traits. Writes are grouped with ``hold_sync`` so one poll produces at most one comm
+The widget draws a :class:`~._group.TaskGroup` of one task: the core watches it on the
+poller and decides what is shown and when; :meth:`TaskWidget._render` writes the synced
+traits. Writes are grouped with ``hold_sync`` so one poll produces at most one comm
 message, and an unchanged poll produces nothing but a liveness stamp every
 ``STAMP_EVERY`` seconds, so a page of hundreds of widgets stays quiet.
 """
@@ -10,10 +10,7 @@ message, and an unchanged poll produces nothing but a liveness stamp every
 from __future__ import annotations
 
 import logging
-import math
 import os
-import threading
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +19,14 @@ import traitlets
 from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._document import task_document
-from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
+from ._errors import PollingStoppedError, SearchTaskError
 from ._front_end import front_end_traits
-from ._poller import Poller, Schedule, Watch
+from ._group import News, shown_fields
+from ._poller import Poller, Schedule
 from ._reply import task_reference
-from ._schedule import (
-    STAMP_EVERY,
-    AdaptiveInterval,
-    epoch_ms,
-)
+from ._schedule import epoch_ms
 from ._static import standalone_html
-from ._task import Task, format_duration, normalize_task_id, shown_details, shown_text
-
-#: A next check this much earlier than the one shown is sent at once (not with the next
-#: liveness stamp). Larger than the young tasks' 1.8 s gap, so their checks stay silent.
-NEXT_CHECK_SLACK = 2.0
+from ._task import Task, format_duration, normalize_task_id
 
 log = logging.getLogger("search_task_widget")
 
@@ -164,12 +154,18 @@ class TaskWidget(PolledWidget):
             polling=bool(start) and not credentials.needs_sign_in,
             **front_end_traits("widget"),
         )
-        self._connect(url, credentials, poller, client_id)
-        self._done = threading.Event()  # set when polling ends, for wait()
-        self._watch: Watch | None = None
-        self._task: Task | None = None
-        self._fatal_error: SearchTaskError | None = None
-        self._stamp_sent = 0.0
+        self._connect(
+            url,
+            credentials,
+            poller,
+            client_id,
+            intervals=(self._min_interval, self._max_interval),
+            single=True,
+            listener=self,  # the poller calls on_task() & co. of the widget, as it always did
+        )
+        entry = self._group.add(normalized_id, hint or None)
+        assert entry is not None  # a new group holds nothing else
+        self._entry = entry
         if start:
             self.start()
 
@@ -178,12 +174,13 @@ class TaskWidget(PolledWidget):
     @property
     def task(self) -> dict[str, Any] | None:
         """The last Task document seen (all fields), or None before the first answer."""
-        return self._task.to_document() if self._task else None
+        task = self._entry.task
+        return task.to_document() if task else None
 
     @property
     def done(self) -> bool:
         """True once the task reached a terminal state (SUCCESS, FAILED, CANCELLED)."""
-        return self._task is not None and self._task.is_terminal
+        return self._entry.ended
 
     def start(self) -> None:
         """Start (or resume) polling. No-op while polling, after the task ended, and
@@ -193,34 +190,13 @@ class TaskWidget(PolledWidget):
                 return
             if self._closed:
                 raise PollingStoppedError("this widget was closed; create a new one")
-            if self._watch is not None or self._sign_in_error():
+            if self._group.polling or self._sign_in_error():
                 return
-            self._fatal_error = None
-            self._done.clear()
-            self._watch = Watch(
-                task_id=self.task_id,
-                client=self._client,  # type: ignore[arg-type]
-                listener=weakref.ref(self),
-                interval=AdaptiveInterval(self._min_interval, self._max_interval),
-                index_id=self.index_id or None,
-            )
-            with self.hold_sync():
-                self.polling = True
-                self.error, self.trouble = "", ""
-            # Under the lock, so a concurrent stop() finds the watch registered. (The poller
-            # never takes a widget's lock while holding its own: no deadlock.)
-            self._poller.add(self._watch)
+            self._group.start()
 
     def stop(self) -> None:
         """Stop polling; the view keeps the last known state. :meth:`start` resumes."""
-        with self._lock:
-            watch, self._watch = self._watch, None
-            if watch is not None:
-                self._poller.remove(watch)
-            with self.hold_sync():
-                self.polling = False
-                self.next_check = 0.0
-            self._done.set()
+        self._group.stop()
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the task ends; return its Task document (a FAILED task too).
@@ -236,22 +212,10 @@ class TaskWidget(PolledWidget):
         blocker = self._sign_in_error()
         if blocker is not None and not self.done:
             raise blocker  # blocking here would keep the sign-in panel from working
-        if not self.done and self._fatal_error is None and self._watch is None:
+        if self._group.needs_start():
             self.start()
-        self._block_until(self._done, timeout, self._still_running)
-        return self._outcome()
-
-    def _still_running(self, timeout: float) -> str:
-        return f"task {self.task_id} is still {self.state or 'unknown'} after {timeout:g} s"
-
-    def _outcome(self) -> dict[str, Any]:
-        if self._task is not None and self._task.is_terminal:
-            return self._task.to_document()
-        if self._fatal_error is not None:
-            raise self._fatal_error
-        raise PollingStoppedError(
-            f"polling of task {self.task_id} was stopped while it was {self.state or 'unknown'}"
-        )
+        self._block_until(timeout)
+        return self._group.document()
 
     def __repr__(self) -> str:
         return f"<TaskWidget {self.describe()}>"
@@ -280,100 +244,42 @@ class TaskWidget(PolledWidget):
         text = f"task {self.task_id}: {self.state or 'not checked yet'}"
         if self.state_description:
             text += f" ({self.state_description})"
-        if self._task is not None and self._task.elapsed() is not None:
-            text += f", elapsed {format_duration(self._task.elapsed())}"
+        task = self._entry.task
+        if task is not None and task.elapsed() is not None:
+            text += f", elapsed {format_duration(task.elapsed())}"
         if self.error:
             text += f"; {self.error}"
         elif self.sign_in:
             text += "; sign-in needed"
         return text
 
-    # -- Listener: called on the poller thread ----------------------------------------
+    # -- Listener: called on the poller thread; the core decides what to show ------------
 
     def on_task(self, task: Task, schedule: Schedule) -> None:
-        try:
-            with self._lock, self.hold_sync():
-                first = self._task is None
-                self._task = task
-                if schedule.changed or first:
-                    self._show_document(task, schedule.checked_at)
-                    self._stamp(schedule)
-                elif schedule.checked_at - self._stamp_sent >= STAMP_EVERY or self._sooner(
-                    schedule
-                ):
-                    self._stamp(schedule)
-                if self.error:
-                    self.error, self.trouble = "", ""
-                if task.is_terminal:
-                    self._finish()
-        finally:  # even if sending failed, wait() must learn that the task ended
-            if task.is_terminal:
-                self._ended()
+        self._group.task_seen(self._entry, task, schedule)
 
     def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
-        with self._lock, self.hold_sync():
-            wait = max(
-                0, math.ceil((schedule.next_check or schedule.checked_at) - schedule.checked_at)
-            )
-            self.error = f"Retrying in {wait} s: {error}"
-            self.trouble = "retrying"
-            self.next_check = epoch_ms(schedule.next_check)
+        self._group.trouble_seen(self._entry, error, schedule)
 
     def on_fatal(self, error: SearchTaskError) -> None:
-        try:
-            with self._lock, self.hold_sync():
-                self._fatal_error = error
-                if error.http_status == 401:
-                    text = self._sign_in_expired(error)
-                    self.error = f"{error.summary}. {text}"
-                    # Same kind and facts, with a message that says what to do.
-                    self._fatal_error = TaskAPIError(
-                        text, http_status=401, code=error.code, request_id=error.request_id
-                    )
-                else:
-                    self.error = f"{error}. {advice(error, self.index_id)}".strip()
-                self.trouble = "fatal"
-                self._finish()
-        finally:
-            self._ended()
+        self._group.fatal_seen(self._entry, error)
 
-    def _ended(self) -> None:
-        # Last of all: wait() returns only once the final state and display were sent.
-        if self.done:
-            self._become_document()
-        else:  # stopped on an error: stays live, for "Sign in again" or start()
-            self._refresh_displays()
-        self._done.set()
+    # -- drawing (the core calls this, lock held) ----------------------------------------
 
-    # -- helpers ----------------------------------------------------------------------
-
-    def _show_document(self, task: Task, seen_at: float) -> None:
-        self.state = task.state
-        self.task_type = task.task_type
-        self.state_description = shown_text(task.state_description) or ""
-        self.index_id = task.index_id or self.index_id
-        self.message = shown_text(task.message)
-        # Capped: the comm message (and a saved notebook) must not carry megabytes.
-        self.additional_details = shown_details(task.additional_details)  # type: ignore[assignment]
-        self.creation_date = task.creation_date or ""
-        self.completion_date = task.completion_date
-        if task.state not in self.stage_times:
-            self.stage_times = {**self.stage_times, task.state: epoch_ms(seen_at)}
-
-    def _sooner(self, schedule: Schedule) -> bool:
-        """Whether the next check moved clearly before the one shown: another task of the
-        index needs its list sooner (the shown time would then be a promise not kept)."""
-        shown = self.next_check / 1000.0
-        upcoming = schedule.next_check
-        return bool(shown) and upcoming is not None and upcoming < shown - NEXT_CHECK_SLACK
-
-    def _stamp(self, schedule: Schedule) -> None:
-        self._stamp_sent = schedule.checked_at
-        self.last_checked = epoch_ms(schedule.checked_at)
-        self.next_check = epoch_ms(schedule.next_check)
-        self.poll_interval = schedule.interval
-
-    def _finish(self) -> None:
-        self._watch = None
-        self.polling = False
-        self.next_check = 0.0
+    def _render(self, news: News) -> None:
+        """One message at most: what changed among the shown fields, the trouble and the
+        liveness stamp (which the core moves only when it is due)."""
+        entry = self._entry
+        stamp = self._group.stamp
+        with self.hold_sync():
+            task = entry.task
+            if task is not None:
+                for name, value in shown_fields(task).items():
+                    setattr(self, name, value)
+                self.index_id = task.index_id or self.index_id
+                self.stage_times = {s: epoch_ms(t) for s, t in entry.stage_times.items()}
+            self.error, self.trouble = entry.error_text, entry.trouble_kind
+            self.polling = self._group.polling
+            self.last_checked = epoch_ms(stamp.checked_at)
+            self.next_check = epoch_ms(stamp.next_check)
+            self.poll_interval = stamp.interval
