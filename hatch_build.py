@@ -59,17 +59,23 @@ def _npm(*args: str) -> None:
 def build_front_end() -> bool:
     """Bundle ``js/`` into ``search_task_widget/static/`` unless it is up to date.
 
-    Installs the locked dev dependencies first (``npm ci``) when ``js/node_modules`` is
-    missing or older than the lock file. Returns whether it built.
+    Installs the locked dev dependencies first (:func:`install_dependencies`). Returns
+    whether it built.
     """
     if is_fresh():
         return False
+    install_dependencies()
+    _npm("run", "build")
+    return True
+
+
+def install_dependencies() -> None:
+    """``npm ci`` (the locked esbuild, TypeScript, types), unless ``js/node_modules`` is
+    already newer than the lock file."""
     installed = JS / "node_modules" / ".package-lock.json"
     lock = JS / "package-lock.json"
     if not installed.is_file() or installed.stat().st_mtime < lock.stat().st_mtime:
         _npm("ci", "--no-audit", "--no-fund")
-    _npm("run", "build")
-    return True
 
 
 class FrontEndBuildHook(BuildHookInterface):
