@@ -638,6 +638,7 @@ def test_clear_errors_for_wrong_arguments(fake_search):
 # A state named like an Object.prototype member ("constructor", "__proto__"): its stage
 # and text are tested under Node, js/test/stages.test.js.
 
+
 def test_redaction_hides_echoed_tokens_and_keeps_words():
     from search_task_widget._errors import redact
 
