@@ -50,6 +50,15 @@ def bundle(name: str, kind: str) -> Path | str:
     return _NOT_BUILT if kind == "js" else ""
 
 
+def built_at(name: str) -> float:
+    """When the bundle of widget ``name`` was last written (0 if never): a change means
+    ``npm run watch`` rebuilt it."""
+    try:
+        return max(asset(f"{name}.{kind}").stat().st_mtime for kind in ("js", "css"))
+    except OSError:
+        return 0.0
+
+
 def loader() -> str:
     """``js/loader.js`` without comment lines and indentation: every widget carries it
     (and a saved notebook keeps it once per widget), so every byte counts. The file keeps

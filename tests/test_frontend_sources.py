@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from search_task_widget import _front_end
 from search_task_widget._assets import front_end, loader
+from search_task_widget._front_end import module_with_style, shared_front_end
 
 JS = Path(__file__).resolve().parent.parent / "js"
 WIDGETS = ["widget", "list", "signin_widget"]
@@ -57,3 +59,16 @@ def test_loader_sent_to_every_widget_stays_tiny():
     assert "/**" not in compact
     assert compact.count("export default") == 1
     assert re.findall(r"\bimport\((\w+)\)", compact) == ["url"]  # the shared module, by blob
+
+
+def test_a_rebuilt_front_end_reaches_the_next_widget(monkeypatch):
+    """``npm run watch`` rewrites the bundle: the shared model takes the new code (and the
+    loader imports it for the next view), the kernel need not restart."""
+    first = shared_front_end("widget")
+    assert first.esm == module_with_style("widget")
+    monkeypatch.setattr(_front_end, "built_at", lambda name: 4e9)  # a later build
+    monkeypatch.setattr(_front_end, "module_with_style", lambda name: f"// rebuilt {name}")
+    assert shared_front_end("widget") is first
+    assert first.esm == "// rebuilt widget"
+    monkeypatch.undo()  # the real bundle again, for the tests that follow
+    assert shared_front_end("widget").esm == module_with_style("widget")
