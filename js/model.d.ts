@@ -83,6 +83,5 @@ export type Model<T extends Record<string, any>> = Pick<AnyModel<T>, "get" | "on
 
 declare global {
   /** js/loader.js: each shared front end's module, imported once per page. */
-  // eslint-disable-next-line no-var
   var searchTaskWidgetModules: Map<string, Promise<{ render: Function }>> | undefined;
 }
