@@ -184,6 +184,30 @@ def test_model_text_is_never_html(widget):
     widget.assert_clean()
 
 
+def test_one_message_of_many_traits_draws_once(widget):
+    widget.mount(task_id=TASK_ID, state="PENDING", polling=True)
+    # Count the model reads: one draw reads each trait about once.
+    widget.page.evaluate(
+        """() => {
+            const model = window.stw.model, get = model.get;
+            window.reads = 0;
+            model.get = (key) => { window.reads += 1; return get(key); };
+        }"""
+    )
+    now = 1_700_000_000_000
+    widget.set(
+        state="PROGRESS", state_description="Task is running", last_checked=now,
+        next_check=now + 5000, poll_interval=5, stage_times={"PROGRESS": now}, error="",
+        trouble="", message="half way", index_id="idx",
+    )  # fmt: skip
+    expect(widget.bar).to_have_attribute("aria-valuenow", "3")
+    reads = widget.page.evaluate("window.reads")
+    # One snapshot for the draw, one for the live region (16 reads each); drawn once per
+    # changed trait, it would be about 160.
+    assert 16 <= reads <= 50, reads
+    widget.assert_clean()
+
+
 def test_live_region_speaks_once_per_state_change(widget):
     widget.mount(task_id=TASK_ID, polling=True)
     expect(widget.live).to_have_text("")
