@@ -107,10 +107,10 @@ assert 'as default' in code and '.stw-' in code and 'mountSignIn' in code  # the
 print(repr(w))
 w.close()
 """
-    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the wheel, not a checkout
+    clean = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     result = subprocess.run(
-        [str(python), "-c", check], cwd=tmp_path, env=clean, capture_output=True, text=True,
-        timeout=120,
+        [str(python), "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=clean,  # the installed wheel, not a checkout on PYTHONPATH
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "05c1ec1b-2400-44e2-9797-922c29199042" in result.stdout
