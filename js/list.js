@@ -1,29 +1,25 @@
 // @ts-check
-/* global ACTIVE, pad, h, setText, setAttr, parseUtc, fmtDuration, toneOf, mountSignIn --
-   from js/common.js and js/signin.js, which Python puts in front of this file */
 // Front end of search_task_widget's TaskListWidget: many Globus Search tasks in one view.
-// No imports, so it loads offline. Model data reaches the DOM as text, never HTML.
-// Rows are keyed by task id and reused: an update touches only the rows that changed.
+// Bundled with its imports into one module (js/build.js), so it loads offline. Model data
+// reaches the DOM as text, never HTML. Rows are keyed by task id and reused: an update
+// touches only the rows that changed.
+import { h, pair, setAttr, setHidden, setText, showDate } from "./dom.js";
+import { filterOptions, matches, problemRank, progressText, stateCounts } from "./filter.js";
+import { fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
+import { mountSignIn } from "./signin.js";
+import { rowRunning, toneOf } from "./stages.js";
 
-/** The part of the anywidget model used here.
- * @typedef {{ get(name: string): any, on(event: string, cb: () => void): void,
- *   off(event?: string, cb?: () => void): void }} Model */
+/** @typedef {import("./model.js").ListTraits} ListTraits */
+/** @typedef {import("./model.js").Model<ListTraits>} Model */
+/** @typedef {import("./model.js").Row} Row */
 
-/** One synced row, cleaned up.
- * @typedef {{ task_id: string, state: string, state_description: string,
- *   task_type: string | null, message: string | null, additional_details: any,
- *   creation_date: string, completion_date: string | null, error: string,
- *   trouble: string }} Row */
-
-const TERMINAL = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
+/** @type {(keyof ListTraits & string)[]} */
 const TRAITS = [
   "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
   "error", "last_checked",
 ];
 /** Rows drawn at once; "Show more" adds as many again. */
 const PAGE = 200;
-/** Order of the state counts: ends first, then what still runs. */
-const ORDER = ["SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING"];
 
 // ---- model
 
@@ -60,7 +56,7 @@ function snapshot(model) {
       rows.push(row);
     }
   }
-  const num = (/** @type {string} */ k) => Math.max(0, Number(model.get(k)) || 0);
+  const num = (/** @type {keyof ListTraits} */ k) => Math.max(0, Number(model.get(k)) || 0);
   return {
     rows,
     total: num("total"),
@@ -76,47 +72,7 @@ function snapshot(model) {
 
 /** @typedef {ReturnType<typeof snapshot>} Snap */
 
-/** Still running server-side as far as we know. @param {Row} row */
-const isRunning = (row) => !TERMINAL.has(row.state) && row.trouble !== "fatal";
-
-/** Problems first (FAILED, then rows that could not be checked); else the model's order. @param {Row} row */
-const rankOf = (row) => (row.state === "FAILED" ? 0 : row.trouble === "fatal" ? 1 : 2);
-
-/** Does `row` pass the filter `value`? @param {Row} row @param {string} value */
-function matches(row, value) {
-  switch (value) {
-    case "running":
-      return isRunning(row);
-    case "failed":
-      return row.state === "FAILED";
-    case "succeeded":
-      return row.state === "SUCCESS";
-    case "trouble":
-      return row.trouble === "fatal";
-    case "all":
-      return true;
-    default:
-      return value.startsWith("state:") && row.state === value.slice(6);
-  }
-}
-
-/** "9 of 12 tasks done, 1 failed" @param {number} done @param {number} total @param {number} failed */
-function progressText(done, total, failed) {
-  if (!total) return "No tasks";
-  return `${done} of ${total} task${total === 1 ? "" : "s"} done` + (failed ? `, ${failed} failed` : "");
-}
-
 // ---- formatting
-
-/** Local wall-clock time. @param {number} ms */
-function fmtLocal(ms) {
-  const d = new Date(ms);
-  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-/** @param {number} ms */
-const fmtUtc = (ms) => new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
 
 /** Creation to completion, or to `now` while it runs and is polled. @param {Row} row @param {number} now @param {boolean} polling */
 function rowElapsed(row, now, polling) {
@@ -124,7 +80,7 @@ function rowElapsed(row, now, polling) {
   if (Number.isNaN(start)) return "—";
   const end = parseUtc(row.completion_date);
   if (!Number.isNaN(end)) return fmtDuration(end - start);
-  return polling && isRunning(row) ? fmtDuration(now - start) : "—";
+  return polling && rowRunning(row) ? fmtDuration(now - start) : "—";
 }
 
 /** @param {any} value */
@@ -137,17 +93,6 @@ function pretty(value) {
 }
 
 // ---- DOM
-
-/** @param {HTMLElement} el @param {boolean} hidden */
-function setHidden(el, hidden) {
-  if (el.hidden !== hidden) el.hidden = hidden;
-}
-
-/** Append a dt/dd pair to a <dl> and return the dd. @param {HTMLElement} dl @param {string} label */
-function pair(dl, label) {
-  dl.append(h("dt", "", label));
-  return dl.appendChild(h("dd"));
-}
 
 /** The static skeleton; every model-driven node is returned for updates. */
 function build() {
@@ -287,13 +232,6 @@ function place(list, wanted) {
   }
 }
 
-/** @param {HTMLElement} dd @param {string | null} iso */
-function showDate(dd, iso) {
-  const ms = parseUtc(iso);
-  setText(dd, Number.isNaN(ms) ? iso || "—" : fmtLocal(ms));
-  setAttr(dd, "title", Number.isNaN(ms) ? null : fmtUtc(ms));
-}
-
 /**
  * anywidget entry point: one call per view.
  * @param {{ model: Model, el: HTMLElement }} ctx
@@ -302,7 +240,7 @@ function showDate(dd, iso) {
 function render({ model, el }) {
   const v = build();
   el.append(v.root);
-  // The sign-in panel (js/signin.js, put in front of this module) sits under the header.
+  // The sign-in panel (js/signin.js) sits under the header.
   const signIn = mountSignIn(model);
   v.root.insertBefore(signIn.el, v.root.children[1] || null);
   /** @type {Map<string, RowView>} */
@@ -343,32 +281,9 @@ function render({ model, el }) {
     }
   };
 
-  /** Filter options: the fixed four, then "could not check" and each other state present. */
+  /** Filter options (the user's choice stays listed even when nothing matches it any more). */
   const renderFilter = () => {
-    /** @type {Map<string, number>} */
-    const states = new Map();
-    let running = 0;
-    let trouble = 0;
-    for (const row of snap.rows) {
-      if (row.state) states.set(row.state, (states.get(row.state) || 0) + 1);
-      if (isRunning(row)) running += 1;
-      if (row.trouble === "fatal") trouble += 1;
-    }
-    /** @type {[string, string][]} */
-    const options = [
-      ["all", `All (${snap.rows.length})`],
-      ["running", `Running (${running})`],
-      ["failed", `Failed (${states.get("FAILED") || 0})`],
-      ["succeeded", `Succeeded (${states.get("SUCCESS") || 0})`],
-    ];
-    if (trouble) options.push(["trouble", `Could not check (${trouble})`]);
-    const others = [...states.keys()].filter((s) => s !== "FAILED" && s !== "SUCCESS");
-    others.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
-    for (const state of others) options.push([`state:${state}`, `${state} (${states.get(state)})`]);
-    // Keep the user's choice listed even when nothing matches it any more.
-    if (!options.some(([value]) => value === filterValue)) {
-      options.push([filterValue, `${filterValue.replace(/^state:/, "")} (0)`]);
-    }
+    const options = filterOptions(snap.rows, filterValue);
     const sig = JSON.stringify(options);
     if (sig === filterSig) return;
     filterSig = sig;
@@ -382,22 +297,8 @@ function render({ model, el }) {
     v.filter.value = filterValue;
   };
 
-  /** @param {string} state */
-  const rank = (state) => {
-    const i = ORDER.indexOf(state);
-    return i < 0 ? ORDER.length + (TERMINAL.has(state) ? 0 : 1) : i;
-  };
-
   const renderCounts = () => {
-    /** @type {Map<string, number>} */
-    const counts = new Map();
-    for (const row of snap.rows) {
-      const key = row.state || "not checked";
-      counts.set(key, (counts.get(key) || 0) + 1);
-    }
-    const entries = [...counts.entries()].sort(
-      (a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : 1),
-    );
+    const entries = stateCounts(snap.rows);
     const sig = JSON.stringify(entries);
     if (sig === countsSig) return;
     countsSig = sig;
@@ -425,7 +326,7 @@ function render({ model, el }) {
       const width = pct(n);
       if (seg.style.width !== width) seg.style.width = width;
     }
-    const running = snap.rows.filter(isRunning).length;
+    const running = snap.rows.filter(rowRunning).length;
     setText(v.summary, progressText(done, total, failed) + (running ? ` · ${running} running` : ""));
     const tone = !total ? "idle" : failed ? "failed" : done === total ? "success" : "running";
     setAttr(v.root, "data-tone", tone);
@@ -437,10 +338,10 @@ function render({ model, el }) {
   const renderList = () => {
     const rows = [];
     for (const r of views.values()) if (matches(r.row, filterValue)) rows.push(r);
-    rows.sort((a, b) => rankOf(a.row) - rankOf(b.row) || a.index - b.index);
+    rows.sort((a, b) => problemRank(a.row) - problemRank(b.row) || a.index - b.index);
     const drawn = rows.slice(0, limit);
     place(v.list, drawn.map((r) => r.li));
-    ticking = drawn.filter((r) => isRunning(r.row));
+    ticking = drawn.filter((r) => rowRunning(r.row));
     const hidden = rows.length - drawn.length;
     setText(v.more, hidden ? `Show ${Math.min(PAGE, hidden)} more (${hidden} not shown)` : "");
     setHidden(v.more, !hidden);
@@ -463,10 +364,10 @@ function render({ model, el }) {
   };
 
   const renderTimes = () => {
-    showDate(v.t.submitted, snap.first_submitted);
-    showDate(v.t.completed, snap.last_completed);
+    showDate(v.t.submitted, snap.first_submitted, { zone: false });
+    showDate(v.t.completed, snap.last_completed, { zone: false });
     const lc = snap.last_checked;
-    setText(v.t.checked, lc ? fmtLocal(lc) : "—");
+    setText(v.t.checked, lc ? fmtLocal(lc, { zone: false }) : "—");
     setAttr(v.t.checked, "title", lc ? fmtUtc(lc) : null);
     const now = Date.now();
     for (const r of views.values()) setText(r.elapsed, rowElapsed(r.row, now, snap.polling));

@@ -8,7 +8,7 @@
 // from a blob: URL, as anywidget itself imports `_esm`.
 const loaded = (globalThis.searchTaskWidgetModules ??= new Map());
 export default {
-  /** @param {{ model: any, el: HTMLElement }} view */
+  /** @param {{ model: import("@anywidget/types").AnyModel<{ _front_end: string }>, el: HTMLElement }} view */
   async render(view) {
     const ref = view.model.get("_front_end").slice(10);
     const code = (await view.model.widget_manager.get_model(ref)).get("esm");

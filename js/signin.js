@@ -1,20 +1,18 @@
 // @ts-check
-// The "Sign in with Globus" panel shared by the widgets. Python puts js/common.js and this
-// file in front of each widget's own module (see search_task_widget/_assets.py), so it
-// declares plain functions and exports nothing; its names all say "sign in".
-/* global h -- from js/common.js */
+// The "Sign in with Globus" panel every widget shows (js/widget.js, js/list.js,
+// js/signin_widget.js mount it).
 //
 // The kernel drives it through three traits: sign_in ("" | "offer" | "code" | "busy" |
 // "unavailable"), sign_in_url and sign_in_message. The button click and the pasted code go
 // back as custom messages, never as traits: a code must not be saved with the notebook.
+import { h } from "./dom.js";
 
-/** @typedef {{ get(name: string): any, on(event: string, cb: () => void): void,
- *   off(event?: string, cb?: () => void): void, send?(content: object): void }} SignInModel */
+/** @typedef {import("./model.js").Model<import("./model.js").SignInTraits>} SignInModel */
 
 const SIGN_IN_TRAITS = ["sign_in", "sign_in_url", "sign_in_message"];
 
 /** Only a Globus Auth https link may become a href. @param {string} url */
-function signInSafeUrl(url) {
+export function signInSafeUrl(url) {
   try {
     const parsed = new URL(url);
     return parsed.protocol === "https:" ? parsed.href : null;
@@ -28,7 +26,7 @@ function signInSafeUrl(url) {
  * @param {SignInModel} model
  * @returns {{ el: HTMLElement, dispose: () => void }}
  */
-function mountSignIn(model) {
+export function mountSignIn(model) {
   const el = h("section", "stw-signin", undefined, { "aria-label": "Sign in with Globus" });
   el.append(h("strong", "stw-signin-title", "Sign in with Globus"));
   // role=status: screen readers hear a refused code or an expiry without moving focus.

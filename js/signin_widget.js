@@ -1,11 +1,9 @@
 // @ts-check
-// Front end of search_task_widget's SignInWidget: the sign-in panel (js/signin.js, which
-// Python puts in front of this file, after js/common.js) and one line that says who is
-// signed in.
-/* global mountSignIn -- from js/signin.js */
+// Front end of search_task_widget's SignInWidget: the sign-in panel and one line that
+// says who is signed in.
+import { mountSignIn } from "./signin.js";
 
-/** @typedef {{ get(name: string): any, on(event: string, cb: () => void): void,
- *   off(event?: string, cb?: () => void): void, send?(content: object): void }} Model */
+/** @typedef {import("./model.js").Model<import("./model.js").SignInWidgetTraits>} Model */
 
 /**
  * anywidget entry point: one call per view.

@@ -1,16 +1,16 @@
 // @ts-check
-/* global ACTIVE, pad, h, setText, setAttr, parseUtc, fmtDuration, toneOf, mountSignIn --
-   from js/common.js and js/signin.js, which Python puts in front of this file */
-// Front end of search_task_widget: one Globus Search task, shown live. No imports, so it
-// loads offline (HPC gateways have no CDN). Model data reaches the DOM as text, never HTML.
+// Front end of search_task_widget's TaskWidget: one Globus Search task, shown live.
+// Bundled with its imports into one module (js/build.js), so it loads offline (HPC
+// gateways have no CDN). Model data reaches the DOM as text, never HTML.
+import { h, pair, setAttr, setText, showDate } from "./dom.js";
+import { fmtAgo, fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
+import { mountSignIn } from "./signin.js";
+import { ACTIVE, observedSpan, STAGES, stageOf, stageText, taskRunning, toneOf } from "./stages.js";
 
-/** The part of the anywidget model used here.
- * @typedef {{ get(name: string): any, on(event: string, cb: () => void): void,
- *   off(event?: string, cb?: () => void): void }} Model */
+/** @typedef {import("./model.js").TaskTraits} TaskTraits */
+/** @typedef {import("./model.js").Model<TaskTraits>} Model */
 
-const STAGES = ["Submitted", "Queued", "Running", "Done"];
-/** @type {Record<string, number>} stage reached by each documented state */
-const STAGE_OF = { CREATING: 1, PENDING: 2, PROGRESS: 3, SUCCESS: 4, FAILED: 4 };
+/** @type {(keyof TaskTraits & string)[]} */
 const TRAITS = [
   "task_id", "state", "task_type", "state_description", "index_id", "message",
   "additional_details", "creation_date", "completion_date", "error", "trouble",
@@ -22,9 +22,9 @@ const COPIED_MS = 1500;
 
 /** Read every synced trait, with safe defaults for missing or odd values. @param {Model} model */
 function snapshot(model) {
-  const str = (/** @type {string} */ k) => String(model.get(k) ?? "");
-  const opt = (/** @type {string} */ k) => str(k) || null;
-  const num = (/** @type {string} */ k) => Number(model.get(k)) || 0;
+  const str = (/** @type {keyof TaskTraits} */ k) => String(model.get(k) ?? "");
+  const opt = (/** @type {keyof TaskTraits} */ k) => str(k) || null;
+  const num = (/** @type {keyof TaskTraits} */ k) => Number(model.get(k)) || 0;
   const times = model.get("stage_times");
   return {
     task_id: str("task_id"),
@@ -46,89 +46,7 @@ function snapshot(model) {
   };
 }
 
-// ---- formatting
-
-/** @type {Intl.DateTimeFormat | null} */
-let tzFormat = null;
-
-/** The viewer's zone abbreviation ("CDT"), or "" when Intl cannot tell. @param {Date} d */
-function tzName(d) {
-  try {
-    tzFormat = tzFormat || new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
-    return tzFormat.formatToParts(d).find((p) => p.type === "timeZoneName")?.value || "";
-  } catch {
-    return "";
-  }
-}
-
-/** @param {Date} d */
-const dayOf = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-
-/** Local wall-clock time; `short` leaves out the date when it is today. @param {number} ms */
-function fmtLocal(ms, short = false) {
-  const d = new Date(ms);
-  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  const day = short && dayOf(d) === dayOf(new Date()) ? "" : dayOf(d) + " ";
-  return `${day}${time} ${tzName(d)}`.trim();
-}
-
-/** @param {number} ms */
-function fmtUtc(ms) {
-  return new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
-}
-
-/** "12 s ago", "3 min ago" @param {number} ms */
-function fmtAgo(ms) {
-  const s = Math.max(0, ms / 1000);
-  const [n, unit] = s < 60 ? [s, "s"] : s < 3600 ? [s / 60, "min"] : s < 86400 ? [s / 3600, "h"] : [s / 86400, "d"];
-  return `${Math.floor(n)} ${unit} ago`;
-}
-
-// ---- state logic
-
-/** Stage 0..4; an unknown state keeps the furthest stage the poller saw. @param {Snap} s */
-function stageOf(s) {
-  // Own keys only: a state such as "constructor" or "__proto__" must not reach Object.prototype.
-  if (Object.hasOwn(STAGE_OF, s.state)) return STAGE_OF[s.state];
-  return Math.max(0, ...Object.keys(s.stage_times).map((k) => (Object.hasOwn(STAGE_OF, k) ? STAGE_OF[k] : 0)));
-}
-
-/** @param {Snap} s */
-function valueText(s) {
-  const stage = stageOf(s);
-  if (!s.state) return "Waiting for the first status check";
-  if (s.state === "SUCCESS") return "Succeeded";
-  if (s.state === "FAILED") return "Failed";
-  if (!ACTIVE.has(s.state)) return `State ${s.state}`;
-  return `${STAGES[stage - 1]} (stage ${stage} of 4)`;
-}
-
-/** Still running server-side, as far as we know (so clocks measured to "now" tick). @param {Snap} s */
-function isRunning(s) {
-  if (s.completion_date) return false;
-  return ACTIVE.has(s.state) || (toneOf(s.state) === "unknown" && s.polling);
-}
-
-/**
- * Time the poller saw the task in `name`: from the first sighting to the next later
- * sighting of any state, or to `now` while it is still there. Null when not seen.
- * @param {Snap} s @param {string} name @param {number} now
- */
-function observedSpan(s, name, now) {
-  const start = Object.hasOwn(s.stage_times, name) ? s.stage_times[name] : undefined;
-  if (typeof start !== "number") return null;
-  const later = Object.values(s.stage_times).filter((t) => typeof t === "number" && t > start);
-  if (later.length) return Math.min(...later) - start;
-  return s.state === name ? now - start : null;
-}
-
 // ---- DOM
-
-/** Append a dt/dd pair to a <dl> and return the dd. @param {HTMLElement} dl @param {string} label */
-function row(dl, label) {
-  dl.append(h("dt", "", label));
-  return dl.appendChild(h("dd"));
-}
 
 /** Build the static skeleton; every model-driven node is returned for updates. */
 function build() {
@@ -159,23 +77,23 @@ function build() {
 
   const panels = root.appendChild(h("div", "stw-panels"));
   const ids = panels.appendChild(h("dl", "stw-dl"));
-  const taskCell = row(ids, "Task id");
+  const taskCell = pair(ids, "Task id");
   taskCell.className = "stw-id-cell";
   const taskId = taskCell.appendChild(h("code", "stw-mono"));
   const copy = /** @type {HTMLButtonElement} */ (
     taskCell.appendChild(h("button", "stw-copy", "Copy", { type: "button", "aria-label": "Copy task id" }))
   );
-  const indexId = row(ids, "Index").appendChild(h("code", "stw-mono"));
+  const indexId = pair(ids, "Index").appendChild(h("code", "stw-mono"));
 
   const times = panels.appendChild(h("dl", "stw-dl"));
   const t = {
-    submitted: row(times, "Submitted"),
-    completed: row(times, "Completed"),
-    elapsed: row(times, "Elapsed"),
-    queued: row(times, "Queued"),
-    running: row(times, "Running"),
-    checked: row(times, "Last checked"),
-    next: row(times, "Next check"),
+    submitted: pair(times, "Submitted"),
+    completed: pair(times, "Completed"),
+    elapsed: pair(times, "Elapsed"),
+    queued: pair(times, "Queued"),
+    running: pair(times, "Running"),
+    checked: pair(times, "Last checked"),
+    next: pair(times, "Next check"),
   };
   const observed = "As observed by the poller: accurate to about one polling interval";
   t.queued.title = observed;
@@ -185,17 +103,10 @@ function build() {
 
 /** @typedef {ReturnType<typeof build>} View */
 
-/** Show a date cell: local time as text, UTC in the tooltip. @param {HTMLElement} dd @param {string | null} iso */
-function showDate(dd, iso) {
-  const ms = parseUtc(iso);
-  setText(dd, Number.isNaN(ms) ? (iso ? iso : "—") : fmtLocal(ms));
-  setAttr(dd, "title", Number.isNaN(ms) ? null : fmtUtc(ms));
-}
-
 /** Everything except the clocks and the live region. @param {View} v @param {Snap} s */
 function renderStatic(v, s) {
   const tone = toneOf(s.state);
-  const stage = stageOf(s);
+  const stage = stageOf(s.state, s.stage_times);
   for (const el of [v.root, v.bar]) {
     setAttr(el, "data-state", s.state);
     setAttr(el, "data-tone", tone);
@@ -208,7 +119,7 @@ function renderStatic(v, s) {
   setText(v.desc, s.state_description || (s.state ? "" : "Waiting for the first status check"));
 
   setAttr(v.bar, "aria-valuenow", String(stage));
-  setAttr(v.bar, "aria-valuetext", valueText(s));
+  setAttr(v.bar, "aria-valuetext", stageText(s.state, stage));
   const moving = ACTIVE.has(s.state) && s.polling && s.trouble !== "fatal";
   v.segs.forEach((seg, i) => {
     seg.classList.toggle("stw-seg-on", i < stage);
@@ -247,17 +158,17 @@ function renderClocks(v, s, now, ticking) {
   const end = parseUtc(s.completion_date);
   let elapsed = "—";
   if (!Number.isNaN(start) && !Number.isNaN(end)) elapsed = fmtDuration(end - start);
-  else if (!Number.isNaN(start) && isRunning(s)) elapsed = fmtDuration(now - start);
+  else if (!Number.isNaN(start) && taskRunning(s)) elapsed = fmtDuration(now - start);
   setText(v.t.elapsed, elapsed);
 
-  const queued = observedSpan(s, "PENDING", now);
+  const queued = observedSpan(s.stage_times, s.state, "PENDING", now);
   setText(v.t.queued, queued == null ? "—" : fmtDuration(queued));
-  const running = observedSpan(s, "PROGRESS", now);
+  const running = observedSpan(s.stage_times, s.state, "PROGRESS", now);
   setText(v.t.running, running == null ? "—" : fmtDuration(running));
 
   // "N s ago" only while the clock ticks; a frozen "ago" would lie.
   const lc = s.last_checked;
-  setText(v.t.checked, lc ? fmtLocal(lc, true) + (ticking ? ` (${fmtAgo(now - lc)})` : "") : "—");
+  setText(v.t.checked, lc ? fmtLocal(lc, { short: true, now }) + (ticking ? ` (${fmtAgo(now - lc)})` : "") : "—");
   setAttr(v.t.checked, "title", lc ? fmtUtc(lc) : null);
 
   let next = "—";
@@ -300,7 +211,7 @@ async function copyText(text) {
 function render({ model, el }) {
   const v = build();
   el.append(v.root);
-  // The sign-in panel (js/signin.js, put in front of this module) sits under the header.
+  // The sign-in panel (js/signin.js) sits under the header.
   const signIn = mountSignIn(model);
   v.root.insertBefore(signIn.el, v.root.children[1] || null);
   /** @type {ReturnType<typeof setInterval> | null} */
@@ -308,15 +219,17 @@ function render({ model, el }) {
   /** @type {ReturnType<typeof setTimeout> | null} */
   let copiedTimer = null;
   let lastState = /** @type {string | null} */ (null);
+  let scheduled = false;
   let disposed = false;
 
-  const needsTick = (/** @type {Snap} */ s) => isRunning(s) || s.polling;
+  const needsTick = (/** @type {Snap} */ s) => taskRunning(s) || s.polling;
   const tick = () => {
     const s = snapshot(model);
     renderClocks(v, s, Date.now(), ticker != null);
   };
 
   const update = () => {
+    scheduled = false;
     if (disposed) return;
     const s = snapshot(model);
     // Open the details when the task turns FAILED; otherwise leave the user's choice alone.
@@ -330,6 +243,13 @@ function render({ model, el }) {
       ticker = null;
     }
     renderClocks(v, s, Date.now(), ticker != null);
+  };
+
+  // One message changes several traits: draw once for all of them.
+  const schedule = () => {
+    if (scheduled || disposed) return;
+    scheduled = true;
+    queueMicrotask(update);
   };
 
   // The live region speaks on state changes only, never on liveness stamps.
@@ -349,7 +269,7 @@ function render({ model, el }) {
     }, COPIED_MS);
   };
 
-  for (const name of TRAITS) model.on(`change:${name}`, update);
+  for (const name of TRAITS) model.on(`change:${name}`, schedule);
   model.on("change:state", announce);
   v.copy.addEventListener("click", onCopy);
   update();
@@ -359,7 +279,7 @@ function render({ model, el }) {
     if (disposed) return;
     signIn.dispose();
     disposed = true;
-    for (const name of TRAITS) model.off(`change:${name}`, update);
+    for (const name of TRAITS) model.off(`change:${name}`, schedule);
     model.off("change:state", announce);
     v.copy.removeEventListener("click", onCopy);
     if (ticker != null) clearInterval(ticker);

@@ -24,11 +24,12 @@ from typing import Any
 import ipywidgets
 import traitlets
 
-from ._assets import front_end
+from ._assets import built_at, front_end
 from ._host import running_in_marimo
 
 _lock = threading.Lock()
 _shared: dict[str, FrontEnd] = {}
+_built: dict[str, float] = {}  # when each kind's bundle was built, as its esm was read
 _layout: ipywidgets.Layout | None = None
 
 
@@ -53,12 +54,17 @@ def module_with_style(name: str) -> str:
 
 def shared_front_end(name: str) -> FrontEnd:
     """The open :class:`FrontEnd` of widget kind ``name``, made on first use (and again
-    if something closed it, e.g. ``ipywidgets.Widget.close_all()``)."""
+    if something closed it, e.g. ``ipywidgets.Widget.close_all()``). After a rebuild of
+    the front end (``npm run watch``), the next widget made gets the new code."""
     with _lock:
         model = _shared.get(name)
+        built = built_at(name)
         if model is None or model.comm is None:
             model = FrontEnd(name=name, esm=module_with_style(name))
             _shared[name] = model
+        elif _built.get(name, built) != built:
+            model.esm = module_with_style(name)
+        _built[name] = built
         return model
 
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import anywidget
 import traitlets
 
-from ._assets import front_end
+from ._assets import bundle
 from ._auth import Credentials, expired_advice, resolve_auth
 from ._client import Authorizer
 from ._display import ShownOnce
@@ -214,8 +214,8 @@ class SignInWidget(ShownOnce, anywidget.AnyWidget):
     Shows "Signed in" once the credentials are usable. See :func:`sign_in`.
     """
 
-    _esm = front_end("signin_widget", "js")
-    _css = front_end("signin_widget", "css")
+    _esm = bundle("signin_widget", "js")  # a Path: anywidget reloads it with ANYWIDGET_HMR=1
+    _css = bundle("signin_widget", "css")
 
     # Synced, and never a token, a code or a header (the #: comments are their
     # documentation in the API reference).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import built_front_end  # noqa: F401  (first: the package reads its front end on import)
 import pytest
 from fake_search import FakeSearch
 from fakes import FakeClock, FixedBackoff

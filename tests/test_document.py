@@ -132,7 +132,7 @@ def test_widgets_share_one_front_end_and_one_layout(fake_search):
             assert state["_front_end"] == f"IPY_MODEL_{w._front_end.model_id}"
             assert len(json.dumps(state)) < 1500  # the front end is not in it
         code = shared_front_end("widget").esm
-        assert "export default" in code
+        assert "widget_default as default" in code  # the bundle (js/build.js)
         assert ".stw-" in code  # its stylesheet rides along, added to the page once
     finally:
         for w in [*widgets, board]:
@@ -160,7 +160,7 @@ def test_marimo_gets_the_whole_front_end_and_a_live_end(fake_search, ticked, mon
     shown(w)
     ticked.tick()
     assert w._front_end is None
-    assert "export default" in w._esm
+    assert "as default" in w._esm
     assert len(w._esm) > 5000
     assert w.comm is not None  # marimo keeps its live view (it saves no outputs)
     w.close()

@@ -1,49 +1,55 @@
-"""The front-end files join into modules that load.
+"""The front end's sources are ES modules; each widget ships as one bundle that loads alone.
 
-Each anywidget module must be one file that imports nothing (nothing may come from a CDN,
-and there is no build step), so Python joins js/common.js (helpers) and js/signin.js (the
-sign-in panel) in front of each widget's own file. Joined, a name declared twice at the top
-level is a SyntaxError that only a browser would report: these tests catch it first.
+``js/*.js`` import each other (``import { h } from "./dom.js"``); ``npm run build``
+(esbuild, run by ``hatch_build.py``) bundles each widget's module and stylesheet into
+``search_task_widget/static/``. The type check and the unit tests of the helpers run under
+Node: tests/test_frontend_js.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from search_task_widget import _front_end
 from search_task_widget._assets import front_end, loader
+from search_task_widget._front_end import module_with_style, shared_front_end
 
 JS = Path(__file__).resolve().parent.parent / "js"
 WIDGETS = ["widget", "list", "signin_widget"]
-SHARED_HELPERS = ["h", "setText", "setAttr", "parseUtc", "fmtDuration", "toneOf", "pad"]
-TOP_LEVEL = re.compile(r"^(?:async\s+)?(?:function\*?|const|let|var|class)\s+(\w+)", re.M)
+MODULES = sorted(p.name for p in JS.glob("*.js") if p.name not in ("build.js", "loader.js"))
+IMPORT = re.compile(r"""^import\s[^;]*?\sfrom\s+"([^"]+)";""", re.M)
 
 
 @pytest.mark.parametrize("name", WIDGETS)
-def test_joined_module_declares_each_name_once(name):
+def test_each_widget_ships_as_one_module_that_imports_nothing(name):
     source = front_end(name, "js")
-    twice = [n for n, count in Counter(TOP_LEVEL.findall(source)).items() if count > 1]
-    assert twice == [], f"{name}: declared more than once when joined: {twice}"
-    assert source.count("export default") == 1
-
-
-@pytest.mark.parametrize("helper", SHARED_HELPERS)
-def test_shared_helpers_live_only_in_common_js(helper):
-    homes = [p.name for p in sorted(JS.glob("*.js")) if helper in TOP_LEVEL.findall(p.read_text())]
-    assert homes == ["common.js"]
-
-
-@pytest.mark.parametrize("module", sorted(p.name for p in JS.glob("*.js")))
-def test_modules_import_nothing(module):
-    source = (JS / module).read_text(encoding="utf-8")
-    if module == "loader.js":  # imports the shared front end from a blob: URL, nothing else
-        assert re.findall(r"\bimport\((\w+)\)", source) == ["url"]
-        assert "const url = URL.createObjectURL(new Blob(" in source
-        source = source.replace("import(url)", "")
+    # anywidget imports it from a blob: URL, where a relative import cannot resolve, and
+    # offline gateways have no CDN: everything it uses is inside.
     assert not re.search(r"^\s*import\b|\bimport\(", source, re.M)
+    assert re.search(r"^export \{\n  \w+ as default\n\};\s*$", source, re.M)
+    assert "render" in source
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_each_stylesheet_has_its_shared_parts_inside(name):
+    css = front_end(name, "css")
+    assert "@import" not in css
+    for rule in (".stw-sr-only", ".stw-signin"):  # common.css, signin.css
+        assert rule in css
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_sources_import_only_each_other(module):
+    source = (JS / module).read_text(encoding="utf-8")
+    assert source.startswith("// @ts-check\n")
+    for target in IMPORT.findall(source):
+        assert re.fullmatch(r"\./\w+\.js", target), target
+        assert (JS / target).is_file(), target
+    code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)  # JSDoc may import("./model.js") types
+    assert not re.search(r"\bimport\(", code)
 
 
 def test_loader_sent_to_every_widget_stays_tiny():
@@ -52,3 +58,17 @@ def test_loader_sent_to_every_widget_stays_tiny():
     assert "// " not in compact
     assert "/**" not in compact
     assert compact.count("export default") == 1
+    assert re.findall(r"\bimport\((\w+)\)", compact) == ["url"]  # the shared module, by blob
+
+
+def test_a_rebuilt_front_end_reaches_the_next_widget(monkeypatch):
+    """``npm run watch`` rewrites the bundle: the shared model takes the new code (and the
+    loader imports it for the next view), the kernel need not restart."""
+    first = shared_front_end("widget")
+    assert first.esm == module_with_style("widget")
+    monkeypatch.setattr(_front_end, "built_at", lambda name: 4e9)  # a later build
+    monkeypatch.setattr(_front_end, "module_with_style", lambda name: f"// rebuilt {name}")
+    assert shared_front_end("widget") is first
+    assert first.esm == "// rebuilt widget"
+    monkeypatch.undo()  # the real bundle again, for the tests that follow
+    assert shared_front_end("widget").esm == module_with_style("widget")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import io
 import json
-import subprocess
 import sys
 import threading
 import time
@@ -21,7 +20,6 @@ import tracemalloc
 import uuid
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fake_search import (
@@ -39,7 +37,6 @@ from fakes import FakeClock, FixedBackoff
 
 import search_task_widget as stw
 from search_task_widget import Poller, SearchTaskError
-from search_task_widget._assets import front_end
 from search_task_widget._cli import main
 from search_task_widget._client import MAX_BODY_BYTES, TaskClient, shared_clients
 from search_task_widget._loopback import Response
@@ -638,31 +635,8 @@ def test_clear_errors_for_wrong_arguments(fake_search):
 
 
 # -- the front end ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("state", ["constructor", "toString", "__proto__", "hasOwnProperty"])
-def test_the_front_end_reads_no_prototype_member_for_a_state(state, tmp_path):
-    node = Path("/usr/bin/node")
-    if not node.exists():
-        pytest.skip("node is not installed")
-    source = front_end("widget", "js").replace(
-        "export default { render };", "export default { render, stageOf, valueText };"
-    )
-    module = tmp_path / "widget.mjs"
-    module.write_text(source, encoding="utf-8")
-    snap = {"state": state, "stage_times": {}, "completion_date": None, "polling": True}
-    script = (
-        f"const m = (await import({json.dumps(module.as_uri())})).default;"
-        f"const s = {json.dumps(snap)};"
-        "console.log(JSON.stringify([m.stageOf(s), m.valueText(s)]));"
-    )
-    done = subprocess.run(
-        [str(node), "--input-type=module", "-e", script],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    stage, text = json.loads(done.stdout)
-    assert stage == 0  # what aria-valuenow says: no "function Object() { [native code] }"
-    assert text == f"State {state}"
+# A state named like an Object.prototype member ("constructor", "__proto__"): its stage
+# and text are tested under Node, js/test/stages.test.js.
 
 
 def test_redaction_hides_echoed_tokens_and_keeps_words():

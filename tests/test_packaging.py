@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import venv
 import zipfile
 from pathlib import Path
@@ -43,13 +44,29 @@ def test_wheel_carries_js_css_and_type_marker(wheel):
     for needed in ("search_task_widget/py.typed", "search_task_widget/simulator.py"):
         assert needed in names
     assert not any(name.startswith(("tests/", "js/")) for name in names)
-    front_end = sorted(p for p in (ROOT / "js").iterdir() if p.suffix in (".js", ".css"))
-    assert {p.name for p in front_end} >= {"widget.js", "list.js", "signin.js", "signin.css"}
-    for source in front_end:  # every front-end file ships, unchanged
-        shipped = archive.read(f"search_task_widget/static/{source.name}").decode()
-        assert shipped == source.read_text(), source.name
+    static = ROOT / "search_task_widget" / "static"  # what the build hook made (hatch_build.py)
+    shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("search_task_widget/static/")}
+    assert shipped == {p.name for p in static.iterdir()}
+    assert shipped >= {"widget.js", "list.js", "signin_widget.js", "widget.css", "loader.js"}
+    for name in sorted(shipped):  # every bundle ships as built
+        text = archive.read(f"search_task_widget/static/{name}").decode()
+        assert text == (static / name).read_text(), name
         # Offline gateways can't reach a CDN: nothing may be imported from the network.
-        assert not re.search(r"""(from|import)\s*\(?\s*["']https?:""", shipped)
+        assert not re.search(r"""(from|import)\s*\(?\s*["']https?:""", text)
+
+
+def test_the_sdist_carries_the_sources_and_the_built_front_end(tmp_path):
+    """pip builds a wheel from the sdist without Node: the bundle must be inside."""
+    subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (sdist,) = tmp_path.glob("search_task_widget-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
+    assert {"js/widget.js", "js/package-lock.json", "hatch_build.py"} <= names
+    assert {"search_task_widget/static/widget.js", "search_task_widget/static/list.css"} <= names
+    assert not any(n.startswith("js/node_modules") for n in names)
 
 
 def test_the_voila_extra_installs_voila(wheel):
@@ -86,7 +103,7 @@ w = stw.TaskWidget('05c1ec1b-2400-44e2-9797-922c29199042', base_url='http://127.
 state = w.get_state()
 assert 'export default' in state['_esm']  # the loader; the front end is in a shared model
 code = w._front_end.esm
-assert 'export default' in code and '.stw-' in code and 'mountSignIn' in code
+assert 'as default' in code and '.stw-' in code and 'mountSignIn' in code  # the bundle
 print(repr(w))
 w.close()
 """

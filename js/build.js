@@ -1,0 +1,36 @@
+// Bundle each widget's module and stylesheet, with everything they import, into one
+// file each in search_task_widget/static/ (git-ignored; the wheel carries it): anywidget
+// loads a widget's front end as a single module and stylesheet, and nothing may come
+// from a CDN. `node build.js --watch` rebuilds on every change (see README, Development).
+import { copyFile, mkdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outdir = join(here, "..", "search_task_widget", "static");
+/** The widgets: a module and a stylesheet each. A new helper module needs only an import. */
+const WIDGETS = ["widget", "list", "signin_widget"];
+
+/** @type {import("esbuild").BuildOptions} */
+const options = {
+  entryPoints: WIDGETS.flatMap((name) => [`${name}.js`, `${name}.css`].map((f) => join(here, f))),
+  outdir,
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  charset: "utf8",
+  legalComments: "none",
+  logLevel: "warning",
+};
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+// Every widget carries the loader itself (not bundled: see search_task_widget/_assets.py).
+await copyFile(join(here, "loader.js"), join(outdir, "loader.js"));
+if (process.argv.includes("--watch")) {
+  const context = await esbuild.context({ ...options, logLevel: "info" });
+  await context.watch();
+} else {
+  await esbuild.build(options);
+}

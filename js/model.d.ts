@@ -1,0 +1,87 @@
+// The synced traits each widget's front end reads: the Python side defines them
+// (search_task_widget/_widget.py, _list_widget.py, _sign_in.py); these types say what the
+// JavaScript may expect. Values come from the kernel, so the modules still clean them up.
+import type { AnyModel } from "@anywidget/types";
+
+/** The sign-in panel's traits, which every widget has (js/signin.js). */
+export type SignInTraits = {
+  sign_in: string;
+  sign_in_url: string;
+  sign_in_message: string;
+}
+
+/** TaskWidget (js/widget.js). */
+export type TaskTraits = SignInTraits & {
+  task_id: string;
+  state: string;
+  task_type: string | null;
+  state_description: string;
+  index_id: string;
+  message: string | null;
+  additional_details: unknown;
+  creation_date: string;
+  completion_date: string | null;
+  error: string;
+  trouble: string;
+  polling: boolean;
+  stage_times: Record<string, number>;
+  last_checked: number;
+  next_check: number;
+  poll_interval: number;
+}
+
+/** One row of TaskListWidget, as synced (js/list.js cleans it into a `Row`). */
+export type RawRow = {
+  task_id?: unknown;
+  state?: unknown;
+  state_description?: unknown;
+  task_type?: unknown;
+  message?: unknown;
+  additional_details?: unknown;
+  creation_date?: unknown;
+  completion_date?: unknown;
+  error?: unknown;
+  trouble?: unknown;
+}
+
+/** TaskListWidget (js/list.js). */
+export type ListTraits = SignInTraits & {
+  rows: RawRow[];
+  total: number;
+  done: number;
+  failed: number;
+  polling: boolean;
+  first_submitted: string | null;
+  last_completed: string | null;
+  error: string;
+  last_checked: number;
+}
+
+/** SignInWidget (js/signin_widget.js). */
+export type SignInWidgetTraits = SignInTraits & {
+  source: string;
+}
+
+/** One list row, cleaned up. */
+export type Row = {
+  task_id: string;
+  state: string;
+  state_description: string;
+  task_type: string | null;
+  message: string | null;
+  additional_details: unknown;
+  creation_date: string;
+  completion_date: string | null;
+  error: string;
+  trouble: string;
+}
+
+/** The part of a model every view uses: read, listen, send custom messages. */
+export type Model<T extends Record<string, any>> = Pick<AnyModel<T>, "get" | "on" | "off"> & {
+  send?: AnyModel["send"];
+};
+
+declare global {
+  /** js/loader.js: each shared front end's module, imported once per page. */
+  var searchTaskWidgetModules: Map<string, Promise<{ render: Function }>> | undefined;
+}

@@ -1,0 +1,73 @@
+// @ts-check
+// What a task's state means: its colour family, the progress stage it reached, whether it
+// still runs, and how long the poller saw it in a state. Pure functions (no DOM),
+// unit-tested by js/test/stages.test.js.
+
+/** Task states in which the service is still working on a task. */
+export const ACTIVE = new Set(["CREATING", "PENDING", "PROGRESS"]);
+/** States a task ends in. */
+export const TERMINAL = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
+/** The progress bar's segments, one per stage 1..4. */
+export const STAGES = ["Submitted", "Queued", "Running", "Done"];
+
+/** @type {Readonly<Record<string, number>>} stage reached by each documented state */
+const STAGE_OF = Object.freeze({ CREATING: 1, PENDING: 2, PROGRESS: 3, SUCCESS: 4, FAILED: 4 });
+
+/** The stage of a documented state, else 0. Own keys only: a state such as
+ * "constructor" or "__proto__" must not reach Object.prototype. @param {string} state */
+const stageOfState = (state) => (Object.hasOwn(STAGE_OF, state) ? STAGE_OF[state] : 0);
+
+/** The colour family: idle | running | success | failed | unknown. @param {string} state */
+export function toneOf(state) {
+  if (!state) return "idle";
+  if (ACTIVE.has(state)) return "running";
+  if (state === "SUCCESS") return "success";
+  if (state === "FAILED") return "failed";
+  return "unknown";
+}
+
+/**
+ * Stage 0..4; an unknown state keeps the furthest stage the poller saw.
+ * @param {string} state @param {Record<string, number>} stageTimes when each state was first seen
+ */
+export function stageOf(state, stageTimes) {
+  if (Object.hasOwn(STAGE_OF, state)) return STAGE_OF[state];
+  return Math.max(0, ...Object.keys(stageTimes).map(stageOfState));
+}
+
+/** The progress bar's aria-valuetext. @param {string} state @param {number} stage */
+export function stageText(state, stage) {
+  if (!state) return "Waiting for the first status check";
+  if (state === "SUCCESS") return "Succeeded";
+  if (state === "FAILED") return "Failed";
+  if (!ACTIVE.has(state)) return `State ${state}`;
+  return `${STAGES[stage - 1]} (stage ${stage} of 4)`;
+}
+
+/**
+ * Still running server-side, as far as we know (so clocks measured to "now" tick): not
+ * completed, and active, or in an unknown state while still polled.
+ * @param {{ state: string, completion_date: string | null, polling: boolean }} task
+ */
+export function taskRunning(task) {
+  if (task.completion_date) return false;
+  return ACTIVE.has(task.state) || (toneOf(task.state) === "unknown" && task.polling);
+}
+
+/** A list row still runs unless it ended or cannot be checked. @param {{ state: string, trouble: string }} row */
+export const rowRunning = (row) => !TERMINAL.has(row.state) && row.trouble !== "fatal";
+
+/**
+ * Time the poller saw the task in `name`: from the first sighting to the next later
+ * sighting of any state, or to `now` while it is still there. Null when not seen.
+ * @param {Record<string, number>} stageTimes @param {string} state the current state
+ * @param {string} name @param {number} now
+ * @returns {number | null} ms
+ */
+export function observedSpan(stageTimes, state, name, now) {
+  const start = Object.hasOwn(stageTimes, name) ? stageTimes[name] : undefined;
+  if (typeof start !== "number") return null;
+  const later = Object.values(stageTimes).filter((t) => typeof t === "number" && t > start);
+  if (later.length) return Math.min(...later) - start;
+  return state === name ? now - start : null;
+}
