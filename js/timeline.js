@@ -73,7 +73,8 @@ export function timeSpan(bars, now) {
   let t1 = -Infinity;
   for (const b of bars) {
     t0 = Math.min(t0, b.created);
-    t1 = Math.max(t1, b.running ? now : b.ended, b.created);
+    const end = b.running ? now : b.ended;
+    t1 = Math.max(t1, b.created, Number.isNaN(end) ? b.created : end);
   }
   if (!Number.isFinite(t0)) return { t0: now, t1: now + 1000 };
   return { t0, t1: Math.max(t1, t0 + 1000) };
@@ -275,7 +276,7 @@ export function mountTimeline({ onSelect }) {
 
   /** @param {SVGElement} g */
   const showTip = (g) => {
-    const entry = drawn.get(g.getAttribute("data-task-id") || "");
+    const entry = drawn.get(g.getAttribute("data-bar-id") || "");
     if (!entry) return;
     setText(tip, barLabel(entry.bar, last.now));
     tip.hidden = false;
@@ -309,12 +310,12 @@ export function mountTimeline({ onSelect }) {
   const onFocus = (/** @type {Event} */ e) => {
     const g = barOf(e);
     if (!g) return;
-    focusBar(g.getAttribute("data-task-id") || "", false);
+    focusBar(g.getAttribute("data-bar-id") || "", false);
     showTip(g);
   };
   const onClick = (/** @type {Event} */ e) => {
     const g = barOf(e);
-    if (g) onSelect(g.getAttribute("data-task-id") || "");
+    if (g) onSelect(g.getAttribute("data-bar-id") || "");
   };
   const onKey = (/** @type {KeyboardEvent} */ e) => {
     const i = order.findIndex((b) => b.id === focusId);
@@ -344,7 +345,7 @@ export function mountTimeline({ onSelect }) {
 
   /** One bar's elements, made once per task id and reused. @param {Bar} b */
   const makeBar = (b) => {
-    const g = tlSvg("g", { class: "stw-tl-bar", role: "button", tabindex: "-1", "data-task-id": b.id });
+    const g = tlSvg("g", { class: "stw-tl-bar", role: "button", tabindex: "-1", "data-bar-id": b.id });
     const queue = g.appendChild(tlSvg("rect", { class: "stw-tl-queue" }));
     const run = g.appendChild(tlSvg("rect", { class: "stw-tl-run", "vector-effect": "non-scaling-stroke" }));
     return { g, queue, run, bar: b, sig: "" };

@@ -1,5 +1,5 @@
 // @ts-check
-/* global ACTIVE, pad, h, setText, setAttr, parseUtc, fmtDuration, toneOf, mountSignIn --
+/* global ACTIVE, pad, h, setText, setAttr, parseUtc, fmtDuration, toneOf, mountSignIn, mountEndWord --
    from js/common.js and js/signin.js, which Python puts in front of this file */
 // Front end of search_task_widget: one Globus Search task, shown live. No imports, so it
 // loads offline (HPC gateways have no CDN). Model data reaches the DOM as text, never HTML.
@@ -303,6 +303,10 @@ function render({ model, el }) {
   // The sign-in panel (js/signin.js, put in front of this module) sits under the header.
   const signIn = mountSignIn(model);
   v.root.insertBefore(signIn.el, v.root.children[1] || null);
+  // ---- issue #15 hook (js/notify.js): the bell, and a word when a long task ends
+  const endWord = mountEndWord(model, "task");
+  v.root.querySelector(".stw-header")?.append(endWord.el);
+  // ---- end of issue #15 hook
   /** @type {ReturnType<typeof setInterval> | null} */
   let ticker = null;
   /** @type {ReturnType<typeof setTimeout> | null} */
@@ -358,6 +362,7 @@ function render({ model, el }) {
   return () => {
     if (disposed) return;
     signIn.dispose();
+    endWord.dispose(); // issue #15 hook
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, update);
     model.off("change:state", announce);

@@ -9,6 +9,12 @@ from pathlib import Path
 #: shows) and CSS. An anywidget module is one file and may import nothing (no CDN on HPC
 #: gateways, and there is no build step), so the shared parts are joined, not imported.
 _SHARED = {"js": ("common.js", "signin.js"), "css": ("common.css", "signin.css")}
+#: Parts of issue #15 joined after the shared files, before the widget's own: the bell
+#: (js/notify.js) in both task views, the timeline (js/timeline.js) in the list.
+_EXTRA = {
+    "widget": ("notify",),
+    "list": ("notify", "timeline"),
+}
 
 
 def asset(name: str) -> Path:
@@ -26,7 +32,8 @@ def asset(name: str) -> Path:
 def front_end(name: str, kind: str) -> str:
     """The module (``kind="js"``) or stylesheet (``"css"``) of widget ``name``
     ("widget", "list" or "signin_widget"), with the shared files in front."""
-    parts = (*_SHARED[kind], f"{name}.{kind}")
+    extra = tuple(f"{part}.{kind}" for part in _EXTRA.get(name, ()))
+    parts = (*_SHARED[kind], *extra, f"{name}.{kind}")
     return "\n".join(asset(part).read_text(encoding="utf-8") for part in parts)
 
 

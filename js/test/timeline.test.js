@@ -105,3 +105,9 @@ test("a bar's label names the task, its state and its times", () => {
   const [r] = timelineBars([row("feedbeef", "PENDING", 0, null, null)]);
   assert.match(barLabel(r, T0 + 5000), /^Task feedbeef: PENDING\. Submitted .* \(waiting for 5 s\)$/);
 });
+
+test("a task that stopped being checked, with no end, does not stretch the span", () => {
+  const bars = timelineBars([row("a", "SUCCESS", 0, 1, 10), row("b", "PENDING", 2, null, null, { trouble: "fatal" })]);
+  assert.deepEqual(timeSpan(bars, T0 + 999_000), { t0: T0, t1: T0 + 10_000 });
+  assert.equal(throughput(bars, timeSpan(bars, T0)).perMinute.length, 1);
+});
