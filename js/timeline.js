@@ -113,6 +113,8 @@ export function countsOverTime(bars, { t0, t1 }, now, samples = TL_SAMPLES) {
       if (!Number.isNaN(b.ended) && b.ended <= t) {
         if (b.state === "FAILED") c.failed += 1;
         else c.done += 1;
+      } else if (Number.isNaN(b.started) && Number.isNaN(b.ended) && !b.running) {
+        continue; // stopped being checked: nothing known after that
       } else if (Number.isNaN(b.started) ? !(b.running && TL_WAITING.has(b.state)) : b.started <= t) {
         c.running += 1; // no start seen (and not waiting): counted as working, not queued
       } else c.queued += 1;

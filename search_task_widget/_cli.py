@@ -285,6 +285,11 @@ def _parsers(out: TextIO, err: TextIO) -> tuple[_Parser, _Parser]:
         metavar="FACTOR",
         help="run the --demo timeline FACTOR times faster (default 1)",
     )
+    watch.add_argument(  # issue #15
+        "--bell",
+        action="store_true",
+        help="ring the terminal bell (on stderr) when the watching ends, however it ends",
+    )
     return parser, watch
 
 
@@ -695,7 +700,10 @@ def _main(
                 heartbeat=args.heartbeat,
             )
             header += f"Watching task {task_id} on {base_url} (Ctrl-C stops watching)"
-            return watcher.run(header)
+            status = watcher.run(header)
+            if args.bell:  # issue #15: a word when a long task ends
+                _emit_raw(err, "\a")
+            return status
         finally:
             # Closed by the poller thread between requests: one may still be in flight.
             poller.retire(client)

@@ -17,16 +17,19 @@ a ``last_checked`` stamp every :data:`~._schedule.STAMP_EVERY` seconds. User act
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import traitlets
 
+from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._document import list_document
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
@@ -38,6 +41,7 @@ from ._schedule import (
     AdaptiveInterval,
     epoch_ms,
 )
+from ._static import standalone_html
 from ._task import (
     MAX_SHOWN_ROW_DETAILS,
     TERMINAL_STATES,
@@ -48,12 +52,19 @@ from ._task import (
     shown_details,
     shown_text,
 )
+from ._timeline_svg import observe_start, with_static_copy
 
 log = logging.getLogger("search_task_widget")
 
 #: Seconds of the poller's clock between two sends of the rows (changes in between coalesce).
 #: The key of :attr:`TaskListWidget.counts` for tasks not checked yet.
 UNCHECKED = "UNCHECKED"
+
+# What to_html() freezes: every synced trait the list's front end reads.
+_EXPORT_TRAITS = (
+    "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
+    "error", "last_checked",
+)  # fmt: skip
 
 # Order of states in counts and in the text form: ends first, then what still runs.
 _STATE_ORDER = ("SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING")
@@ -174,6 +185,9 @@ class TaskListWidget(PolledWidget):
             them into one task-list request from the first poll.
         start: start polling now (else call :meth:`start`).
         poller: the :class:`~search_task_widget.Poller` to use (default: the kernel-wide one).
+        notify: tell of the end in a browser notification if the list ran longer than
+            30 s and all ended while the page was hidden (the widget's bell button sets it
+            too, and asks the browser's permission; see :attr:`notify`).
 
     Raises:
         ValueError: a malformed task id or a bad interval, before any request.
@@ -187,7 +201,8 @@ class TaskListWidget(PolledWidget):
     #: ``state_description``, ``task_type``, ``message``, ``additional_details``,
     #: ``creation_date``, ``completion_date`` (as the service wrote them; ``state`` is
     #: ``""`` before the first answer), ``error`` and ``trouble`` (``""``, ``"retrying"``
-    #: or ``"fatal"``: this task's polling problem). Synced.
+    #: or ``"fatal"``: this task's polling problem), and ``started``: when the list first
+    #: saw the task running (epoch ms; None if it never did). Synced.
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     #: How many tasks the list holds. Synced.
     total = traitlets.Int(0).tag(sync=True)
@@ -218,6 +233,7 @@ class TaskListWidget(PolledWidget):
         index_id: str | None = None,
         start: bool = True,
         poller: Poller | None = None,
+        notify: bool = False,
     ) -> None:
         if (
             isinstance(tasks, (str, bytes, Mapping))
@@ -241,7 +257,7 @@ class TaskListWidget(PolledWidget):
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
-        super().__init__(**front_end_traits("list"))
+        super().__init__(notify=bool(notify), **front_end_traits("list"))
         self._connect(url, credentials, poller, client_id)
         self._idle = threading.Event()  # set while no watch runs, for wait()
         self._idle.set()
@@ -454,6 +470,26 @@ class TaskListWidget(PolledWidget):
         state = self.get_state(("error", "first_submitted", "last_completed"))
         return list_document(self.describe(), rows, state)
 
+    def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
+        """A self-contained HTML page of the list as it is now (works offline).
+
+        The page runs the list's own front end (timeline included) on a frozen copy of its
+        state, and keeps the static document, timeline as SVG, for readers without
+        scripts. Written to ``path`` when given.
+        """
+        page = with_static_copy(
+            standalone_html(
+                front_end("list", "js"),
+                front_end("list", "css"),
+                self.get_state(_EXPORT_TRAITS),
+                title=f"Search tasks: {self.describe()}",
+            ),
+            self._snapshot_html(),
+        )
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
     def describe(self) -> str:
         """One line for people: how many tasks, by state, elapsed, and any error."""
         with self._lock:
@@ -481,7 +517,7 @@ class TaskListWidget(PolledWidget):
             entry = self._current(listener)
             if entry is None:
                 return
-            self._set_row(entry, task=task)
+            self._set_row(entry, task=task, checked_at=schedule.checked_at)
             ended = task.is_terminal
             if ended:
                 self._end(entry)
@@ -569,9 +605,17 @@ class TaskListWidget(PolledWidget):
         self._active = max(0, self._active - 1)
 
     def _set_row(
-        self, entry: _Entry, *, task: Task | None, error: str = "", trouble: str = ""
+        self,
+        entry: _Entry,
+        *,
+        task: Task | None,
+        error: str = "",
+        trouble: str = "",
+        checked_at: float | None = None,
     ) -> None:
-        row = _row(entry.task_id, task, error, trouble)
+        # issue #15: when the task was first seen running, for the timeline.
+        seen = epoch_ms(checked_at) if checked_at is not None else None
+        row = observe_start(entry.row, _row(entry.task_id, task, error, trouble), seen)
         entry.task = task
         if task is not None:
             entry.created = parse_service_date(task.creation_date)
