@@ -332,6 +332,7 @@ function render({ model, el }) {
     if (!matches(r.row, filterValue)) {
       filterValue = "all";
       renderFilter();
+      v.filter.value = filterValue;
     }
     renderList();
     while (!r.li.isConnected && limit < views.size) {

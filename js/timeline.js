@@ -259,7 +259,8 @@ export function mountTimeline({ onSelect }) {
   const rateNote = body.appendChild(h("span", "stw-tl-axis-note", "", { "aria-hidden": "true" }));
   const scroller = body.appendChild(h("div", "stw-tl-scroll"));
   const bars = scroller.appendChild(tlSvg("svg", {
-    class: "stw-tl-bars", preserveAspectRatio: "none", width: "100%", role: "group",
+    // tabindex -1: the bars are the stops (one at a time), not their drawing.
+    class: "stw-tl-bars", preserveAspectRatio: "none", width: "100%", role: "group", tabindex: "-1",
     "aria-label": "Tasks over time, by submission; arrow keys move, Enter shows the task",
   }));
   const axis = body.appendChild(h("div", "stw-tl-axis", undefined, { "aria-hidden": "true" }));
@@ -348,7 +349,7 @@ export function mountTimeline({ onSelect }) {
   /** One bar's elements, made once per task id and reused. @param {Bar} b */
   const makeBar = (b) => {
     const g = tlSvg("g", { class: "stw-tl-bar", role: "button", tabindex: "-1", "data-bar-id": b.id });
-    const queue = g.appendChild(tlSvg("rect", { class: "stw-tl-queue" }));
+    const queue = g.appendChild(tlSvg("rect", { class: "stw-tl-queue", "vector-effect": "non-scaling-stroke" }));
     const run = g.appendChild(tlSvg("rect", { class: "stw-tl-run", "vector-effect": "non-scaling-stroke" }));
     return { g, queue, run, bar: b, sig: "" };
   };
