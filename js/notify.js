@@ -41,6 +41,19 @@ export function bellStatus(enabled, permission) {
   return `${why}: the page title will change when this ends while the page is hidden.`;
 }
 
+/** A small bell drawn in the text colour (no emoji font needed). */
+function bellIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const icon = document.createElementNS(ns, "svg");
+  for (const [k, v] of Object.entries({ class: "stw-bell-icon", viewBox: "0 0 16 16", width: "12", height: "12", "aria-hidden": "true" })) {
+    icon.setAttribute(k, v);
+  }
+  const path = icon.appendChild(document.createElementNS(ns, "path"));
+  path.setAttribute("d", "M8 1.5a4 4 0 0 0-4 4v3L2.5 11v1h11v-1L12 8.5v-3a4 4 0 0 0-4-4zM6.5 13a1.5 1.5 0 0 0 3 0z");
+  path.setAttribute("fill", "currentColor");
+  return icon;
+}
+
 /**
  * The bell button and its status line; `ended()` tells of an end.
  * @param {{ get(name: string): any, set?(name: string, value: any): void, save_changes?(): void,
@@ -51,7 +64,7 @@ export function mountBell(model) {
   const button = /** @type {HTMLButtonElement} */ (
     el.appendChild(h("button", "stw-bell-button", undefined, { type: "button", "aria-pressed": "false" }))
   );
-  button.append(h("span", "stw-bell-icon", "🔔", { "aria-hidden": "true" }), h("span", "stw-bell-text", "Notify me"));
+  button.append(bellIcon(), h("span", "stw-bell-text", "Notify me"));
   const status = el.appendChild(h("span", "stw-bell-status", "", { role: "status" }));
   let titleBefore = "";
   let disposed = false;

@@ -77,7 +77,16 @@ export function timeSpan(bars, now) {
     t1 = Math.max(t1, b.created, Number.isNaN(end) ? b.created : end);
   }
   if (!Number.isFinite(t0)) return { t0: now, t1: now + 1000 };
-  return { t0, t1: Math.max(t1, t0 + 1000) };
+  const length = Math.max(t1 - t0, 1000);
+  // While tasks run, the axis ends at a round length past "now", so an update moves only
+  // the bars that changed and the "now" line, not all 500 (the axis grows by steps).
+  return { t0, t1: t0 + (bars.some((b) => b.running) ? roundUp(length) : length) };
+}
+
+/** Up to the next multiple of half a power of ten (200 s -> 200 s, 201 s -> 250 s). @param {number} ms */
+export function roundUp(ms) {
+  const step = 10 ** Math.floor(Math.log10(ms)) / 2;
+  return Math.ceil(ms / step) * step;
 }
 
 /**

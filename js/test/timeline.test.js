@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
-  barGeometry, barLabel, clockTime, countsOverTime, median, throughput, timeSpan,
+  barGeometry, barLabel, roundUp, clockTime, countsOverTime, median, throughput, timeSpan,
   timelineBars, timelineSummary, TL_WIDTH,
 } from "../timeline.js";
 
@@ -38,8 +38,9 @@ test("rows with no creation date have no bar, and a start outside the span is cl
 test("geometry puts the queued and running parts where their times are", () => {
   const bars = timelineBars([row("a", "SUCCESS", 0, 25, 50), row("b", "PROGRESS", 50, 75, null)]);
   const now = T0 + 100_000;
-  const span = timeSpan(bars, now);
+  const span = timeSpan(bars, now); // 100 s: a round length already
   assert.deepEqual(span, { t0: T0, t1: now });
+  assert.deepEqual(timeSpan(bars, now + 1000), { t0: T0, t1: T0 + 150_000 }); // grows by steps
   const a = barGeometry(bars[0], span, now);
   assert.deepEqual(a, { queueX: 0, queueW: 250, runX: 250, runW: 250, split: true });
   const b = barGeometry(bars[1], span, now);
@@ -110,4 +111,11 @@ test("a task that stopped being checked, with no end, does not stretch the span"
   const bars = timelineBars([row("a", "SUCCESS", 0, 1, 10), row("b", "PENDING", 2, null, null, { trouble: "fatal" })]);
   assert.deepEqual(timeSpan(bars, T0 + 999_000), { t0: T0, t1: T0 + 10_000 });
   assert.equal(throughput(bars, timeSpan(bars, T0)).perMinute.length, 1);
+});
+
+test("the axis of running work grows by round steps", () => {
+  assert.equal(roundUp(200_000), 200_000);
+  assert.equal(roundUp(200_001), 250_000);
+  assert.equal(roundUp(1000), 1000);
+  assert.equal(roundUp(3_600_001), 4_000_000);
 });

@@ -288,3 +288,19 @@ def test_refused_or_unsupported_the_title_changes_and_the_widget_says_so(
     page.evaluate("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))")
     assert page.title() == title
     view.assert_clean()
+
+
+def test_bench_timeline_runs_and_reports_each_measure(chromium_browser):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "bench_timeline.py"
+    spec = importlib.util.spec_from_file_location("bench_timeline", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = bench.measure(20, renders=1, updates=2, browser=chromium_browser)
+    assert {k: len(v) for k, v in results.items()} == {
+        "render": 1, "update": 2, "svg": 1, "canvas": 1,
+    }  # fmt: skip
+    assert all(0 < ms < 10_000 for values in results.values() for ms in values)
+    assert bench.format_table(20, results).count("\n") == 5
