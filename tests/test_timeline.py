@@ -175,3 +175,20 @@ def test_watch_bell_rings_once_at_the_end_on_stderr(poller, bell, capsys):
     assert err.getvalue().count("\a") == (1 if bell else 0)
     if bell:
         assert err.getvalue().endswith("\a")
+
+
+def test_node_tests_of_the_timeline_and_the_bell_pass():
+    """The pure front-end helpers (js/test/*.test.js), run by node's own test runner."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    js = Path(__file__).resolve().parents[1] / "js"
+    tests = ["test/timeline.test.js", "test/notify.test.js"]
+    done = subprocess.run(
+        [node, "--test", *tests], cwd=js, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "# fail 0" in done.stdout
