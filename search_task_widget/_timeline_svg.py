@@ -27,8 +27,11 @@ from ._task import format_duration, parse_service_date
 MAX_BARS = 200
 #: Width of the drawing in px (it scales down to the page).
 WIDTH = 720
-_COUNTS_H = 60
-_RATE_H = 24
+# Vertical layout, px: a label line above each chart, so no text crosses a line.
+_LABEL = 14
+_COUNTS_TOP, _COUNTS_H = _LABEL, 46
+_RATE_TOP, _RATE_H = _COUNTS_TOP + _COUNTS_H + _LABEL + 2, 22
+_BARS_TOP = _RATE_TOP + _RATE_H + 6
 _SAMPLES = 80
 _BUCKETS = 40
 _ACTIVE = ("CREATING", "PENDING", "PROGRESS")
@@ -163,7 +166,7 @@ def timeline_figure(rows: Sequence[Mapping[str, Any]], now: float | None = None)
     summary = timeline_summary(rows)
     shown = bars[:MAX_BARS]
     bar_h = max(2, min(12, 240 // len(shown)))
-    top = _COUNTS_H + _RATE_H + 16
+    top = _BARS_TOP
     height = top + bar_h * len(shown) + 18
     x = _scale(t0, t1)
     body = [
@@ -207,7 +210,8 @@ def _counts_chart(bars: list[_Bar], t0: float, t1: float, x: Any) -> str:
     lines = []
     for key, tone, dash, width in _SERIES:
         points = " ".join(
-            f"{x(t):.1f},{_COUNTS_H - 2 - (_COUNTS_H - 4) * c[key] / peak:.1f}" for t, c in samples
+            f"{x(t):.1f},{_COUNTS_TOP + _COUNTS_H - 1 - (_COUNTS_H - 2) * c[key] / peak:.1f}"
+            for t, c in samples
         )
         attr, style = _paint("stroke", tone)
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
@@ -215,13 +219,27 @@ def _counts_chart(bars: list[_Bar], t0: float, t1: float, x: Any) -> str:
             f'<polyline class="stw-tl-{key}" points="{points}" fill="none" {attr} '
             f'style="{style}" stroke-width="{width}"{dashes}/>'
         )
-    legend = "  ".join(
-        name for name, *_ in (("queued",), ("running",), ("succeeded",), ("failed",))
-    )
     return (
-        f'<g class="stw-tl-counts"><text x="0" y="10">tasks (0 to {peak}): {legend}</text>'
-        f"{''.join(lines)}</g>"
+        f'<g class="stw-tl-counts"><text x="0" y="{_LABEL - 3}">tasks (0 to {peak})</text>'
+        f"{_legend()}{''.join(lines)}</g>"
     )
+
+
+def _legend() -> str:
+    """A sample of each line (its colour and its dashes) before its name, top right."""
+    items = []
+    for i, ((_, tone, dash, width), name) in enumerate(
+        zip(_SERIES, ("queued", "running", "succeeded", "failed"), strict=True)
+    ):
+        x0 = WIDTH - 400 + 100 * i
+        attr, style = _paint("stroke", tone)
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        items.append(
+            f'<line x1="{x0}" x2="{x0 + 18}" y1="{_LABEL - 7}" y2="{_LABEL - 7}" {attr} '
+            f'style="{style}" stroke-width="{width}"{dashes}/>'
+            f'<text x="{x0 + 22}" y="{_LABEL - 3}">{name}</text>'
+        )
+    return f'<g class="stw-tl-legend">{"".join(items)}</g>'
 
 
 def _counts_at(bars: list[_Bar], t: float) -> dict[str, int]:
@@ -254,17 +272,14 @@ def _rate_chart(bars: list[_Bar], t0: float, t1: float) -> str:
     attr, style = _paint("fill", "running")
     rects = "".join(
         f'<rect x="{i * w + 0.5:.1f}" width="{max(0.5, w - 1):.1f}" '
-        f'y="{_COUNTS_H + _RATE_H - (_RATE_H - 2) * n / minutes / (peak or 1):.1f}" '
-        f'height="{(_RATE_H - 2) * n / minutes / (peak or 1):.1f}" {attr} style="{style}"/>'
+        f'y="{_RATE_TOP + _RATE_H - _RATE_H * n / minutes / (peak or 1):.1f}" '
+        f'height="{_RATE_H * n / minutes / (peak or 1):.1f}" {attr} style="{style}"/>'
         for i, n in enumerate(counts)
         if n
     )
     step = f", {minutes}-minute steps" if minutes > 1 else ""
     label = f"finished per minute (most {round(peak, 1):g}{step})"
-    return (
-        f'<g class="stw-tl-rate"><text x="{WIDTH}" y="{_COUNTS_H + 10}" text-anchor="end">'
-        f"{_esc(label)}</text>{rects}</g>"
-    )
+    return f'<g class="stw-tl-rate"><text x="0" y="{_RATE_TOP - 3}">{_esc(label)}</text>{rects}</g>'
 
 
 def _bars(bars: list[_Bar], top: int, bar_h: int, x: Any, t1: float) -> str:
