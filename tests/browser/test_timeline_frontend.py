@@ -304,3 +304,27 @@ def test_bench_timeline_runs_and_reports_each_measure(chromium_browser):
     }  # fmt: skip
     assert all(0 < ms < 10_000 for values in results.values() for ms in values)
     assert bench.format_table(20, results).count("\n") == 5
+
+
+def test_to_html_of_a_list_draws_the_timeline_offline(page: Page, fake_search, ticked):
+    from fake_search import FAKE_INDEX_ID, task_doc
+
+    from search_task_widget import TaskListWidget
+
+    docs = [task_doc(state="SUCCESS"), task_doc(state="FAILED")]
+    for doc in docs:
+        fake_search.put_task(doc)
+    w = TaskListWidget([d["task_id"] for d in docs], base_url=fake_search.base_url,
+                       poller=ticked, start=False, index_id=FAKE_INDEX_ID)  # fmt: skip
+    try:
+        w.start()
+        ticked.tick()
+        html = w.to_html()
+    finally:
+        w.close()
+    page.route("**/*", lambda route: route.abort())  # offline: nothing may be fetched
+    page.set_content(html)
+    chart = page.get_by_role("region", name="Timeline")
+    expect(chart.get_by_role("button", name="Task ")).to_have_count(2)
+    expect(chart.locator(".stw-tl-summary")).to_have_text("2 tasks: 1 succeeded, 1 failed")
+    expect(page.locator("figure.stw-tl-static")).to_be_hidden()  # the copy for no scripts
