@@ -77,7 +77,8 @@ export function mountBell(model) {
   };
 
   const onClick = async () => {
-    const on = !model.get("notify");
+    // On with permission not asked yet (notify=True from Python): this click asks.
+    const on = !model.get("notify") || notifyPermission() === "default";
     if (on && notifyPermission() === "default") {
       try {
         await globalThis.Notification.requestPermission();
@@ -91,11 +92,13 @@ export function mountBell(model) {
     render();
   };
 
-  /** Back on the page: the title is its own again. */
+  /** Back on the page: the title is its own again. Not removed by dispose(): the view
+   * may be gone (the widget became a document) before the person comes back. */
   const onVisible = () => {
     if (document.hidden || !titleBefore) return;
     document.title = titleBefore;
     titleBefore = "";
+    document.removeEventListener("visibilitychange", onVisible);
   };
 
   /**
@@ -114,6 +117,7 @@ export function mountBell(model) {
         // e.g. Android Chrome allows only service-worker notifications: use the title.
       }
     }
+    if (!titleBefore) document.addEventListener("visibilitychange", onVisible);
     titleBefore = titleBefore || document.title;
     document.title = `${title} — ${titleBefore}`;
     setText(status, `${title}. ${bellStatus(true, notifyPermission())}`);
@@ -121,13 +125,11 @@ export function mountBell(model) {
   };
 
   button.addEventListener("click", onClick);
-  document.addEventListener("visibilitychange", onVisible);
   model.on("change:notify", render);
   render();
   const dispose = () => {
     disposed = true;
     button.removeEventListener("click", onClick);
-    document.removeEventListener("visibilitychange", onVisible);
     model.off("change:notify", render);
     el.remove();
   };
