@@ -6,8 +6,10 @@
 import { h, pair, setAttr, setHidden, setText, showDate } from "./dom.js";
 import { filterOptions, matches, problemRank, progressText, stateCounts } from "./filter.js";
 import { fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
+import { mountEndWord } from "./notify.js";
 import { mountSignIn } from "./signin.js";
 import { rowRunning, toneOf } from "./stages.js";
+import { mountTimeline } from "./timeline.js";
 
 /** @typedef {import("./model.js").ListTraits} ListTraits */
 /** @typedef {import("./model.js").Model<ListTraits>} Model */
@@ -40,6 +42,7 @@ function cleanRow(raw) {
     completion_date: str(raw.completion_date) || null,
     error: str(raw.error),
     trouble: str(raw.trouble),
+    started: Number.isFinite(raw.started) ? Number(raw.started) : null, // issue #15: seen running
   };
 }
 
@@ -260,6 +263,45 @@ function render({ model, el }) {
   const troubleOf = (/** @type {Snap} */ s) => s.rows.filter((row) => row.trouble === "fatal").length;
   let said = { done: snap.done, failed: snap.failed, total: snap.total, trouble: troubleOf(snap) };
 
+  // ---- issue #15 hook: the timeline (js/timeline.js) and the bell (js/notify.js)
+  /** Show one task's row: the filter and "show more" let it through, it unfolds and takes focus. @param {string} id */
+  const selectRow = (id) => {
+    const r = views.get(id);
+    if (!r) return;
+    if (!matches(r.row, filterValue)) {
+      filterValue = "all";
+      renderFilter();
+      v.filter.value = filterValue;
+    }
+    renderList();
+    while (!r.li.isConnected && limit < views.size) {
+      limit += PAGE;
+      renderList();
+    }
+    renderClocks();
+    for (const old of v.list.querySelectorAll("[aria-current]")) old.removeAttribute("aria-current");
+    r.li.setAttribute("aria-current", "true");
+    if (r.expandable) r.details.open = true;
+    r.li.scrollIntoView?.({ block: "nearest" });
+    const target = r.expandable ? r.summary : r.li;
+    if (!r.expandable) r.li.tabIndex = -1;
+    target.focus({ preventScroll: true });
+  };
+  const timeline = mountTimeline({ onSelect: selectRow });
+  v.root.insertBefore(timeline.el, v.root.querySelector(".stw-list-toolbar"));
+  const endWord = mountEndWord(model, "list");
+  v.root.querySelector(".stw-list-header")?.append(endWord.el);
+  /** The chart follows the rows, and the clock every few seconds while tasks run (500 bars
+   * move when "now" moves: bench/bench_timeline.py measures one such redraw). */
+  let chartDrawn = 0;
+  const drawChart = (/** @type {boolean} */ clock) => {
+    const now = Date.now();
+    if (clock && now - chartDrawn < 5000) return;
+    chartDrawn = now;
+    timeline.update(snap.rows, now);
+  };
+  // ---- end of issue #15 hook
+
   /** The rows as the model orders them, each bound to its (reused) elements. */
   const syncRows = () => {
     const seen = new Set();
@@ -392,7 +434,9 @@ function render({ model, el }) {
   };
 
   const tick = () => {
-    if (!disposed) renderClocks();
+    if (disposed) return;
+    renderClocks();
+    drawChart(true); // issue #15 hook
   };
 
   const update = () => {
@@ -406,6 +450,7 @@ function render({ model, el }) {
     renderList();
     renderTimes();
     renderClocks();
+    drawChart(false); // issue #15 hook
     announce();
     // One 1 s interval per view, only while tasks are polled.
     if (snap.polling && ticker == null) ticker = setInterval(tick, 1000);
@@ -443,6 +488,8 @@ function render({ model, el }) {
   return () => {
     if (disposed) return;
     signIn.dispose();
+    timeline.dispose(); // issue #15 hook
+    endWord.dispose(); // issue #15 hook
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     v.filter.removeEventListener("change", onFilter);

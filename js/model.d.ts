@@ -10,8 +10,13 @@ export type SignInTraits = {
   sign_in_message: string;
 }
 
+/** The bell (js/notify.js), in both task widgets: tell of the end in a notification. */
+export type NotifyTraits = {
+  notify: boolean;
+}
+
 /** TaskWidget (js/widget.js). */
-export type TaskTraits = SignInTraits & {
+export type TaskTraits = SignInTraits & NotifyTraits & {
   task_id: string;
   state: string;
   task_type: string | null;
@@ -42,10 +47,11 @@ export type RawRow = {
   completion_date?: unknown;
   error?: unknown;
   trouble?: unknown;
+  started?: unknown;
 }
 
 /** TaskListWidget (js/list.js). */
-export type ListTraits = SignInTraits & {
+export type ListTraits = SignInTraits & NotifyTraits & {
   rows: RawRow[];
   total: number;
   done: number;
@@ -74,6 +80,8 @@ export type Row = {
   completion_date: string | null;
   error: string;
   trouble: string;
+  /** When the list first saw the task running (epoch ms), for the timeline. */
+  started: number | null;
 }
 
 /** The part of a model every view uses: read, listen, send custom messages. */

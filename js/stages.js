@@ -5,6 +5,8 @@
 
 /** Task states in which the service is still working on a task. */
 export const ACTIVE = new Set(["CREATING", "PENDING", "PROGRESS"]);
+/** Active states before the task runs: still in the queue. */
+export const QUEUED = new Set(["CREATING", "PENDING"]);
 /** States a task ends in. */
 export const TERMINAL = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 /** The progress bar's segments, one per stage 1..4. */

@@ -4,6 +4,7 @@
 // gateways have no CDN). Model data reaches the DOM as text, never HTML.
 import { h, pair, setAttr, setText, showDate } from "./dom.js";
 import { fmtAgo, fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
+import { mountEndWord } from "./notify.js";
 import { mountSignIn } from "./signin.js";
 import { ACTIVE, observedSpan, STAGES, stageOf, stageText, taskRunning, toneOf } from "./stages.js";
 
@@ -214,6 +215,10 @@ function render({ model, el }) {
   // The sign-in panel (js/signin.js) sits under the header.
   const signIn = mountSignIn(model);
   v.root.insertBefore(signIn.el, v.root.children[1] || null);
+  // ---- issue #15 hook (js/notify.js): the bell, and a word when a long task ends
+  const endWord = mountEndWord(model, "task");
+  v.root.querySelector(".stw-header")?.append(endWord.el);
+  // ---- end of issue #15 hook
   /** @type {ReturnType<typeof setInterval> | null} */
   let ticker = null;
   /** @type {ReturnType<typeof setTimeout> | null} */
@@ -278,6 +283,7 @@ function render({ model, el }) {
   return () => {
     if (disposed) return;
     signIn.dispose();
+    endWord.dispose(); // issue #15 hook
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     model.off("change:state", announce);

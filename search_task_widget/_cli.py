@@ -282,6 +282,11 @@ def _watch_options(watch: argparse.ArgumentParser) -> None:
         metavar="FACTOR",
         help="run the --demo timeline FACTOR times faster (default 1)",
     )
+    watch.add_argument(
+        "--bell",
+        action="store_true",
+        help="ring the terminal bell (on stderr) when the watching ends, however it ends",
+    )
 
 
 # -- entry point ----------------------------------------------------------------------------
@@ -336,7 +341,7 @@ def _main(
                 "(no account, no network)\n"
             )
         view = TerminalView(
-            Output(out, err, json=args.format == "json", heartbeat=args.heartbeat),
+            Output(out, err, json=args.format == "json", heartbeat=args.heartbeat, bell=args.bell),
             clock,
             args.timeout,
         )

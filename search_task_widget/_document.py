@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._task import ACTIVE_STATES, TERMINAL_STATES, format_duration, parse_service_date
+from ._timeline_svg import timeline_figure
 
 STAGES = ("Submitted", "Queued", "Running", "Done")
 STAGE_OF = {"CREATING": 1, "PENDING": 2, "PROGRESS": 3, "SUCCESS": 4, "FAILED": 4}
@@ -109,7 +110,9 @@ def list_document(summary: str, rows: Sequence[Mapping[str, Any]], state: Mappin
                 ("Last completed", _utc(state.get("last_completed"))),
                 cls="stw-list-times",
             ),
-            f'<ul class="stw-list-rows" aria-label="Tasks">{shown}</ul>{more}</div>',
+            f'<ul class="stw-list-rows" aria-label="Tasks">{shown}</ul>{more}',
+            timeline_figure(rows),  # issue #15: after the rows, which matter most
+            "</div>",
         ]
     )
 

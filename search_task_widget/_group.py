@@ -34,7 +34,7 @@ from ._auth import Credentials
 from ._client import TaskClient, shared_clients
 from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._poller import Listener, Poller, Schedule, Watch, default_poller
-from ._schedule import STAMP_EVERY, AdaptiveInterval, wait_slice
+from ._schedule import STAMP_EVERY, AdaptiveInterval, epoch_ms, wait_slice
 from ._task import (
     MAX_SHOWN_DETAILS,
     MAX_SHOWN_ROW_DETAILS,
@@ -222,7 +222,15 @@ def row_of(entry: Entry) -> dict[str, Any]:
         **shown_fields(entry.task, MAX_SHOWN_ROW_DETAILS),
         "error": error,
         "trouble": entry.trouble_kind,
+        "started": _started_ms(entry),
     }
+
+
+def _started_ms(entry: Entry) -> float | None:
+    """When the task was first seen running (epoch ms), for the list's timeline; None if
+    no check found it in PROGRESS (e.g. it was queued, then done, between two checks)."""
+    seen = entry.stage_times.get("PROGRESS")
+    return None if seen is None else epoch_ms(seen)
 
 
 class _EntryListener:

@@ -16,12 +16,15 @@ stopped) send at once.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import traitlets
 
+from ._assets import front_end
 from ._base import PolledWidget, checked_timeout, connection_settings
 from ._document import list_document
 from ._errors import PollingStoppedError, SearchTaskError
@@ -30,11 +33,19 @@ from ._group import UNCHECKED, Entry, News, TaskListError
 from ._poller import Poller
 from ._reply import TaskReference, task_reference
 from ._schedule import epoch_ms
+from ._static import standalone_html
 from ._task import Task, format_duration, normalize_task_id
+from ._timeline_svg import with_static_copy
 
 __all__ = ["UNCHECKED", "TaskListError", "TaskListWidget"]
 
 log = logging.getLogger("search_task_widget")
+
+# What to_html() freezes: every synced trait the list's front end reads.
+_EXPORT_TRAITS = (
+    "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
+    "error", "last_checked",
+)  # fmt: skip
 
 
 class TaskListWidget(PolledWidget):
@@ -62,6 +73,9 @@ class TaskListWidget(PolledWidget):
             them into one task-list request from the first poll.
         start: start polling now (else call :meth:`start`).
         poller: the :class:`~search_task_widget.Poller` to use (default: the kernel-wide one).
+        notify: tell of the end in a browser notification if the list ran longer than
+            30 s and all ended while the page was hidden (the widget's bell button sets it
+            too, and asks the browser's permission; see :attr:`notify`).
 
     Raises:
         ValueError: a malformed task id or a bad interval, before any request.
@@ -75,7 +89,8 @@ class TaskListWidget(PolledWidget):
     #: ``state_description``, ``task_type``, ``message``, ``additional_details``,
     #: ``creation_date``, ``completion_date`` (as the service wrote them; ``state`` is
     #: ``""`` before the first answer), ``error`` and ``trouble`` (``""``, ``"retrying"``
-    #: or ``"fatal"``: this task's polling problem). Synced.
+    #: or ``"fatal"``: this task's polling problem), and ``started``: when the list first
+    #: saw the task running (epoch ms; None if it never did). Synced.
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     #: How many tasks the list holds. Synced.
     total = traitlets.Int(0).tag(sync=True)
@@ -106,6 +121,7 @@ class TaskListWidget(PolledWidget):
         index_id: str | None = None,
         start: bool = True,
         poller: Poller | None = None,
+        notify: bool = False,
     ) -> None:
         if (
             isinstance(tasks, (str, bytes, Mapping))
@@ -129,7 +145,7 @@ class TaskListWidget(PolledWidget):
         )
         self._index_hint = normalize_task_id(index_id, "index id") if index_id is not None else None
         self._index_limit: int | None = None  # for_index() before a sign-in: list on start()
-        super().__init__(**front_end_traits("list"))
+        super().__init__(notify=bool(notify), **front_end_traits("list"))
         self._connect(
             url,
             credentials,
@@ -325,6 +341,26 @@ class TaskListWidget(PolledWidget):
         rows = [dict(row) for row in self._group.rows()]
         state = self.get_state(("error", "first_submitted", "last_completed"))
         return list_document(self.describe(), rows, state)
+
+    def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
+        """A self-contained HTML page of the list as it is now (works offline).
+
+        The page runs the list's own front end (timeline included) on a frozen copy of its
+        state, and keeps the static document, timeline as SVG, for readers without
+        scripts. Written to ``path`` when given.
+        """
+        page = with_static_copy(
+            standalone_html(
+                front_end("list", "js"),
+                front_end("list", "css"),
+                self.get_state(_EXPORT_TRAITS),
+                title=f"Search tasks: {self.describe()}",
+            ),
+            self._snapshot_html(),
+        )
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
 
     def describe(self) -> str:
         """One line for people: how many tasks, by state, elapsed, and any error."""

@@ -138,6 +138,7 @@ class Output:
     stderr: TextIO
     json: bool = False  # the final document as JSON on stdout, progress on stderr
     heartbeat: bool = False  # off a terminal, a line for each check that changed nothing
+    bell: bool = False  # ring the terminal bell (on stderr) when the watching ends
 
 
 class TerminalView:
@@ -209,6 +210,8 @@ class TerminalView:
             return EXIT_INTERRUPTED
         finally:
             group.stop()
+            if self.out.bell:  # however it ended: the person wanted to know it did
+                emit_raw(self.out.stderr, "\a")
 
     def _drain(self) -> list[News]:
         found = []

@@ -73,6 +73,9 @@ class TaskWidget(PolledWidget):
         index_id: the task's index, if known (lets the poller batch from the first poll).
         start: start polling now (else call :meth:`start`).
         poller: the :class:`~search_task_widget.Poller` to use (default: the kernel-wide one).
+        notify: tell of the end in a browser notification if the task ran longer than
+            30 s and ended while the page was hidden (the widget's bell button sets it
+            too, and asks the browser's permission; see :attr:`notify`).
 
     Raises:
         ValueError: a malformed task id or a bad interval, before any request.
@@ -127,6 +130,7 @@ class TaskWidget(PolledWidget):
         index_id: str | None = None,
         start: bool = True,
         poller: Poller | None = None,
+        notify: bool = False,
     ) -> None:
         reference = task_reference(task_id)
         normalized_id = reference.task_id
@@ -152,6 +156,7 @@ class TaskWidget(PolledWidget):
             index_id=hint,
             poll_interval=self._min_interval,
             polling=bool(start) and not credentials.needs_sign_in,
+            notify=bool(notify),
             **front_end_traits("widget"),
         )
         self._connect(

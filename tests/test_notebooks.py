@@ -201,7 +201,9 @@ def test_ingest_tutorial_finds_fixes_and_resends_the_failed_batch(executed):
     assert "batch 2: sent again, task " in text
     assert "3 of 3 batches are in the index: [1, 2, 3]" in text
     shown = [o["data"]["text/plain"] for o in widget_outputs(nb)]
-    assert len(shown) == 4, shown  # three batches, then the batch sent again
+    # Three batches, the list of them with its timeline (issue #15), the batch sent again.
+    assert len(shown) == 5, shown
+    assert "<TaskListWidget 3 tasks: 2 SUCCESS, 1 FAILED" in text
 
 
 # -- the marimo quickstart -----------------------------------------------------------------

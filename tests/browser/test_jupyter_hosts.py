@@ -200,7 +200,8 @@ CONTRAST_JS = r"""(root) => {
     const fg = over(raw, bg, raw.a * opacity(el));
     const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
     out.push({
-      element: el.tagName.toLowerCase() + (el.className ? '.' + el.className.split(' ').join('.') : ''),
+      // getAttribute: an SVG element's className is no string.
+      element: el.tagName.toLowerCase() + (el.getAttribute('class') ? '.' + el.getAttribute('class').split(' ').join('.') : ''),
       text: el.textContent.trim().slice(0, 40),
       color: getComputedStyle(el).color, fg: css(fg), bg: css(bg),
       ratio: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100,

@@ -307,10 +307,12 @@ def test_an_executed_tutorial_renders_offline_with_each_end(page: Page, tmp_path
     page.goto((tmp_path / "tutorial.html").as_uri())
     documents = page.locator(".stw-document")
     expect(documents).to_have_count(len(widget_outputs(nb)))
-    # Three batches (the second fails on a field type), then the second sent again.
-    for i, state in enumerate(["SUCCESS", "FAILED", "SUCCESS", "SUCCESS"]):
+    # Three batches (the second fails on a field type), the list of them with its timeline
+    # (issue #15), then the second sent again.
+    for i, state in [(0, "SUCCESS"), (1, "FAILED"), (2, "SUCCESS"), (4, "SUCCESS")]:
         expect(documents.nth(i).locator(".stw-badge")).to_have_text(state)
         expect(documents.nth(i)).to_be_visible()
+    expect(documents.nth(3).locator("figure.stw-tl-static svg")).to_be_visible()
     expect(documents.nth(1).locator(".stw-message")).to_contain_text("ingest documents failed")
     assert set(requested) <= template_cdn, requested
     assert [c for c in console if c[0] == "error" and c[1] not in template_cdn] == [], console
