@@ -242,8 +242,12 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         if self._shown_just_now():
             return
         display_id = uuid.uuid4().hex
-        self._display_ids.append(display_id)
-        display(self._bundle(), raw=True, display_id=display_id)
+        # Under the lock the poller thread ends under: an end that came after the bundle
+        # was made but before it went out would update a display the page has not got
+        # yet, and the live view would stay in the saved output.
+        with self._lock:
+            self._display_ids.append(display_id)
+            display(self._bundle(), raw=True, display_id=display_id)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self._bundle()

@@ -12,7 +12,7 @@ seen, a row of shown fields) and tells its :class:`GroupView` when to draw it:
   (``on_round_end``), however many tasks that round moved; an unchanged round moves only the
   stamp, every :data:`~._schedule.STAMP_EVERY` seconds.
 
-The last end is told at once in both, then :meth:`GroupView.ended`. The group also owns
+The last end is told at once in both, then :meth:`GroupView._group_ended`. The group also owns
 ``wait()``'s side: blocking with a timeout, and the outcome (documents, or the error).
 
 Layering: views (``_widget``, ``_list_widget``, ``_terminal``) -> this module -> ``_poller``

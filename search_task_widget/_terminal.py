@@ -12,6 +12,10 @@ only recorded (a queue); the main thread reads the queue and does all the printi
   stderr, so stdout stays machine-readable.
 
 Service text is never trusted: control and format characters are written as escapes.
+
+Why not ``rich``: the live line is one ``\r`` + erase-line write per second, which the
+standard library does in a few lines; ``rich`` would add a dependency (and its own markup,
+which service text would have to be escaped from) to every notebook install for it.
 """
 
 from __future__ import annotations

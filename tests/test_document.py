@@ -70,6 +70,40 @@ def test_a_finished_task_becomes_a_document_and_keeps_working(fake_search, ticke
     w.close()
 
 
+def test_an_end_that_comes_while_the_widget_is_being_shown_reaches_that_display(
+    fake_search, ticked, monkeypatch
+):
+    """The end must not be told to a display the page has not got yet: the poller thread
+    waits until the display went out, then updates it to the document."""
+    doc = task_doc(state="PENDING")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    fake_search.put_task(task_doc(doc["task_id"], "FAILED"))
+    sent: list[tuple[str, str, dict]] = []
+    ender = threading.Thread(target=ticked.tick)
+
+    def display(bundle, *, raw, display_id):
+        ender.start()  # the answer arrives while this display is on its way out
+        ender.join(timeout=0.5)  # with no lock in the way, the end would be told first
+        sent.append(("display", display_id, bundle))
+
+    def update_display(bundle, *, raw, display_id):
+        sent.append(("update", display_id, bundle))
+
+    monkeypatch.setattr("IPython.display.display", display)
+    monkeypatch.setattr("IPython.display.update_display", update_display)
+    w._ipython_display_()
+    ender.join(timeout=30)
+    assert not ender.is_alive()
+    assert [(kind, WIDGET_VIEW in bundle) for kind, _, bundle in sent] == [
+        ("display", True),
+        ("update", False),  # then the document, to that display
+    ]
+    assert sent[0][1] == sent[1][1]
+    assert "FAILED" in sent[1][2]["text/plain"]
+    w.close()
+
+
 def test_polling_stopped_by_an_error_stays_live(fake_search, ticked, displays):
     doc = task_doc(state="PENDING")  # never put: the fake answers 404
     w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)

@@ -306,6 +306,8 @@ def _imports(path: Path) -> set[str]:
         ("_group", {"_widget", "_list_widget", "_base", "_sign_in", "_cli", "_terminal", "_watch"}),
         ("_terminal", {"_widget", "_list_widget", "_base", "_sign_in", "_cli", "_watch"}),
         ("_poller", {"_group", "_widget", "_list_widget", "_base", "_cli", "_terminal"}),
+        ("_client", {"_poller", "_group", "_widget", "_list_widget", "_base", "_terminal"}),
+        ("_task", {"_errors", "_client", "_poller", "_group", "_widget", "_list_widget"}),
     ],
 )
 def test_imports_go_one_way(module, forbidden):

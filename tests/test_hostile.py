@@ -519,7 +519,7 @@ BAD_TOKENS = [TOKEN[:10] + "\u200b" + TOKEN[10:], TOKEN[:10] + "\x00" + TOKEN[10
               TOKEN[:10] + "\n" + TOKEN[10:]]  # fmt: skip
 
 
-@pytest.mark.parametrize("token", BAD_TOKENS)
+@pytest.mark.parametrize("token", BAD_TOKENS, ids=["zero-width-space", "nul", "newline"])
 def test_an_unsendable_token_is_refused_before_any_request(token, fake_search, monkeypatch):
     with pytest.raises(ValueError, match="cannot be sent") as caught:
         stw.TaskWidget(str(uuid.uuid4()), auth=token, base_url=fake_search.base_url)
