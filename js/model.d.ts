@@ -15,19 +15,24 @@ export type NotifyTraits = {
   notify: boolean;
 }
 
-/** TaskWidget (js/widget.js). */
-export type TaskTraits = SignInTraits & NotifyTraits & {
+/** A task as both widgets show it: the Task document's fields (as the service wrote them,
+ * "" for the state before the first answer), and what keeps it from being checked. */
+export type TaskFields = {
   task_id: string;
   state: string;
-  task_type: string | null;
   state_description: string;
-  index_id: string;
+  task_type: string | null;
   message: string | null;
   additional_details: unknown;
   creation_date: string;
   completion_date: string | null;
   error: string;
   trouble: string;
+}
+
+/** TaskWidget (js/widget.js). */
+export type TaskTraits = SignInTraits & NotifyTraits & TaskFields & {
+  index_id: string;
   polling: boolean;
   stage_times: Record<string, number>;
   last_checked: number;
@@ -69,17 +74,7 @@ export type SignInWidgetTraits = SignInTraits & {
 }
 
 /** One list row, cleaned up. */
-export type Row = {
-  task_id: string;
-  state: string;
-  state_description: string;
-  task_type: string | null;
-  message: string | null;
-  additional_details: unknown;
-  creation_date: string;
-  completion_date: string | null;
-  error: string;
-  trouble: string;
+export type Row = TaskFields & {
   /** When the list first saw the task running (epoch ms), for the timeline. */
   started: number | null;
 }
