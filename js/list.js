@@ -42,7 +42,7 @@ function cleanRow(raw) {
     completion_date: str(raw.completion_date) || null,
     error: str(raw.error),
     trouble: str(raw.trouble),
-    started: Number.isFinite(raw.started) ? Number(raw.started) : null, // issue #15: seen running
+    started: Number.isFinite(raw.started) ? Number(raw.started) : null, // when the list first saw it running
   };
 }
 
@@ -263,7 +263,7 @@ function render({ model, el }) {
   const troubleOf = (/** @type {Snap} */ s) => s.rows.filter((row) => row.trouble === "fatal").length;
   let said = { done: snap.done, failed: snap.failed, total: snap.total, trouble: troubleOf(snap) };
 
-  // ---- issue #15 hook: the timeline (js/timeline.js) and the bell (js/notify.js)
+  // The timeline (js/timeline.js) above the toolbar, the bell (js/notify.js) in the header.
   /** Show one task's row: the filter and "show more" let it through, it unfolds and takes focus. @param {string} id */
   const selectRow = (id) => {
     const r = views.get(id);
@@ -300,7 +300,6 @@ function render({ model, el }) {
     chartDrawn = now;
     timeline.update(snap.rows, now);
   };
-  // ---- end of issue #15 hook
 
   /** The rows as the model orders them, each bound to its (reused) elements. */
   const syncRows = () => {
@@ -436,7 +435,7 @@ function render({ model, el }) {
   const tick = () => {
     if (disposed) return;
     renderClocks();
-    drawChart(true); // issue #15 hook
+    drawChart(true);
   };
 
   const update = () => {
@@ -450,7 +449,7 @@ function render({ model, el }) {
     renderList();
     renderTimes();
     renderClocks();
-    drawChart(false); // issue #15 hook
+    drawChart(false);
     announce();
     // One 1 s interval per view, only while tasks are polled.
     if (snap.polling && ticker == null) ticker = setInterval(tick, 1000);
@@ -488,8 +487,8 @@ function render({ model, el }) {
   return () => {
     if (disposed) return;
     signIn.dispose();
-    timeline.dispose(); // issue #15 hook
-    endWord.dispose(); // issue #15 hook
+    timeline.dispose();
+    endWord.dispose();
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     v.filter.removeEventListener("change", onFilter);

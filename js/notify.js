@@ -1,5 +1,5 @@
 // @ts-check
-// A word when a long task ends (issue #15): opt-in, from the bell button or `notify=True`
+// A word when a long task ends: opt-in, from the bell button or `notify=True`
 // (the synced `notify` trait). When a task (TaskWidget) or a whole list (TaskListWidget)
 // that ran longer than NOTIFY_AFTER_MS ends while the page is hidden, a browser
 // notification names it and its outcome. Permission is asked for only on the bell's click;

@@ -1,5 +1,5 @@
 // @ts-check
-// The timeline of TaskListWidget (issue #15): each task a bar over wall-clock time (queued
+// The timeline of TaskListWidget: each task a bar over wall-clock time (queued
 // part, running part, how it ended), the counts over time and the throughput above it, and
 // a one-sentence summary for screen readers. It reads only the synced rows: no traffic of
 // its own. The first half is pure layout (tested with `node --test js/test/`); the second

@@ -215,10 +215,9 @@ function render({ model, el }) {
   // The sign-in panel (js/signin.js) sits under the header.
   const signIn = mountSignIn(model);
   v.root.insertBefore(signIn.el, v.root.children[1] || null);
-  // ---- issue #15 hook (js/notify.js): the bell, and a word when a long task ends
+  // The bell (js/notify.js) in the header: a word when a long task ends.
   const endWord = mountEndWord(model, "task");
   v.root.querySelector(".stw-header")?.append(endWord.el);
-  // ---- end of issue #15 hook
   /** @type {ReturnType<typeof setInterval> | null} */
   let ticker = null;
   /** @type {ReturnType<typeof setTimeout> | null} */
@@ -283,7 +282,7 @@ function render({ model, el }) {
   return () => {
     if (disposed) return;
     signIn.dispose();
-    endWord.dispose(); // issue #15 hook
+    endWord.dispose();
     disposed = true;
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     model.off("change:state", announce);

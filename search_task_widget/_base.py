@@ -103,7 +103,7 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
     # ipywidgets' DOMWidget syncs these for styling and view counting, which these widgets
     # never use; unsynced, they stay out of every saved notebook (see _front_end).
     _dom_classes = traitlets.Tuple()
-    #: Tell of the end in a browser notification (opt-in; issue #15): when what this
+    #: Tell of the end in a browser notification (opt-in): when what this
     #: widget watches ran longer than 30 s and ends while the page is hidden. The bell
     #: button in the widget sets it too. Synced.
     notify = traitlets.Bool(False).tag(sync=True)

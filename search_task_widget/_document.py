@@ -111,7 +111,7 @@ def list_document(summary: str, rows: Sequence[Mapping[str, Any]], state: Mappin
                 cls="stw-list-times",
             ),
             f'<ul class="stw-list-rows" aria-label="Tasks">{shown}</ul>{more}',
-            timeline_figure(rows),  # issue #15: after the rows, which matter most
+            timeline_figure(rows),  # after the rows, which matter most
             "</div>",
         ]
     )

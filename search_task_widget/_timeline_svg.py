@@ -1,5 +1,5 @@
 """The timeline of a task list as static SVG, for the document a finished list leaves behind
-and for :meth:`TaskListWidget.to_html` (issue #15).
+and for :meth:`TaskListWidget.to_html`.
 
 It draws what ``js/timeline.js`` draws live, from the same rows: counts over time, tasks
 finished per minute, and one bar per task (queued part pale, running part solid, ended
