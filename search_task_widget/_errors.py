@@ -137,11 +137,15 @@ _SUMMARIES = {
 }
 
 
+#: What :func:`advice` says when nothing specific helps: the widgets' words.
+RETRY_ADVICE = "Call start() to try again."
+
+
 def advice(
     error: SearchTaskError,
     index_id: str | None = None,
     *,
-    otherwise: str = "Call start() to try again.",
+    otherwise: str = RETRY_ADVICE,
 ) -> str:
     """What a person can do about ``error``, in one sentence (``otherwise`` when nothing
     specific: the widgets' default suits a notebook, the terminal passes ``""``)."""

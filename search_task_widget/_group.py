@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from ._auth import Credentials
 from ._client import TaskClient, shared_clients
-from ._errors import PollingStoppedError, SearchTaskError, TaskAPIError, advice
+from ._errors import RETRY_ADVICE, PollingStoppedError, SearchTaskError, TaskAPIError, advice
 from ._poller import Listener, Poller, Schedule, Watch, default_poller
 from ._schedule import STAMP_EVERY, AdaptiveInterval, epoch_ms, wait_slice
 from ._task import (
@@ -304,7 +304,7 @@ class TaskGroup:
         poller: Poller | None = None,
         intervals: tuple[float, float] = (1.0, 600.0),
         single: bool = False,
-        otherwise: str = "Call start() to try again.",
+        otherwise: str = RETRY_ADVICE,
         listener: Listener | None = None,
     ) -> None:
         self.url = url
@@ -480,9 +480,8 @@ class TaskGroup:
             if listener is not None and entry.listener is not listener:
                 return  # stopped or restarted meanwhile
             first = entry.task is None
-            self._record(entry, task, schedule.checked_at)
             entry.trouble = entry.trouble_schedule = None
-            self._changed(entry)
+            self._record(entry, task, schedule.checked_at)  # the row, once
             if self.single and (
                 schedule.changed
                 or first

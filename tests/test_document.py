@@ -83,7 +83,10 @@ def test_an_end_that_comes_while_the_widget_is_being_shown_reaches_that_display(
     ender = threading.Thread(target=ticked.tick)
 
     def display(bundle, *, raw, display_id):
-        ender.start()  # the answer arrives while this display is on its way out
+        # Deterministic: the display goes out under the lock the poller ends under...
+        assert w._group.lock._is_owned()  # type: ignore[attr-defined]
+        # ...and so, seen from outside, an answer arriving now waits for it.
+        ender.start()
         ender.join(timeout=0.5)  # with no lock in the way, the end would be told first
         sent.append(("display", display_id, bundle))
 
