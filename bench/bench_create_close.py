@@ -16,7 +16,7 @@ import anywidget
 import traitlets
 
 import search_task_widget as stw
-from search_task_widget._client import TaskClient
+from search_task_widget._service.client import TaskClient
 
 SERVICE = "https://search.api.globus.org/"
 TASK_ID = "05c1ec1b-2400-44e2-9797-922c29199042"

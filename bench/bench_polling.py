@@ -54,9 +54,9 @@ if find_spec("search_task_widget") is None:  # run from a checkout without insta
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search_task_widget import Poller, TaskWidget
-from search_task_widget import _scenarios as engine
-from search_task_widget._loopback import Request, Response
-from search_task_widget._task import TERMINAL_STATES
+from search_task_widget._model.task import TERMINAL_STATES
+from search_task_widget.simulator import scenarios as engine
+from search_task_widget.simulator.loopback import Request, Response
 
 MODES = ("naive", "poller", "poller-hints")
 FAULTS = ("none", "trickle", "endless", "silent", "retry-after", "gzip-bomb", "huge-details")

@@ -57,4 +57,4 @@ def no_machine_credentials(monkeypatch, tmp_path) -> None:
     for name in ("SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_DATA", "SEARCH_TASK_WIDGET_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr("search_task_widget._login._default_apps", {})
+    monkeypatch.setattr("search_task_widget._service.login._default_apps", {})

@@ -3,7 +3,7 @@
 Unlike the public simulator (timelines driven by a clock), this fake is scripted: each GET
 of a task consumes the next scripted step, so a test says exactly what the client sees on
 its 1st, 2nd, 3rd... poll, faults included, and then checks what the client sent. It is a
-thin layer over the scenario engine (``search_task_widget._scenarios``), which writes the
+thin layer over the scenario engine (``search_task_widget.simulator.scenarios``), which writes the
 Task documents, GError answers and faults (re-exported here for the tests).
 """
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from search_task_widget import _scenarios as engine
-from search_task_widget._loopback import Request, Response
-from search_task_widget._scenarios import (
+from search_task_widget.simulator import scenarios as engine
+from search_task_widget.simulator.loopback import Request, Response
+from search_task_widget.simulator.scenarios import (
     deep_json,
     dropped,
     endless_body,

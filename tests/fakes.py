@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from search_task_widget._schedule import Backoff
+from search_task_widget._tracking.schedule import Backoff
 
 
 class FakeClock:

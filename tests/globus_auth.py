@@ -155,8 +155,8 @@ def globus_data(search_token: str | None) -> str:
 
 def store_sign_in(app: globus_sdk.UserApp, auth, token: str) -> None:
     """Store tokens in ``app`` as a finished sign-in would (through globus-sdk)."""
-    from search_task_widget._auth import resolve_auth
-    from search_task_widget._login import login_for
+    from search_task_widget._service.auth import resolve_auth
+    from search_task_widget._service.login import login_for
 
     resolve_auth(app)  # adds the ingest requirement, as a widget would
     login = login_for(app)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from search_task_widget._task import TERMINAL_STATES
+from search_task_widget._model.task import TERMINAL_STATES
 
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"

@@ -28,8 +28,8 @@ from globus_sdk.scopes import SearchScopes
 from globus_sdk.token_storage.validating_token_storage import MissingTokenError
 
 import search_task_widget as stw
-from search_task_widget._auth import resolve_auth
-from search_task_widget._hub import hub_search_token
+from search_task_widget._service.auth import resolve_auth
+from search_task_widget._service.hub import hub_search_token
 
 AUTHORIZE_URL = "https://auth.globus.org/v2/oauth2/authorize?"
 
@@ -341,7 +341,7 @@ def test_notebook_sign_in_end_to_end(fake_search, poller, tmp_path, monkeypatch)
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert refresh in stored.read_text()
     # The next widget (even in a new kernel: nothing cached in memory) needs no sign-in.
-    monkeypatch.setattr("search_task_widget._login._default_apps", {})
+    monkeypatch.setattr("search_task_widget._service.login._default_apps", {})
     second = stw.TaskWidget(
         task_id, auth=stw.login_app(), base_url=fake_search.base_url, poller=poller
     )
@@ -652,7 +652,7 @@ def test_an_apps_environment_picks_the_service(poller, environment):
 def test_sign_in_first_then_ingest_with_the_same_app(fake_search, poller, monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: shown.extend(args))
-    monkeypatch.setattr("search_task_widget._display.in_ipython", lambda: True)
+    monkeypatch.setattr("search_task_widget._views.display.in_ipython", lambda: True)
     monkeypatch.setenv("SEARCH_TASK_WIDGET_CLIENT_ID", CLIENT_ID)
     token = fake_token("search")
     fake_search.require_bearer = token

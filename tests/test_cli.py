@@ -24,8 +24,8 @@ import pytest
 from fake_search import FakeSearch, http_error, proxy_html, task_doc
 
 from search_task_widget import Poller
-from search_task_widget._cli import CLEAR_LINE, DEFAULT_TIMEOUT_EXIT_CODE, main
-from search_task_widget._schedule import Backoff
+from search_task_widget._terminal.cli import CLEAR_LINE, DEFAULT_TIMEOUT_EXIT_CODE, main
+from search_task_widget._tracking.schedule import Backoff
 
 REPO = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (\S+) ?(.*)$")
@@ -321,7 +321,7 @@ def test_a_notebook_sign_in_is_reused(fake_search, poller, monkeypatch, tmp_path
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("SEARCH_TASK_WIDGET_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setattr("search_task_widget._login._default_apps", {})
+    monkeypatch.setattr("search_task_widget._service.login._default_apps", {})
     token = fake_token("search")
     with mocked_auth() as auth:
         store_sign_in(stw.login_app(), auth, token)
@@ -351,7 +351,7 @@ def test_no_credentials_says_when_globus_data_holds_no_search_token(poller, monk
     from globus_auth import CLIENT_ID, globus_data
 
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr("search_task_widget._login._default_apps", {})
+    monkeypatch.setattr("search_task_widget._service.login._default_apps", {})
     monkeypatch.setenv("SEARCH_TASK_WIDGET_CLIENT_ID", CLIENT_ID)
     # The hub's tokens, but for another service only (the Search scope was not added).
     monkeypatch.setenv("GLOBUS_DATA", globus_data(None))
@@ -582,6 +582,6 @@ def test_subprocess_ctrl_c_exits_130_cleanly(fake_search):
 
 def test_console_script_entry_point_is_main():
     from search_task_widget import __main__ as entry
-    from search_task_widget import _cli
+    from search_task_widget._terminal import cli as _cli
 
     assert entry.main is _cli.main

@@ -21,13 +21,13 @@ from fake_search import (
 )
 
 from search_task_widget import TaskAPIError, TaskNetworkError, TaskResponseError
-from search_task_widget._client import (
+from search_task_widget._service.client import (
     TaskClient,
     _ssl_context,
     _verify_from_environment,
     resolve_base_url,
 )
-from search_task_widget._loopback import Response
+from search_task_widget.simulator.loopback import Response
 
 SECRET = "AgSecretTokenValueThatMustNeverLeak0123456789"
 
@@ -240,7 +240,7 @@ def test_token_is_refused_over_plain_http_to_a_remote_host():
 
 
 def test_no_token_in_errors_or_repr(fake_search):
-    from search_task_widget._auth import resolve_auth
+    from search_task_widget._service.auth import resolve_auth
 
     doc = task_doc()
     fake_search.require_bearer = "the-right-one"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from search_task_widget import _config
-from search_task_widget._config import ENV_VARS, EnvVar
+from search_task_widget._model import config as _config
+from search_task_widget._model.config import ENV_VARS, EnvVar
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "search_task_widget"
@@ -71,12 +71,13 @@ def _environment_reads(path: Path) -> list[int]:
 
 def test_only_the_config_module_reads_the_environment():
     readers = {
-        path.name: found
-        for path in sorted(PACKAGE.glob("*.py"))
-        if path.name != "_config.py" and (found := _environment_reads(path))
+        path.relative_to(PACKAGE).as_posix(): found
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).as_posix() != "_model/config.py"
+        and (found := _environment_reads(path))
     }
 
-    assert readers == {}, "read environment variables through search_task_widget._config"
+    assert readers == {}, "read environment variables through search_task_widget._model.config"
 
 
 def test_reading_strips_blanks_and_falls_back_to_the_default():

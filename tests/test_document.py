@@ -17,9 +17,9 @@ import pytest
 from fake_search import FAKE_INDEX_ID, task_doc
 
 import search_task_widget as stw
-from search_task_widget import _cells
-from search_task_widget._assets import loader
-from search_task_widget._front_end import FrontEnd, shared_front_end, shared_layout
+from search_task_widget._tracking import cells as _cells
+from search_task_widget._views.assets import loader
+from search_task_widget._views.front_end import FrontEnd, shared_front_end, shared_layout
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from fake_search import task_doc
 
-from search_task_widget._document import (
+from search_task_widget._documents.document import (
     MAX_DETAILS,
     MAX_ROWS,
     MAX_TEXT,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from search_task_widget import _front_end
-from search_task_widget._assets import front_end, loader
-from search_task_widget._front_end import module_with_style, shared_front_end
+from search_task_widget._views import front_end as _front_end
+from search_task_widget._views.assets import front_end, loader
+from search_task_widget._views.front_end import module_with_style, shared_front_end
 
 JS = Path(__file__).resolve().parent.parent / "js"
 WIDGETS = ["widget", "list", "signin_widget"]

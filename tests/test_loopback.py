@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from search_task_widget._loopback import LoopbackServer, Request, Response
-from search_task_widget._scenarios import http_error, proxy_html, serve
+from search_task_widget.simulator.loopback import LoopbackServer, Request, Response
+from search_task_widget.simulator.scenarios import http_error, proxy_html, serve
 
 
 class Recorder:

@@ -15,15 +15,15 @@ import pytest
 from fake_search import task_doc
 
 from search_task_widget import Poller, default_poller
-from search_task_widget._client import TaskClient
-from search_task_widget._marimo import (
+from search_task_widget._service.client import TaskClient
+from search_task_widget._tracking.marimo import (
     poller_thread_class,
     running_marimo,
     session_key,
     version_tuple,
 )
-from search_task_widget._poller import Watch
-from search_task_widget._schedule import AdaptiveInterval
+from search_task_widget._tracking.poller import Watch
+from search_task_widget._tracking.schedule import AdaptiveInterval
 
 
 class MarimoThread(threading.Thread):

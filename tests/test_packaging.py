@@ -41,7 +41,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_carries_js_css_and_type_marker(wheel):
     archive = zipfile.ZipFile(wheel)
     names = set(archive.namelist())
-    for needed in ("search_task_widget/py.typed", "search_task_widget/simulator.py"):
+    for needed in ("search_task_widget/py.typed", "search_task_widget/simulator/__init__.py"):
         assert needed in names
     assert not any(name.startswith(("tests/", "js/")) for name in names)
     static = ROOT / "search_task_widget" / "static"  # what the build hook made (hatch_build.py)

@@ -19,12 +19,12 @@ import pytest
 from fakes import FakeClock
 
 from search_task_widget import Poller
-from search_task_widget import _scenarios as engine
-from search_task_widget._client import TaskClient
-from search_task_widget._loopback import Request, Response
-from search_task_widget._poller import FRESH_LEAD, Schedule, Watch
-from search_task_widget._schedule import AdaptiveInterval, polling_bounds
-from search_task_widget._task import Task
+from search_task_widget._model.task import Task
+from search_task_widget._service.client import TaskClient
+from search_task_widget._tracking.poller import FRESH_LEAD, Schedule, Watch
+from search_task_widget._tracking.schedule import AdaptiveInterval, polling_bounds
+from search_task_widget.simulator import scenarios as engine
+from search_task_widget.simulator.loopback import Request, Response
 
 RATE = 5.0
 ORDER = ("PENDING", "PROGRESS", "SUCCESS")

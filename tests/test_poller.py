@@ -11,10 +11,10 @@ from fake_search import FAKE_INDEX_ID, dropped, http_error, proxy_html, task_doc
 from fakes import FakeClock, FixedBackoff
 
 from search_task_widget import Poller, SearchTaskError
-from search_task_widget._client import TaskClient
-from search_task_widget._poller import Schedule, Watch
-from search_task_widget._schedule import AdaptiveInterval
-from search_task_widget._task import Task
+from search_task_widget._model.task import Task
+from search_task_widget._service.client import TaskClient
+from search_task_widget._tracking.poller import Schedule, Watch
+from search_task_widget._tracking.schedule import AdaptiveInterval
 
 
 class Recorder:

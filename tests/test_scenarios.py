@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 from fakes import FakeClock
 
-from search_task_widget import _scenarios as engine
-from search_task_widget._scenarios import (
+from search_task_widget._model.task import (
+    FIELDS,
+    TERMINAL_STATES,
+    MalformedTaskError,
+    Task,
+    parse_service_date,
+)
+from search_task_widget.simulator import scenarios as engine
+from search_task_widget.simulator.scenarios import (
     FAULT_KINDS,
     Failure,
     Fault,
@@ -27,13 +34,6 @@ from search_task_widget._scenarios import (
     lifecycle,
     phase,
     route_of,
-)
-from search_task_widget._task import (
-    FIELDS,
-    TERMINAL_STATES,
-    MalformedTaskError,
-    Task,
-    parse_service_date,
 )
 
 INDEX = "85a76897-0d62-4677-a00b-06f5ed2acb0c"
@@ -104,7 +104,7 @@ def test_documents_have_every_field_in_the_service_order(clock: FakeClock) -> No
 
 
 def test_every_terminal_state_ends_a_timeline(clock: FakeClock) -> None:
-    # The states come from _task.py: CANCELLED included, which the bench once forgot.
+    # The states come from _model/task.py: CANCELLED included, which the bench once forgot.
     for state in TERMINAL_STATES:
         assert phase(1.0, state).ended
     assert not phase(1.0, "PROGRESS").ended
@@ -300,9 +300,9 @@ def test_dates_look_like_the_services() -> None:
 # Facts the engine holds; a fake that writes one of them again has drifted from it.
 ENGINE_FACTS = ('"2017-09-01"', "%H:%M:%S.%f", '"PENDING": "Task', '"SUCCESS", "FAILED"')
 LAYERS = (
-    "search_task_widget/simulator.py",
-    "search_task_widget/_sim_documents.py",
-    "search_task_widget/_loopback.py",
+    "search_task_widget/simulator/service.py",
+    "search_task_widget/simulator/documents.py",
+    "search_task_widget/simulator/loopback.py",
     "tests/fake_search.py",
     "bench/bench_polling.py",
 )

@@ -10,13 +10,13 @@ from email.utils import format_datetime
 import pytest
 from fakes import FakeClock
 
-from search_task_widget._schedule import (
+from search_task_widget._service.retry_after import parse_retry_after
+from search_task_widget._tracking.schedule import (
     AdaptiveInterval,
     Backoff,
     LatencyTarget,
     RateBudget,
     check_interval,
-    parse_retry_after,
 )
 
 NOW = 1_700_000_000.0

@@ -19,7 +19,7 @@ from fake_search import task_doc
 from globus_auth import CLIENT_ID, code_grant_response, fake_token, globus_data, mocked_auth
 
 import search_task_widget as stw
-from search_task_widget._auth import resolve_auth
+from search_task_widget._service.auth import resolve_auth
 
 pytestmark = pytest.mark.usefixtures("no_machine_credentials")
 

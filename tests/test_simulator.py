@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from search_task_widget import simulator as simulator_module
-from search_task_widget._loopback import Request, Response
 from search_task_widget.simulator import (
     SCENARIOS,
     TUTORIAL_INDEX_ID,
@@ -23,6 +22,7 @@ from search_task_widget.simulator import (
     format_search_date,
     shared_simulator,
 )
+from search_task_widget.simulator.loopback import Request, Response
 
 SEARCH_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 T0 = 1_700_000_000.25  # 2023-11-14T22:13:20.250000 UTC

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from search_task_widget import KNOWN_STATES, TERMINAL_STATES, Task
-from search_task_widget._task import (
+from search_task_widget._model.task import (
     ACTIVE_STATES,
     CANCELLED,
     STATE_DESCRIPTIONS,

@@ -12,15 +12,15 @@ import pytest
 from fake_search import FAKE_INDEX_ID, task_doc
 
 import search_task_widget as stw
-from search_task_widget._cli import main
-from search_task_widget._document import list_document
-from search_task_widget._list_widget import TaskListWidget
-from search_task_widget._timeline_svg import (
+from search_task_widget._documents.document import list_document
+from search_task_widget._documents.timeline_svg import (
     MAX_BARS,
     WIDTH,
     timeline_figure,
     timeline_summary,
 )
+from search_task_widget._terminal.cli import main
+from search_task_widget._views.list_widget import TaskListWidget
 
 CASES = json.loads((Path(__file__).parent / "timeline_cases.json").read_text())
 T0 = "2026-01-01T12:00:"

@@ -15,9 +15,9 @@ import pytest
 from fake_search import http_error, task_doc
 
 import search_task_widget as stw
-from search_task_widget._client import shared_clients
-from search_task_widget._poller import Schedule
-from search_task_widget._task import Task
+from search_task_widget._model.task import Task
+from search_task_widget._service.client import shared_clients
+from search_task_widget._tracking.poller import Schedule
 
 # Shaped like a Globus access token; built at run time so no token-like text is committed.
 SECRET = "Ag" + "PlantedSecretToken" + "0123456789abcdefghij" * 3
@@ -333,7 +333,7 @@ def test_task_id_of_accepts_ids_and_ingest_replies():
 def test_watch_displays_and_returns_a_widget(fake_search, poller, monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
-    monkeypatch.setattr("search_task_widget._display.in_ipython", lambda: True)
+    monkeypatch.setattr("search_task_widget._views.display.in_ipython", lambda: True)
     doc = task_doc(state="SUCCESS")
     fake_search.put_task(doc)
     w = stw.watch(

@@ -9,8 +9,8 @@ from fake_search import task_doc
 from playwright.sync_api import expect
 
 import search_task_widget as stw
-from search_task_widget._poller import Schedule
-from search_task_widget._task import Task
+from search_task_widget._model.task import Task
+from search_task_widget._tracking.poller import Schedule
 
 pytestmark = pytest.mark.browser
 HOSTILE = '<img src=x onerror="window.__pwned=1">'

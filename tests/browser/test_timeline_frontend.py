@@ -18,7 +18,7 @@ from harness import HarnessPage
 from playwright.sync_api import Page, expect
 from test_list_frontend import DARK, Harness, traits
 
-from search_task_widget._document import list_document
+from search_task_widget._documents.document import list_document
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,322 @@
+"""The document a widget becomes when what it watches has ended (``text/html``).
+
+It is the widget's last frame written as HTML by Python: the same elements and class names
+as the front end draws (``js/widget.js``, ``js/list.js``), so in the page where the widget
+was live (whose stylesheet is loaded) it looks the same, and the widget's roles and
+attributes (``role="progressbar"``, ``data-state``) stay for assistive technology and tests.
+Where no stylesheet is loaded (a notebook reopened without a kernel, ``nbconvert --to html``,
+GitHub) it must still read well, so:
+
+* the structure carries the meaning alone (a badge that *says* SUCCESS, definition lists,
+  ``<details>``), since sanitisers drop styles (GitHub drops them all, an untrusted
+  JupyterLab output the values it does not know);
+* a few inline styles draw the stage bar and the badge, with JupyterLab's theme variables
+  first and fallbacks that read on light and dark backgrounds (solid fills, text colour
+  inherited, never set);
+* every text from the service is escaped and cut to a bounded length, and dates are UTC
+  (the viewer's zone is not known when the document is written).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._model.task import ACTIVE_STATES, TERMINAL_STATES, format_duration, parse_service_date
+from .timeline_svg import timeline_figure
+
+STAGES = ("Submitted", "Queued", "Running", "Done")
+STAGE_OF = {"CREATING": 1, "PENDING": 2, "PROGRESS": 3, "SUCCESS": 4, "FAILED": 4}
+#: Longest message and pretty-printed details a document keeps (the object keeps them all).
+MAX_TEXT = 2000
+MAX_DETAILS = 4000
+#: Rows a list's document shows (failed ones first); the others are counted.
+MAX_ROWS = 50
+
+#: Theme colour of each tone, with the light theme's value for where variables are unknown.
+_TONE = {
+    "success": ("--jp-success-color1", "#388e3c"),
+    "failed": ("--jp-error-color1", "#d32f2f"),
+    "running": ("--jp-brand-color1", "#1976d2"),
+    "unknown": ("--jp-ui-font-color2", "#757575"),
+    "idle": ("--jp-ui-font-color2", "#757575"),
+}
+_EMPTY = ("--jp-layout-color3", "#9e9e9e80")
+
+
+def _colour(prop: str, colour: tuple[str, str], lead: str = "") -> str:
+    """``prop`` twice: a plain value first, which sanitisers keep when they drop ``var()``
+    (an untrusted JupyterLab output), then the theme's variable, which wins where known."""
+    variable, plain = colour
+    return f"{prop}:{lead}{plain};{prop}:{lead}var({variable},{plain})"
+
+
+_ROOT_STYLE = "border:1px solid #8888;border-radius:6px;padding:8px 12px;max-width:760px"
+
+
+def tone_of(state: str) -> str:
+    """The colour family of a state, as the front end's ``toneOf``."""
+    if not state:
+        return "idle"
+    if state in ACTIVE_STATES:
+        return "running"
+    return {"SUCCESS": "success", "FAILED": "failed"}.get(state, "unknown")
+
+
+def task_document(state: Mapping[str, Any]) -> str:
+    """The last frame of a TaskWidget whose synced traits are ``state``."""
+    name = str(state.get("state") or "")
+    tone = tone_of(name)
+    stage = _stage(name, state.get("stage_times") or {})
+    marks = f'data-state="{_text(name)}" data-tone="{tone}"'
+    parts = [
+        f'<div class="stw-root stw-document" {marks} style="{_ROOT_STYLE}">',
+        _header(name, tone, state),
+        _stage_bar(name, tone, stage, marks),
+        _announcement(name, state.get("state_description")),
+        _message(state.get("message"), tone),
+        _details(state.get("additional_details")),
+        _error(state.get("error")),
+        '<div class="stw-panels">',
+        _definitions(
+            ("Task id", _code(state.get("task_id"))),
+            ("Index", _code(state.get("index_id"))),
+        ),
+        _definitions(*_timing(state)),
+        "</div></div>",
+    ]
+    return "".join(parts)
+
+
+def list_document(summary: str, rows: Sequence[Mapping[str, Any]], state: Mapping[str, Any]) -> str:
+    """The last frame of a TaskListWidget: summary, counts, bar, timing, rows failed first."""
+    total = len(rows)
+    done = sum(1 for row in rows if row.get("state") in TERMINAL_STATES)
+    failed = sum(1 for row in rows if row.get("state") == "FAILED")
+    ordered = sorted(rows, key=lambda row: (row.get("state") != "FAILED", not row.get("error")))
+    shown = "".join(_list_row(row) for row in ordered[:MAX_ROWS])
+    more = f"<p>… and {total - MAX_ROWS} more tasks</p>" if total > MAX_ROWS else ""
+    return "".join(
+        [
+            f'<div class="stw-list-root stw-document" style="{_ROOT_STYLE}">',
+            f'<div class="stw-list-header"><strong class="stw-list-summary">{_text(summary)}'
+            f"</strong>{_counts(rows)}</div>",
+            _list_bar(done, failed, total),
+            _error(state.get("error"), "stw-list-error"),
+            _definitions(
+                ("First submitted", _utc(state.get("first_submitted"))),
+                ("Last completed", _utc(state.get("last_completed"))),
+                cls="stw-list-times",
+            ),
+            f'<ul class="stw-list-rows" aria-label="Tasks">{shown}</ul>{more}',
+            timeline_figure(rows),  # after the rows, which matter most
+            "</div>",
+        ]
+    )
+
+
+# -- pieces of a task's document ------------------------------------------------------
+
+
+def _stage(name: str, stage_times: Mapping[str, Any]) -> int:
+    if name in STAGE_OF:
+        return STAGE_OF[name]
+    return max([0, *(STAGE_OF.get(seen, 0) for seen in stage_times)])
+
+
+def _value_text(name: str, stage: int) -> str:
+    if not name:
+        return "Waiting for the first status check"
+    if name in ("SUCCESS", "FAILED"):
+        return "Succeeded" if name == "SUCCESS" else "Failed"
+    if name not in STAGE_OF:
+        return f"State {name}"
+    return f"{STAGES[stage - 1]} (stage {stage} of 4)"
+
+
+def _header(name: str, tone: str, state: Mapping[str, Any]) -> str:
+    badge = (
+        f'<span class="stw-badge" style="{_colour("border", _TONE[tone], "1px solid ")};'
+        "border-radius:9px;"
+        f'padding:0 8px;font-weight:600">{_text(name)}</span> '
+        if name
+        else ""
+    )
+    kind = state.get("task_type")
+    kind_html = f'<span class="stw-type">{_text(kind)}</span> ' if kind else ""
+    description = state.get("state_description") or ("" if name else "Not checked yet")
+    return (
+        f'<div class="stw-header">{badge}{kind_html}'
+        f'<span class="stw-desc">{_text(description)}</span></div>'
+    )
+
+
+def _stage_bar(name: str, tone: str, stage: int, marks: str) -> str:
+    segments = "".join(
+        f'<span class="stw-seg{" stw-seg-on" if i < stage else ""}" style="display:inline-block;'
+        f"width:24%;height:8px;margin-right:1%;border-radius:4px;"
+        f'{_colour("background", _TONE[tone] if i < stage else _EMPTY)}"></span>'
+        for i in range(4)
+    )
+    labels = "".join(
+        f'<span class="stw-label{" stw-label-on" if i < stage else ""}" '
+        f'style="display:inline-block;width:25%;text-align:center">{label}</span>'
+        for i, label in enumerate(STAGES)
+    )
+    return (
+        f'<div class="stw-progress"><div class="stw-bar" role="progressbar" '
+        f'aria-label="Task progress" aria-valuemin="0" aria-valuemax="4" '
+        f'aria-valuenow="{stage}" aria-valuetext="{_text(_value_text(name, stage))}" {marks}>'
+        f'{segments}</div><div class="stw-labels" aria-hidden="true" style="font-size:11px">'
+        f"{labels}</div></div>"
+    )
+
+
+def _announcement(name: str, description: object) -> str:
+    """The widget's polite live region, with its last words: when the document replaces the
+    live view, a screen reader finds the end there, as the live view said it."""
+    if not name:
+        return ""
+    words = f"Task state: {name}" + (f" — {description}" if description else "")
+    return (
+        '<div class="stw-sr-only" aria-live="polite" aria-atomic="true" style="position:absolute;'
+        f'width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)">{_text(words)}</div>'
+    )
+
+
+def _message(message: object, tone: str) -> str:
+    if not message:
+        return ""
+    return (
+        f'<div class="stw-message" data-tone="{tone}">{_text(_cut(str(message), MAX_TEXT))}</div>'
+    )
+
+
+def _details(details: object) -> str:
+    if details is None:
+        return ""
+    try:
+        text = json.dumps(details, indent=2, sort_keys=True)
+    except (TypeError, ValueError):
+        text = str(details)
+    return (
+        '<details class="stw-details" open><summary>Additional details</summary>'
+        f'<pre class="stw-pre">{_text(_cut(text, MAX_DETAILS))}</pre></details>'
+    )
+
+
+def _error(error: object, cls: str = "stw-error") -> str:
+    return f'<div class="{cls}">{_text(_cut(str(error), MAX_TEXT))}</div>' if error else ""
+
+
+def _timing(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    created = parse_service_date(state.get("creation_date"))
+    completed = parse_service_date(state.get("completion_date"))
+    elapsed = (completed - created).total_seconds() if created and completed else None
+    times = {
+        name: float(at)
+        for name, at in (state.get("stage_times") or {}).items()
+        if isinstance(at, (int, float)) and not isinstance(at, bool)
+    }
+    return [
+        ("Submitted", _utc(state.get("creation_date"))),
+        ("Completed", _utc(state.get("completion_date"))),
+        ("Elapsed", format_duration(elapsed) if elapsed is not None else "—"),
+        ("Queued", _observed(times, "PENDING")),
+        ("Running", _observed(times, "PROGRESS")),
+    ]
+
+
+def _observed(times: Mapping[str, float], name: str) -> str:
+    """How long the poller saw the task in ``name`` (epoch ms), as the front end says it."""
+    start = times.get(name)
+    later = [t for t in times.values() if start is not None and t > start]
+    return format_duration((min(later) - start) / 1000) if start is not None and later else "—"
+
+
+# -- pieces of a list's document ------------------------------------------------------
+
+
+def _counts(rows: Sequence[Mapping[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for row in rows:
+        state = str(row.get("state") or "not checked")
+        counts[state] = counts.get(state, 0) + 1
+    items = "".join(
+        f'<li class="stw-list-count" data-tone="{tone_of(s if s != "not checked" else "")}" '
+        f'style="display:inline;margin-left:1em">{n} {_text(s)}</li>'
+        for s, n in sorted(counts.items(), key=lambda item: (item[0] not in TERMINAL_STATES, item))
+    )
+    return (
+        '<ul class="stw-list-counts" aria-label="Tasks by state" '
+        f'style="display:inline;padding:0">{items}</ul>'
+    )
+
+
+def _list_bar(done: int, failed: int, total: int) -> str:
+    succeeded = max(0, done - failed)
+    widths = [
+        (succeeded, _TONE["success"]),
+        (failed, _TONE["failed"]),
+        (total - done, _EMPTY),
+    ]
+    segments = "".join(
+        f'<span style="display:inline-block;height:8px;width:{100 * n / total:.1f}%;'
+        f'{_colour("background", colour)}"></span>'
+        for n, colour in widths
+        if n and total
+    )
+    return (
+        f'<div class="stw-list-bar" role="progressbar" aria-label="Tasks ended" aria-valuemin="0" '
+        f'aria-valuemax="{total}" aria-valuenow="{done}" aria-valuetext="{done} of {total} ended, '
+        f'{failed} failed" style="border-radius:4px;overflow:hidden;line-height:0">{segments}</div>'
+    )
+
+
+def _list_row(row: Mapping[str, Any]) -> str:
+    state = str(row.get("state") or "")
+    tone = tone_of(state)
+    words = row.get("message") or row.get("error") or row.get("state_description") or ""
+    return (
+        f'<li class="stw-list-row" data-state="{_text(state)}" data-tone="{tone}" '
+        f'data-task-id="{_text(row.get("task_id"))}"><span class="stw-list-badge" '
+        f'style="{_colour("border", _TONE[tone], "1px solid ")};border-radius:9px;padding:0 6px">'
+        f'{_text(state or "not checked")}</span> <code class="stw-list-id">'
+        f'{_text(row.get("task_id"))}</code> <span class="stw-list-desc">'
+        f"{_text(_cut(str(words), 300))}</span></li>"
+    )
+
+
+# -- text -----------------------------------------------------------------------------
+
+
+def _definitions(*pairs: tuple[str, str], cls: str = "stw-dl") -> str:
+    items = "".join(_definition(label, value) for label, value in pairs if value)
+    return f'<dl class="{cls}">{items}</dl>'
+
+
+def _definition(label: str, value: str) -> str:
+    # The task id's cell is laid out like the live view's (id and copy button in a row).
+    cell = ' class="stw-id-cell"' if label == "Task id" else ""
+    return f"<dt>{_text(label)}</dt><dd{cell}>{value}</dd>"
+
+
+def _code(value: object) -> str:
+    return f'<code class="stw-mono">{_text(value)}</code>' if value else "—"
+
+
+def _utc(value: object) -> str:
+    moment = parse_service_date(value)
+    if moment is None:
+        return _text(value) if value else "—"
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def _text(value: object) -> str:
+    return html.escape("" if value is None else str(value))

@@ -1,0 +1,663 @@
+"""The HTTP client for the Search Task API, on httpx.
+
+One :class:`TaskClient` talks to one Search service with one authorizer. It makes exactly
+the requests it is asked for, with no retries of its own except the single retry after a
+401 that an authorizer says it has fixed: the poller decides when to try again, so that it
+can show the user what is going on (globus-sdk's client retries silently for up to minutes).
+Every failure becomes a :class:`SearchTaskError` with the facts and a sentence for people,
+redacted of the tokens this client sent and without the frames that held its headers.
+
+Whatever the service sends, one request is bounded: :data:`REQUEST_DEADLINE` seconds as a
+whole (checked at every chunk, so a trickle cannot stretch it), :data:`MAX_BODY_BYTES` after
+decompression (decompressed by steps, so a gzip bomb stops there), :data:`MAX_JSON_DEPTH`
+levels of JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import json
+import logging
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, runtime_checkable
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from .._model.config import (
+    HTTP_TIMEOUT_ENV_VAR,
+    SSL_CERT_DIR_ENV_VAR,
+    SSL_CERT_FILE_ENV_VAR,
+    VERIFY_SSL_ENV_VAR,
+    environment,
+)
+from .._model.errors import (
+    SearchTaskError,
+    TaskAPIError,
+    TaskNetworkError,
+    TaskResponseError,
+    redact,
+    scrubbed,
+    unsendable_reason,
+)
+from .._model.task import MalformedTaskError, Task
+from .._version import __version__
+from .retry_after import parse_retry_after
+
+log = logging.getLogger("search_task_widget")
+
+#: HTTP statuses after which trying again later may succeed.
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+_T = TypeVar("_T")
+
+#: httpx timeouts for one read, write or connect (the whole request has REQUEST_DEADLINE).
+DEFAULT_TIMEOUT = httpx.Timeout(float(HTTP_TIMEOUT_ENV_VAR.default))
+#: Seconds one request may take as a whole, from sending to the last byte of the body: a
+#: service that trickles its answer (or never ends a chunked body) is cut off after this.
+REQUEST_DEADLINE = 20.0
+#: The largest answer body read, in bytes after decompression (a gzip bomb stops here).
+#: A ``task_list`` of 1000 tasks is about 0.5-2 MB.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+#: JSON nested deeper than this is refused (Task documents are about 4 levels deep).
+MAX_JSON_DEPTH = 64
+
+
+@runtime_checkable
+class Authorizer(Protocol):
+    """The part of :class:`globus_sdk.authorizers.GlobusAuthorizer` the client uses.
+
+    Called on the poller thread, never concurrently (one lock per client): renewing
+    authorizers may refresh inside these calls; none of them starts a login.
+    """
+
+    def get_authorization_header(self) -> str | None: ...
+
+    def handle_missing_authorization(self) -> bool: ...
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and the loopback ranges (127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The Search service URL: ``base_url`` if given, else what globus-sdk would use.
+
+    globus-sdk honours ``GLOBUS_SDK_SERVICE_URL_SEARCH`` first, then
+    ``GLOBUS_SDK_ENVIRONMENT``; asking it keeps us in step with ``SearchClient``.
+    """
+    if base_url is None:
+        from globus_sdk.config import get_service_url
+
+        base_url = get_service_url("search")
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+    try:
+        parts = urlsplit(base_url.strip())
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+        httpx.URL(base_url.strip())
+    except (ValueError, httpx.InvalidURL):
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        # The URL is not quoted: it could carry a password (user:password@host).
+        raise ValueError(
+            f"base_url must be an http(s) URL with a valid host and port, such as {_EXAMPLE_URL!r}"
+        ) from None
+    return base_url.strip().rstrip("/") + "/"
+
+
+_EXAMPLE_URL = "https://search.api.globus.org/"
+
+
+class TaskClient:
+    """Fetch Task documents from one Search service.
+
+    Args:
+        base_url: the service root, e.g. ``https://search.api.globus.org/``.
+        authorizer: makes the ``Authorization`` header per request, or None for no header.
+        transport: an httpx transport (tests and the in-process simulator).
+        timeout: httpx timeout for each read (and connect); default 5 s, or
+            ``$GLOBUS_SDK_HTTP_TIMEOUT`` when set (at most ``deadline``).
+        deadline: seconds a request may take as a whole (default :data:`REQUEST_DEADLINE`).
+        max_body: the largest answer read, in bytes after decompression
+            (default :data:`MAX_BODY_BYTES`).
+
+    Certificate checks follow globus-sdk's ``$GLOBUS_SDK_VERIFY_SSL`` (``false``, or the
+    path of a CA bundle, e.g. behind a gateway's TLS-inspecting proxy).
+
+    A token is never sent over plain ``http://`` except to loopback (the simulator and
+    test servers): that is refused here, before any connection.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        authorizer: Authorizer | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        deadline: float | None = None,
+        max_body: int | None = None,
+    ) -> None:
+        self.base_url = resolve_base_url(base_url)
+        self.deadline = float(deadline if deadline is not None else REQUEST_DEADLINE)
+        self.max_body = int(max_body if max_body is not None else MAX_BODY_BYTES)
+        parts = urlsplit(self.base_url)
+        if (
+            authorizer is not None
+            and parts.scheme == "http"
+            and not is_loopback(parts.hostname or "")
+        ):
+            raise ValueError(
+                f"refusing to send a token over plain http to {parts.hostname}: "
+                "use an https:// base_url (plain http is allowed only for loopback addresses)"
+            )
+        self.authorizer = authorizer
+        #: Indexes whose task list this identity may not read (the poller asks per task).
+        self.unlistable_indexes: set[str] = set()
+        self._auth_lock = threading.Lock()
+        self._secrets: list[str] = []  # tokens sent lately: redacted from every message
+        self._closing = False
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=_bounded(
+                timeout if timeout is not None else _timeout_from_environment(), self.deadline
+            ),
+            verify=_verify_from_environment(),  # one context per setting, built once
+            follow_redirects=False,  # a redirect must never carry the token elsewhere
+            headers={
+                "Accept": "application/json",
+                # Only what _Inflater decodes with a bound (no brotli, no zstd).
+                "Accept-Encoding": "gzip, deflate",
+                "User-Agent": f"search-task-widget/{__version__} httpx/{httpx.__version__}",
+            },
+        )
+
+    def __repr__(self) -> str:
+        auth = type(self.authorizer).__name__ if self.authorizer else "no auth"
+        return f"<TaskClient {self.base_url} ({auth})>"
+
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        """Close the connections; a request in flight on another thread is cut off."""
+        self._closing = True
+        self._http.close()
+
+    def redact(self, text: str) -> str:
+        """``text`` without the tokens this client sent (for any message to people)."""
+        return redact(text, self._secrets)
+
+    def __enter__(self) -> TaskClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def get_task(self, task_id: str) -> Task:
+        """``GET /v1/task/<task_id>`` as a :class:`Task`."""
+        try:
+            return self._get_task(task_id)
+        except SearchTaskError as error:
+            # Redacted, and without the frames (and so the headers) it was raised through.
+            raise scrubbed(error, self._secrets) from None
+
+    def get_task_list(self, index_id: str) -> list[Task]:
+        """``GET /v1/task_list/<index_id>``: the index's recent tasks (malformed ones skipped)."""
+        try:
+            return self._get_task_list(index_id)
+        except SearchTaskError as error:
+            raise scrubbed(error, self._secrets) from None
+
+    def _get_task(self, task_id: str) -> Task:
+        body = self._get_json(f"v1/task/{quote(task_id, safe='')}")
+        try:
+            task = Task.from_document(body)
+        except MalformedTaskError as error:
+            raise TaskResponseError(
+                str(error), http_status=200, code="MalformedDocument", transient=True
+            ) from None
+        if task.task_id.lower() != task_id.lower():
+            # A misconfigured cache or proxy can answer with another request's body.
+            raise TaskResponseError(
+                f"asked for task {task_id} but the answer is about task {task.task_id}",
+                http_status=200,
+                code="WrongTask",
+                transient=True,
+            )
+        return task
+
+    def _get_task_list(self, index_id: str) -> list[Task]:
+        body = self._get_json(f"v1/task_list/{quote(index_id, safe='')}")
+        documents = body.get("tasks") if isinstance(body, dict) else None
+        if not isinstance(documents, list):
+            raise TaskResponseError(
+                "the task list has no 'tasks' array",
+                http_status=200,
+                code="MalformedDocument",
+                transient=True,
+            )
+        tasks = []
+        for document in documents:
+            try:
+                tasks.append(Task.from_document(document))
+            except MalformedTaskError:
+                log.debug("skipping a malformed entry in the task list of %s", index_id)
+        return tasks
+
+    # -- one request ------------------------------------------------------------------
+
+    def _get_json(self, path: str) -> Any:
+        answer = self._send(path)
+        if answer.status_code == 401 and self._renew_authorization():
+            answer = self._send(path)
+        if 200 <= answer.status_code < 300:
+            return _decode_json(self._without_secrets(answer))
+        raise _error_from_response(answer)
+
+    def _without_secrets(self, answer: _Answer) -> _Answer:
+        # A proxy or service that writes the token into a document (its message, its
+        # details) must not get it shown, synced or saved with the notebook.
+        content = answer.content
+        for secret in self._secrets:
+            token = secret.encode()
+            if len(token) >= 8 and token in content:
+                content = content.replace(token, b"[redacted]")
+        return answer if content is answer.content else _Answer(
+            answer.status_code, answer.headers, content
+        )  # fmt: skip
+
+    def _send(self, path: str) -> _Answer:
+        """One GET, read whole within ``deadline`` seconds and ``max_body`` bytes."""
+        if self._closing:
+            raise TaskNetworkError("the connection was closed", code="Closed")
+        deadline = time.monotonic() + self.deadline
+        try:
+            with self._http.stream("GET", path, headers=self._auth_headers()) as response:
+                body = self._read_body(response, deadline)
+                return _Answer(response.status_code, response.headers, body)
+        except httpx.TimeoutException:
+            raise TaskNetworkError(f"no answer from {self._host} in time", code="Timeout") from None
+        except (httpx.TransportError, httpx.StreamError, RuntimeError) as error:
+            # RuntimeError: the client was closed under the request (its widget closed).
+            # The exception text names the host and the failure, never request headers.
+            raise TaskNetworkError(
+                f"{type(error).__name__} talking to {self._host}: {self.redact(str(error))}"
+            ) from None
+
+    def _auth_headers(self) -> dict[str, str]:
+        header = self._authorization_header()
+        return {"Authorization": header} if header else {}
+
+    def _read_body(self, response: httpx.Response, deadline: float) -> bytearray:
+        limit = self.max_body
+        length = response.headers.get("content-length", "")
+        encoding = response.headers.get("content-encoding", "")
+        if length.isdigit() and int(length) > limit and not encoding:
+            raise _too_large(response.status_code, limit)
+        inflater = _Inflater(encoding, response.status_code, limit)
+        body = bytearray()
+        for chunk in response.iter_raw():
+            # Checked per chunk: a 1-byte-a-second trickle never hits a read timeout.
+            if time.monotonic() > deadline:
+                raise TaskNetworkError(
+                    f"no complete answer from {self._host} within {self.deadline:g} s",
+                    code="Timeout",
+                )
+            if self._closing:
+                raise TaskNetworkError("the connection was closed", code="Closed")
+            inflater.feed(chunk, body)
+        inflater.finish(body)
+        return body  # not copied to bytes: at the cap, a copy would double the peak
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def _authorization_header(self) -> str | None:
+        if self.authorizer is None:
+            return None
+        header = self._ask_authorizer(self.authorizer.get_authorization_header)
+        if not header:
+            return None
+        token = header.split(" ", 1)[-1]
+        reason = unsendable_reason(header)
+        if reason is not None:
+            # Refused before any request: httpx's own error would quote the header.
+            raise TaskAPIError(
+                f"the access token {reason}, so it cannot be sent in an HTTP header; "
+                "copy it again without it",
+                code="UnsendableToken",
+                transient=False,
+            )
+        if token not in self._secrets:
+            self._secrets[:] = [*self._secrets[-3:], token]
+        return header
+
+    def _renew_authorization(self) -> bool:
+        if self.authorizer is None:
+            return False
+        return bool(self._ask_authorizer(self.authorizer.handle_missing_authorization))
+
+    def _ask_authorizer(self, call: Callable[[], _T]) -> _T:
+        # Authorizers that refresh are not documented as thread safe: one lock per client
+        # keeps two threads from refreshing at once. A failed refresh (revoked refresh
+        # token, Globus Auth unreachable) becomes a SearchTaskError like any other answer.
+        try:
+            with self._auth_lock:
+                return call()
+        except Exception as error:
+            raise _authorizer_error(error) from None
+
+
+def _authorizer_error(error: Exception) -> SearchTaskError:
+    # Facts only: the error's text could quote a token.
+    name = type(error).__name__
+    # globus_sdk.NetworkError is matched by name: this module does not import globus-sdk.
+    if isinstance(error, (OSError, TimeoutError)) or "NetworkError" in _class_names(error):
+        return TaskNetworkError(f"could not reach Globus Auth to renew the sign-in ({name})")
+    status, code = getattr(error, "http_status", None), getattr(error, "code", None)
+    answer = f"Globus Auth answered {status} {code}" if status else name
+    return TaskAPIError(
+        f"the sign-in could not be renewed ({answer})",
+        http_status=401,
+        code="SignInExpired",
+        transient=False,
+    )
+
+
+def _class_names(error: Exception) -> set[str]:
+    return {cls.__name__ for cls in type(error).__mro__}
+
+
+def _timeout_from_environment() -> httpx.Timeout:
+    # Shorter than globus-sdk's 60 s default; $GLOBUS_SDK_HTTP_TIMEOUT (-1: none) is
+    # honoured as in globus-sdk, within the whole-request deadline (see _bounded).
+    if not HTTP_TIMEOUT_ENV_VAR.is_set():
+        return DEFAULT_TIMEOUT
+    from globus_sdk.config import get_http_timeout
+
+    return httpx.Timeout(get_http_timeout())
+
+
+def _bounded(timeout: httpx.Timeout | float | None, deadline: float) -> httpx.Timeout:
+    """``timeout`` with every part at most ``deadline``: a silent server is noticed by a
+    read timeout, since the per-chunk deadline check needs a chunk to run."""
+    given = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+    def cap(value: float | None) -> float:
+        return deadline if value is None or value < 0 else min(value, deadline)
+
+    return httpx.Timeout(
+        connect=cap(given.connect), read=cap(given.read), write=cap(given.write),
+        pool=cap(given.pool),
+    )  # fmt: skip
+
+
+def _verify_from_environment() -> ssl.SSLContext:
+    """The SSL context for the current settings, shared by every client of the process.
+
+    Building one loads a CA bundle (about 50 ms), which made each widget's client cost
+    that much; a context is safe to share between clients and threads (every client here
+    speaks HTTP/1.1 only, so httpx sets the same ALPN protocols on it each time). The
+    context is rebuilt only when a setting it depends on changes.
+    """
+    settings = (VERIFY_SSL_ENV_VAR, SSL_CERT_FILE_ENV_VAR, SSL_CERT_DIR_ENV_VAR)
+    return _ssl_context(*(environment().get(name, "") for name in settings))
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(verify_setting: str, cert_file: str, cert_dir: str) -> ssl.SSLContext:
+    # The arguments are the cache key only: globus-sdk and httpx read the variables
+    # themselves (httpx the two SSL_CERT_* ones, for a default context).
+    verify: bool | str = True
+    if verify_setting:
+        from globus_sdk.config import get_ssl_verify
+
+        verify = get_ssl_verify()
+    if isinstance(verify, bool):
+        return httpx.create_ssl_context(verify=verify)
+    return ssl.create_default_context(cafile=verify)  # a CA bundle file
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A whole answer, read within the bounds (the httpx response is closed by then)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes | bytearray
+
+
+#: Bytes decompressed at a time: a gzip bomb's chunk never inflates in one piece.
+_STEP = 1 << 20
+
+
+class _Inflater:
+    """Decompress a body by pieces, never holding more than the cap plus one step."""
+
+    def __init__(self, encoding: str, status: int, limit: int) -> None:
+        name = encoding.strip().lower()
+        self._status = status
+        self._limit = limit
+        self._raw_deflate = False
+        if name in ("", "identity"):
+            self._z: Any = None
+        elif name in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif name == "deflate":
+            self._z = zlib.decompressobj()
+            self._raw_deflate = True  # servers send zlib-wrapped or raw deflate
+        else:
+            raise TaskResponseError(
+                f"the answer is compressed as {name[:40]!r}, which this client did not ask for",
+                http_status=status,
+                code="UnsupportedEncoding",
+                transient=True,
+            )
+
+    def feed(self, data: bytes, body: bytearray) -> None:
+        """Append ``data``, decompressed, to ``body``, by steps of at most _STEP bytes."""
+        if self._z is None:
+            self._append(body, data)
+            return
+        pending = data
+        while pending:
+            out = self._decompress(pending, min(self._limit - len(body) + 1, _STEP))
+            pending = self._z.unconsumed_tail
+            self._append(body, out)
+
+    def finish(self, body: bytearray) -> None:
+        if self._z is None:
+            return
+        try:
+            out = self._z.flush()
+        except zlib.error:
+            raise self._corrupt() from None
+        self._append(body, out)
+
+    def _decompress(self, data: bytes, most: int) -> bytes:
+        try:
+            return bytes(self._z.decompress(data, most))
+        except zlib.error:
+            if not self._raw_deflate:
+                raise self._corrupt() from None
+        self._raw_deflate = False  # not zlib-wrapped: try raw deflate, once
+        self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            return bytes(self._z.decompress(data, most))
+        except zlib.error:
+            raise self._corrupt() from None
+
+    def _append(self, body: bytearray, out: bytes) -> None:
+        if len(body) + len(out) > self._limit:
+            raise _too_large(self._status, self._limit)
+        body += out
+
+    def _corrupt(self) -> TaskResponseError:
+        return TaskResponseError(
+            "the compressed answer is corrupt",
+            http_status=self._status,
+            code="InvalidEncoding",
+            transient=True,
+        )
+
+
+def _too_large(status: int, limit: int) -> TaskResponseError:
+    cap = f"{limit / 1048576:g} MiB"
+    return TaskResponseError(
+        f"the answer is larger than the {cap} this client reads (after decompression); "
+        "it was not read further",
+        http_status=status,
+        code="TooLarge",
+        transient=False,
+    )
+
+
+def _parse(content: bytes | bytearray) -> Any:
+    """Decode JSON, refusing documents nested deeper than :data:`MAX_JSON_DEPTH`."""
+    try:
+        value = json.loads(content)
+    except RecursionError:
+        raise _too_deep() from None
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        if isinstance(item, dict):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+    return value
+
+
+class _TooDeep(ValueError):
+    pass
+
+
+def _too_deep() -> _TooDeep:
+    return _TooDeep(f"the answer is JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _decode_json(answer: _Answer) -> Any:
+    try:
+        return _parse(answer.content)
+    except _TooDeep as error:
+        raise TaskResponseError(
+            str(error), http_status=answer.status_code, code="TooDeep", transient=True
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TaskResponseError(
+            f"expected JSON, got {_describe_body(answer)}",
+            http_status=answer.status_code,
+            code="InvalidJSON",
+            transient=True,
+        ) from None
+
+
+def _describe_body(answer: _Answer) -> str:
+    kind = answer.headers.get("content-type", "").split(";")[0].strip()[:60] or "no content type"
+    if "html" in kind:
+        return "an HTML page (often a proxy, gateway or captive portal in between)"
+    if not answer.content:
+        return "an empty body"
+    return f"a {kind} body of {len(answer.content)} bytes that is not valid JSON"
+
+
+#: The longest message of a service's error body that is kept (the rest is cut).
+MAX_MESSAGE_CHARS = 2000
+
+
+def _error_from_response(answer: _Answer) -> SearchTaskError:
+    status = answer.status_code
+    body: Any = None
+    try:
+        body = _parse(answer.content)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        code, message = str(body.get("code") or "Error")[:100], body["message"]
+        request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
+    else:
+        code, message, request_id = (
+            "Error",
+            f"the service answered with {_describe_body(answer)}",
+            None,
+        )
+    if 300 <= status < 400:
+        location = answer.headers.get("location", "elsewhere")[:200]
+        message = f"unexpected redirect to {location}"
+        code = "UnexpectedRedirect"
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + f"... ({len(message)} characters, cut)"
+    return TaskAPIError(
+        message,
+        http_status=status,
+        code=code,
+        request_id=request_id[:100] if request_id else None,
+        retry_after=parse_retry_after(answer.headers.get("retry-after"), time.time()),
+        transient=status in TRANSIENT_STATUSES or status >= 500,
+    )
+
+
+class ClientPool:
+    """Share one :class:`TaskClient` among watches with the same service and credentials.
+
+    Sharing matters beyond connection reuse: the poller batches only watches that share a
+    client (same service, same identity), so hundreds of widgets created with the same
+    token end up polled through one ``task_list`` request per index.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, object], list[Any]] = {}  # key -> [client, refcount]
+
+    def acquire(self, base_url: str, authorizer: Authorizer | None, key: object) -> TaskClient:
+        """A client for ``base_url`` and ``authorizer``; ``key`` identifies the credentials."""
+        pool_key = (resolve_base_url(base_url), key)
+        with self._lock:
+            entry = self._entries.get(pool_key)
+            if entry is None:
+                entry = self._entries[pool_key] = [TaskClient(base_url, authorizer), 0]
+            entry[1] += 1
+            return entry[0]
+
+    def release(self, client: TaskClient) -> bool:
+        """Give a client back; True when that was the last user (the caller closes it)."""
+        with self._lock:
+            for pool_key, entry in list(self._entries.items()):
+                if entry[0] is client:
+                    entry[1] -= 1
+                    if entry[1] <= 0:
+                        del self._entries[pool_key]
+                        return True
+                    return False
+        return False
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+shared_clients = ClientPool()
+
+
+def host_of(url: str) -> str:
+    """The host name of ``url`` (no port)."""
+    return urlsplit(url).hostname or ""

@@ -1,0 +1,730 @@
+"""The tracking core: a group of watched tasks, with no widget in it.
+
+A :class:`TaskGroup` holds one :class:`Entry` per task and a :class:`~._poller.Watch` for each
+task it polls, on a pooled client. It turns what the poller thread learns into state (the
+last Task, its retry or fatal error and what to do about it, the times each state was first
+seen, a row of shown fields) and tells its :class:`GroupView` when to draw it:
+
+* a group of one (``single=True``: :class:`~._widget.TaskWidget`, the terminal watcher) tells
+  each answer at once; an unchanged answer moves the liveness stamp only every
+  :data:`~._schedule.STAMP_EVERY` seconds, or when the next check moved clearly sooner;
+* a group of many (:class:`~._list_widget.TaskListWidget`) tells once per poll round
+  (``on_round_end``), however many tasks that round moved; an unchanged round moves only the
+  stamp, every :data:`~._schedule.STAMP_EVERY` seconds.
+
+The last end is told at once in both, then :meth:`GroupView._group_ended`. The group also owns
+``wait()``'s side: blocking with a timeout, and the outcome (documents, or the error).
+
+Layering: views (``_widget``, ``_list_widget``, ``_terminal``) -> this module -> ``_poller``
+-> ``_client`` -> ``_task``. Nothing here imports ipywidgets, anywidget or traitlets.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from .._model.errors import (
+    RETRY_ADVICE,
+    PollingStoppedError,
+    SearchTaskError,
+    TaskAPIError,
+    TaskListError,
+    advice,
+)
+from .._model.task import (
+    MAX_SHOWN_DETAILS,
+    MAX_SHOWN_ROW_DETAILS,
+    TERMINAL_STATES,
+    Task,
+    parse_service_date,
+    shown_details,
+    shown_text,
+)
+from .._service.auth import Credentials
+from .._service.client import TaskClient, shared_clients
+from .poller import Listener, Poller, Schedule, Watch, default_poller
+from .schedule import STAMP_EVERY, AdaptiveInterval, epoch_ms, wait_slice
+
+log = logging.getLogger("search_task_widget")
+
+#: The key of :meth:`TaskGroup.counts` for tasks not checked yet.
+UNCHECKED = "UNCHECKED"
+#: A next check this much earlier than the one shown is told at once (not with the next
+#: liveness stamp). Larger than the young tasks' 1.8 s gap, so their checks stay silent.
+NEXT_CHECK_SLACK = 2.0
+
+# Order of states in counts and in the text form: ends first, then what still runs.
+_STATE_ORDER = ("SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING")
+
+
+@dataclass(frozen=True)
+class News:
+    """What a group tells its view: one answer (a group of one) or one round (many).
+
+    ``kind`` is ``"task"``, ``"trouble"`` or ``"fatal"`` (an answer, with the poller's
+    ``task``, ``error`` and ``schedule`` as it reported them), ``"round"`` (a poll round's
+    changes together) or ``"action"`` (start, stop, add). ``rows_changed`` says whether
+    some task's shown fields changed since the view was last told.
+    """
+
+    kind: str
+    task_id: str | None = None
+    task: Task | None = None
+    error: SearchTaskError | None = None
+    schedule: Schedule | None = None
+    rows_changed: bool = True
+
+
+class GroupView(Protocol):
+    """What draws a group: a widget, or the terminal. Called with the group's lock held,
+    on the poller thread for answers and on the caller's thread for actions. (Private
+    names: on a widget they must not join its public API.)"""
+
+    def _render(self, news: News) -> None:
+        """Draw the group's state (it changed, or a stamp is due)."""
+
+    def _group_ended(self) -> None:
+        """No watch runs any more: every task ended, or the rest stopped on errors."""
+
+    def _credentials_expired(self, error: SearchTaskError) -> str:
+        """A 401 that the credentials could not fix: what to do (e.g. offer to sign in)."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The liveness stamp as last told: when the service answered, when the next check is
+    due (epoch seconds; None when nothing is due) and the current interval."""
+
+    checked_at: float | None = None
+    next_check: float | None = None
+    interval: float = 1.0
+
+
+@dataclass(eq=False)
+class Entry:
+    """One task of a group: what is known about it and the watch polling it (if any)."""
+
+    task_id: str
+    index_id: str | None
+    task: Task | None = None
+    #: The error that stopped its watch (a 401 re-worded to say what to do), what a person
+    #: can do about it, and both as one text for people.
+    fatal: SearchTaskError | None = None
+    fatal_advice: str = ""
+    fatal_text: str = ""
+    #: The transient trouble being retried, and the schedule the poller gave with it.
+    trouble: SearchTaskError | None = None
+    trouble_schedule: Schedule | None = None
+    #: State -> when it was first seen (epoch seconds).
+    stage_times: dict[str, float] = field(default_factory=dict)
+    created: datetime | None = None
+    completed: datetime | None = None
+    #: The shown fields of a row of many (see :func:`row_of`), kept to tell changes.
+    row: dict[str, Any] = field(default_factory=dict)
+    watch: Watch | None = None
+    listener: _EntryListener | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the task reached a terminal state."""
+        return self.task is not None and self.task.is_terminal
+
+    @property
+    def state(self) -> str:
+        """The last state seen, ``""`` before the first answer."""
+        return self.task.state if self.task is not None else ""
+
+    @property
+    def known_index(self) -> str | None:
+        """The task's index: the hint given, else the one the service reported."""
+        return self.index_id or (self.task.index_id if self.task is not None else None)
+
+    @property
+    def error_text(self) -> str:
+        """What keeps this task from being checked, for people (``""`` when nothing)."""
+        if self.fatal is not None:
+            return self.fatal_text
+        if self.trouble is not None and self.trouble_schedule is not None:
+            schedule = self.trouble_schedule
+            due = schedule.next_check or schedule.checked_at
+            wait = max(0, math.ceil(due - schedule.checked_at))
+            return f"Retrying in {wait} s: {self.trouble}"
+        return ""
+
+    @property
+    def trouble_kind(self) -> str:
+        """``""``, ``"retrying"`` (transient trouble) or ``"fatal"`` (polling stopped)."""
+        if self.fatal is not None:
+            return "fatal"
+        return "retrying" if self.trouble is not None else ""
+
+
+def shown_fields(task: Task | None, details_limit: int = MAX_SHOWN_DETAILS) -> dict[str, Any]:
+    """The Task document's fields as shown: long texts and details capped, so a comm
+    message (and a saved notebook) never carries megabytes."""
+    return {
+        "state": task.state if task else "",
+        "state_description": (shown_text(task.state_description) or "") if task else "",
+        "task_type": task.task_type if task else None,
+        "message": shown_text(task.message) if task else None,
+        "additional_details": shown_details(task.additional_details, details_limit)
+        if task
+        else None,
+        "creation_date": (task.creation_date or "") if task else "",
+        "completion_date": task.completion_date if task else None,
+    }
+
+
+def row_of(entry: Entry) -> dict[str, Any]:
+    """One row of a group of many (a fresh dict: rows are replaced, never changed).
+
+    The row's error carries no countdown: repeated trouble of one kind is no change.
+    """
+    error = entry.fatal_text if entry.fatal is not None else str(entry.trouble or "")
+    return {
+        "task_id": entry.task_id,
+        **shown_fields(entry.task, MAX_SHOWN_ROW_DETAILS),
+        "error": error,
+        "trouble": entry.trouble_kind,
+        "started": _started_ms(entry),
+    }
+
+
+def _started_ms(entry: Entry) -> float | None:
+    """When the task was first seen running (epoch ms), for the list's timeline; None if
+    no check found it in PROGRESS (e.g. it was queued, then done, between two checks)."""
+    seen = entry.stage_times.get("PROGRESS")
+    return None if seen is None else epoch_ms(seen)
+
+
+class _EntryListener:
+    """The poller's :class:`~._poller.Listener` for one entry: forwards to the group.
+
+    The entry holds this object; the watch holds it weakly and this holds the group weakly,
+    so a group (and its view) that is garbage-collected takes its listeners with it and the
+    poller drops the watches. A listener replaced by a restart (or stopped) is stale: what
+    it reports late is ignored.
+    """
+
+    __slots__ = ("__weakref__", "_group", "task_id")
+
+    def __init__(self, group: TaskGroup, task_id: str) -> None:
+        self._group = weakref.ref(group)
+        self.task_id = task_id
+
+    def _entry(self) -> tuple[TaskGroup, Entry] | None:
+        group = self._group()
+        if group is None:
+            return None
+        entry = group.get(self.task_id)
+        if entry is None or entry.listener is not self:
+            return None
+        return group, entry
+
+    def on_task(self, task: Task, schedule: Schedule) -> None:
+        found = self._entry()
+        if found is not None:
+            found[0].task_seen(found[1], task, schedule, listener=self)
+
+    def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
+        found = self._entry()
+        if found is not None:
+            found[0].trouble_seen(found[1], error, schedule, listener=self)
+
+    def on_fatal(self, error: SearchTaskError) -> None:
+        found = self._entry()
+        if found is not None:
+            found[0].fatal_seen(found[1], error, listener=self)
+
+    def on_round_end(self) -> None:
+        group = self._group()
+        if group is not None:
+            group.round_end()
+
+
+class TaskGroup:
+    """Tasks watched together on one service with one set of credentials.
+
+    Args:
+        url: the Search service.
+        credentials: how to authenticate (no client until they are usable).
+        view: what draws the group (held weakly: a forgotten view ends the watching).
+        poller: the poller (default: the kernel-wide one).
+        intervals: the (starting, largest) polling interval of each task, in seconds.
+        single: a group of one task: each answer is told at once, with its next check.
+        otherwise: the advice for a fatal error without a specific one.
+        listener: what the poller calls for every watch (held weakly), if not the group's
+            own forwarding listeners: a :class:`~._widget.TaskWidget` is the listener of its
+            one task, as its public ``on_task`` / ``on_trouble`` / ``on_fatal`` say (it
+            forwards to :meth:`task_seen` and friends).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        view: GroupView,
+        poller: Poller | None = None,
+        intervals: tuple[float, float] = (1.0, 600.0),
+        single: bool = False,
+        otherwise: str = RETRY_ADVICE,
+        listener: Listener | None = None,
+    ) -> None:
+        self.url = url
+        self._listener = weakref.ref(listener) if listener is not None else None
+        self.poller = poller or default_poller()
+        self.min_interval, self.max_interval = intervals
+        self.single = single
+        self.otherwise = otherwise
+        #: One writer at a time, for the group and for what its view draws.
+        self.lock = threading.RLock()
+        self.closed = False
+        self.stamp = Stamp(interval=self.min_interval)
+        self._view = weakref.ref(view)
+        self._client = self._acquire(credentials)
+        self._entries: dict[str, Entry] = {}
+        self._active = 0  # entries with a running watch
+        self._idle = threading.Event()  # set while no watch runs, for wait()
+        self._idle.set()
+        self._dirty = False  # some row changed since the view was last told
+        self._round_checked_at: float | None = None  # when this round's news was fetched
+        self._stamp_sent = 0.0
+
+    # -- the connection -----------------------------------------------------------------
+
+    @property
+    def client(self) -> TaskClient | None:
+        """The pooled client, or None until signed in (and once closed)."""
+        return self._client
+
+    def _acquire(self, credentials: Credentials) -> TaskClient | None:
+        if credentials.needs_sign_in:
+            return None
+        return shared_clients.acquire(self.url, credentials.authorizer, credentials.key)
+
+    def _release(self, client: TaskClient | None) -> None:
+        if client is not None and shared_clients.release(client):
+            self.poller.retire(client)  # closed between its requests
+
+    def use(self, credentials: Credentials) -> None:
+        """Poll with ``credentials`` from now on (stops polling; :meth:`start` resumes)."""
+        if self.closed:
+            return
+        self.stop()
+        with self.lock:
+            old, self._client = self._client, self._acquire(credentials)
+            self._release(old)
+
+    def close(self) -> None:
+        """Stop polling and give the client back to the pool."""
+        self.stop()
+        with self.lock:
+            if not self.closed:
+                self.closed = True
+                self._release(self._client)
+                self._client = None
+
+    # -- entries ------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The entries, in the order added."""
+        with self.lock:
+            return list(self._entries.values())
+
+    def get(self, task_id: str) -> Entry | None:
+        """The entry of ``task_id``, if any."""
+        return self._entries.get(task_id)
+
+    def add(self, task_id: str, index_id: str | None = None) -> Entry | None:
+        """A new entry (not polled yet), or None when ``task_id`` is already there."""
+        with self.lock:
+            if task_id in self._entries:
+                return None
+            entry = Entry(task_id, index_id)
+            entry.row = row_of(entry)
+            self._entries[task_id] = entry
+            self._dirty = True
+            return entry
+
+    def set_task(self, entry: Entry, task: Task) -> None:
+        """Record ``task`` as known without polling (e.g. from an index's task list)."""
+        with self.lock:
+            self._record(entry, task, None)
+
+    @property
+    def polling(self) -> bool:
+        """Whether some task is being polled."""
+        return self._active > 0
+
+    @property
+    def all_ended(self) -> bool:
+        """Whether the group has tasks and every one of them ended."""
+        with self.lock:
+            return bool(self._entries) and all(e.ended for e in self._entries.values())
+
+    def needs_start(self) -> bool:
+        """Nothing polls although some task can still end: ``wait()`` starts polling."""
+        with self.lock:
+            return not self._active and any(
+                not e.ended and e.fatal is None for e in self._entries.values()
+            )
+
+    # -- polling ------------------------------------------------------------------------
+
+    def start(self, entries: list[Entry] | None = None, *, tell: bool = True) -> int:
+        """Poll ``entries`` (default: every entry that has not ended), retrying those that
+        stopped on an error; return how many watches were added. Nothing is polled while
+        there is no client (until signed in)."""
+        with self.lock:
+            if self.closed or self._client is None:
+                return 0
+            todo = [
+                e
+                for e in (self._entries.values() if entries is None else entries)
+                if not e.ended and e.watch is None
+            ]
+            watches = [self._watch(entry, self._client) for entry in todo]
+            if watches:
+                self._idle.clear()
+            if tell:
+                self._tell_action()
+            try:
+                # Under the lock, so a concurrent stop() finds the watches registered. (The
+                # poller never takes a group's lock while holding its own: no deadlock.)
+                self.poller.add_all(watches)
+            except BaseException:  # e.g. the poller was shut down: nothing half-started
+                self.stop()
+                raise
+            return len(watches)
+
+    def _watch(self, entry: Entry, client: TaskClient) -> Watch:
+        entry.fatal, entry.fatal_advice, entry.fatal_text = None, "", ""
+        entry.trouble = entry.trouble_schedule = None
+        self._changed(entry)
+        # The watch holds its listener weakly (see _EntryListener); the entry holds ours.
+        target = self._listener
+        entry.listener = None
+        if target is None:
+            entry.listener = _EntryListener(self, entry.task_id)
+            target = weakref.ref(entry.listener)
+        entry.watch = Watch(
+            task_id=entry.task_id,
+            client=client,
+            listener=target,
+            interval=AdaptiveInterval(self.min_interval, self.max_interval),
+            index_id=entry.known_index,
+            last_task=entry.task,
+        )
+        self._active += 1
+        return entry.watch
+
+    def stop(self) -> None:
+        """Stop every watch; what is known stays."""
+        with self.lock:
+            for entry in self._entries.values():
+                if entry.watch is not None:
+                    self.poller.remove(entry.watch)
+                    entry.watch = entry.listener = None
+            self._active = 0
+            self.stamp = Stamp(self.stamp.checked_at, None, self.stamp.interval)
+            try:
+                self._tell_action()
+            finally:
+                self._idle.set()
+
+    # -- what the poller reports (poller thread; or a test playing the poller) -----------
+
+    def task_seen(
+        self, entry: Entry, task: Task, schedule: Schedule, *, listener: object = None
+    ) -> None:
+        """A Task document was fetched for ``entry``."""
+        with self.lock:
+            if listener is not None and entry.listener is not listener:
+                return  # stopped or restarted meanwhile
+            first = entry.task is None
+            entry.trouble = entry.trouble_schedule = None
+            self._record(entry, task, schedule.checked_at)  # the row, once
+            if self.single and (
+                schedule.changed
+                or first
+                or schedule.checked_at - self._stamp_sent >= STAMP_EVERY
+                or self._sooner(schedule)
+            ):
+                self._stamp(schedule)
+            ended = task.is_terminal
+            if ended:
+                self._end(entry)
+            news = News("task", entry.task_id, task, None, schedule)
+            self._settle(news, schedule.checked_at, ended)
+
+    def trouble_seen(
+        self, entry: Entry, error: SearchTaskError, schedule: Schedule, *, listener: object = None
+    ) -> None:
+        """A transient failure for ``entry``; polling goes on at ``schedule.next_check``."""
+        with self.lock:
+            if listener is not None and entry.listener is not listener:
+                return
+            entry.trouble, entry.trouble_schedule = error, schedule
+            self._changed(entry)
+            if self.single:
+                self.stamp = Stamp(self.stamp.checked_at, schedule.next_check, self.stamp.interval)
+            news = News("trouble", entry.task_id, entry.task, error, schedule)
+            self._settle(news, schedule.checked_at, False)
+
+    def fatal_seen(self, entry: Entry, error: SearchTaskError, *, listener: object = None) -> None:
+        """Polling of ``entry`` stopped for good on ``error``."""
+        with self.lock:
+            if listener is not None and entry.listener is not listener:
+                return
+            entry.fatal, entry.fatal_advice, entry.fatal_text = self._explained(entry, error)
+            entry.trouble = entry.trouble_schedule = None
+            self._changed(entry)
+            self._end(entry)
+            news = News("fatal", entry.task_id, entry.task, error)
+            self._settle(news, self.poller.clock.time(), True)
+
+    def round_end(self) -> None:
+        """The poller's round is over: a group of many tells its changes now, or a stamp."""
+        if self.single:
+            return
+        with self.lock:
+            checked_at, self._round_checked_at = self._round_checked_at, None
+            if checked_at is None:  # already told, e.g. with the last end
+                return
+            if self._dirty or checked_at - self._stamp_sent >= STAMP_EVERY:
+                self._stamp_at(checked_at)
+                self._tell(News("round", rows_changed=self._dirty))
+
+    # -- outcome ------------------------------------------------------------------------
+
+    def wait_idle(self, timeout: float | None) -> None:
+        """Block until no watch runs; TimeoutError after ``timeout`` seconds (saying what
+        still runs). Short waits keep Ctrl-C responsive; Ctrl-C stops polling first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._idle.wait(wait_slice(deadline)):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(self.still_running(timeout or 0.0))
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+
+    def still_running(self, timeout: float) -> str:
+        """What a timeout says: what has not ended yet."""
+        with self.lock:
+            if self.single:
+                (entry,) = self._entries.values()
+                state = entry.state or "unknown"
+                return f"task {entry.task_id} is still {state} after {timeout:g} s"
+            running = [e for e in self._entries.values() if not e.ended and e.fatal is None]
+            states: dict[str, int] = {}
+            for e in running:
+                state = e.state or "not checked yet"
+                states[state] = states.get(state, 0) + 1
+            detail = ", ".join(f"{n} {s}" for s, n in states.items())
+            return (
+                f"{len(running)} of {len(self._entries)} tasks still running after "
+                f"{timeout:g} s ({detail})"
+            )
+
+    def document(self) -> dict[str, Any]:
+        """A group of one: its Task document once ended, else the error that stopped it
+        (or :class:`PollingStoppedError`)."""
+        (entry,) = self.entries
+        if entry.task is not None and entry.ended:
+            return entry.task.to_document()
+        if entry.fatal is not None:
+            raise entry.fatal
+        raise PollingStoppedError(
+            f"polling of task {entry.task_id} was stopped while it was {entry.state or 'unknown'}"
+        )
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every Task document once all ended, else :class:`TaskListError` (some watches
+        stopped on errors) or :class:`PollingStoppedError` (polling was stopped)."""
+        entries = self.entries
+        documents = [e.task.to_document() for e in entries if e.task and e.task.is_terminal]
+        if len(documents) == len(entries):
+            return documents
+        errors = {e.task_id: e.fatal for e in entries if e.fatal is not None and not e.ended}
+        if errors:
+            first = next(iter(errors.values()))
+            raise TaskListError(errors, documents, len(entries)) from first
+        unfinished = len(entries) - len(documents)
+        raise PollingStoppedError(
+            f"polling was stopped while {unfinished} of {len(entries)} tasks had not ended"
+        )
+
+    # -- aggregates ---------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """How many tasks are in each state, ends first (:data:`UNCHECKED`: no answer yet)."""
+        with self.lock:
+            found: dict[str, int] = {}
+            for entry in self._entries.values():
+                state = entry.state or UNCHECKED
+                found[state] = found.get(state, 0) + 1
+        return dict(sorted(found.items(), key=lambda item: _state_rank(item[0])))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per task (see :func:`row_of`), in the order added."""
+        with self.lock:
+            return [e.row for e in self._entries.values()]
+
+    def totals(self) -> dict[str, Any]:
+        """What a view of many shows above its rows: ``total``, ``done``, ``failed``,
+        ``polling``, ``first_submitted``, ``last_completed`` (once all ended) and ``error``."""
+        with self.lock:
+            entries = list(self._entries.values())
+            ended = [e.task for e in entries if e.task is not None and e.task.is_terminal]
+            created = [(e.created, e.row["creation_date"]) for e in entries if e.created]
+            completed = [(e.completed, e.row["completion_date"]) for e in entries if e.completed]
+            all_ended = bool(entries) and len(ended) == len(entries)
+            return {
+                "total": len(entries),
+                "done": len(ended),
+                "failed": sum(1 for task in ended if task.state == "FAILED"),
+                "polling": self._active > 0,
+                "first_submitted": min(created)[1] if created else None,
+                "last_completed": max(completed)[1] if all_ended and completed else None,
+                "error": _overall_error(entries),
+            }
+
+    def elapsed(self) -> float | None:
+        """Seconds from the first submission to the last end (or now), or None."""
+        with self.lock:
+            entries = list(self._entries.values())
+        starts = [e.created for e in entries if e.created is not None]
+        if not starts:
+            return None
+        ends = [e.completed for e in entries if e.completed is not None]
+        done = all(e.ended for e in entries) and ends
+        end = max(ends) if done else datetime.now(timezone.utc)
+        return max(0.0, (end - min(starts)).total_seconds())
+
+    # -- internals (lock held) ----------------------------------------------------------
+
+    def _record(self, entry: Entry, task: Task, seen_at: float | None) -> None:
+        entry.task = task
+        entry.created = parse_service_date(task.creation_date)
+        entry.completed = parse_service_date(task.completion_date)
+        if seen_at is not None and task.state not in entry.stage_times:
+            entry.stage_times[task.state] = seen_at
+        self._changed(entry)
+
+    def _changed(self, entry: Entry) -> None:
+        """Refresh the entry's row (a group of many); mark the group dirty if it changed."""
+        if self.single:
+            self._dirty = True
+            return
+        row = row_of(entry)
+        if row != entry.row:
+            entry.row = row
+            self._dirty = True
+
+    def _explained(self, entry: Entry, error: SearchTaskError) -> tuple[SearchTaskError, str, str]:
+        """The error ``wait()`` raises, the advice, and the text for people."""
+        if error.http_status == 401:
+            view = self._view()
+            text = view._credentials_expired(error) if view is not None else advice(error)
+            # Same kind and facts, with a message that says what to do.
+            reworded = TaskAPIError(
+                text, http_status=401, code=error.code, request_id=error.request_id
+            )
+            return reworded, text, f"{error.summary}. {text}"
+        hint = self.advice(error, entry.known_index)
+        return error, hint, f"{error}. {hint}".strip()
+
+    def advice(self, error: SearchTaskError, index_id: str | None = None) -> str:
+        """What a person can do about ``error`` (``otherwise`` when nothing specific)."""
+        return advice(error, index_id, otherwise=self.otherwise)
+
+    def _end(self, entry: Entry) -> None:
+        if entry.watch is not None:  # else never polled (a test playing the poller)
+            self._active = max(0, self._active - 1)
+        entry.watch = entry.listener = None
+        if self.single:
+            self.stamp = Stamp(self.stamp.checked_at, None, self.stamp.interval)
+
+    def _sooner(self, schedule: Schedule) -> bool:
+        """Whether the next check moved clearly before the one told: another task of the
+        index needs its list sooner (the told time would then be a promise not kept)."""
+        told = self.stamp.next_check
+        upcoming = schedule.next_check
+        return bool(told) and upcoming is not None and upcoming < (told or 0) - NEXT_CHECK_SLACK
+
+    def _stamp(self, schedule: Schedule) -> None:
+        self._stamp_sent = schedule.checked_at
+        self.stamp = Stamp(schedule.checked_at, schedule.next_check, schedule.interval)
+
+    def _stamp_at(self, checked_at: float) -> None:
+        self._stamp_sent = checked_at
+        self.stamp = Stamp(checked_at, self.stamp.next_check, self.stamp.interval)
+
+    def _settle(self, news: News, checked_at: float, ended: bool) -> None:
+        """After one answer: tell it (a group of one) or keep it for the round's end; the
+        last end is told at once, then the view learns that nothing runs any more."""
+        last = ended and self._active == 0
+        try:
+            if self.single:
+                self._tell(news)
+            else:
+                self._round_checked_at = checked_at
+                if last:
+                    self._round_checked_at = None
+                    self._stamp_at(checked_at)
+                    self._tell(News("round", rows_changed=self._dirty))
+        finally:  # even if telling failed, wait() must learn that every watch ended
+            if last:
+                try:
+                    view = self._view()
+                    if view is not None:
+                        view._group_ended()
+                finally:
+                    self._idle.set()
+
+    def refresh(self) -> None:
+        """Tell the view now (after entries were added or set outside polling)."""
+        with self.lock:
+            self._tell_action()
+
+    def _tell_action(self) -> None:
+        self._tell(News("action", rows_changed=self._dirty))
+
+    def _tell(self, news: News) -> None:
+        view = self._view()
+        try:
+            if view is not None:
+                view._render(news)
+        finally:
+            self._dirty = False
+
+
+def _overall_error(entries: list[Entry]) -> str:
+    fatal = [e for e in entries if e.fatal is not None and not e.ended]
+    retrying = [e for e in entries if e.trouble is not None and e.fatal is None]
+    parts = []
+    if fatal:
+        n = len(fatal)
+        parts.append(f"{n} task{'' if n == 1 else 's'} could not be checked: {fatal[0].fatal_text}")
+    if retrying:
+        n = len(retrying)
+        parts.append(f"Retrying {n} task{'' if n == 1 else 's'}: {retrying[0].trouble}")
+    return " ".join(parts)
+
+
+def _state_rank(state: str) -> tuple[int, str]:
+    if state in _STATE_ORDER:
+        return _STATE_ORDER.index(state), state
+    if state == UNCHECKED:
+        return len(_STATE_ORDER) + 2, state
+    return len(_STATE_ORDER) + (0 if state in TERMINAL_STATES else 1), state

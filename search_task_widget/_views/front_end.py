@@ -1,0 +1,89 @@
+"""The front end's code, sent once per kernel instead of once per widget.
+
+anywidget sends a widget's ``_esm`` and ``_css`` with every instance, and saved widget state
+(nbclient's, JupyterLab's) keeps a copy per instance: 30-40 KB each here, most of an
+executed tutorial. So each widget carries only ``js/loader.js`` (under 1 KB) and names, in
+its ``_front_end`` trait, one shared :class:`FrontEnd` model that holds the real module and
+stylesheet. The loader imports that module once per page, from a ``blob:`` URL as
+anywidget does.
+
+marimo renders each anywidget on its own, with no widget manager to look another model up
+in, and saves no widget state: there the widgets carry their whole front end as usual.
+
+Widgets also share one ``Layout`` model: ipywidgets gives every ``DOMWidget`` a layout
+model of its own, which executors save too (about 1 KB per widget), and these widgets
+never use it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import ipywidgets
+import traitlets
+
+from .assets import built_at, front_end
+from .host import running_in_marimo
+
+_lock = threading.Lock()
+_shared: dict[str, FrontEnd] = {}
+_built: dict[str, float] = {}  # when each kind's bundle was built, as its esm was read
+_layout: ipywidgets.Layout | None = None
+
+
+class FrontEnd(ipywidgets.Widget):
+    """The front end of one kind of widget ("widget", "list"), shared by every widget of
+    that kind in the kernel. Not shown by itself."""
+
+    name = traitlets.Unicode("").tag(sync=True)
+    esm = traitlets.Unicode("").tag(sync=True)
+
+
+def module_with_style(name: str) -> str:
+    """The module of widget kind ``name``, led by a statement that adds its stylesheet to
+    the page: the loader imports it once per page, so the style is added once too."""
+    css = json.dumps(front_end(name, "css"))  # a JSON string is a JavaScript string literal
+    add_style = (
+        'document.head.append(Object.assign(document.createElement("style"), '
+        f"{{ textContent: {css} }}));"
+    )
+    return f"{add_style}\n{front_end(name, 'js')}"
+
+
+def shared_front_end(name: str) -> FrontEnd:
+    """The open :class:`FrontEnd` of widget kind ``name``, made on first use (and again
+    if something closed it, e.g. ``ipywidgets.Widget.close_all()``). After a rebuild of
+    the front end (``npm run watch``), the next widget made gets the new code."""
+    with _lock:
+        model = _shared.get(name)
+        built = built_at(name)
+        if model is None or model.comm is None:
+            model = FrontEnd(name=name, esm=module_with_style(name))
+            _shared[name] = model
+        elif _built.get(name, built) != built:
+            model.esm = module_with_style(name)
+        _built[name] = built
+        return model
+
+
+def shared_layout() -> ipywidgets.Layout:
+    """The one ``Layout`` every task widget uses."""
+    global _layout
+    with _lock:
+        if _layout is None or _layout.comm is None:
+            _layout = ipywidgets.Layout()
+        return _layout
+
+
+def is_shared_layout(layout: object) -> bool:
+    """Whether ``layout`` is the one from :func:`shared_layout` (never to be closed)."""
+    return layout is not None and layout is _layout
+
+
+def front_end_traits(name: str) -> dict[str, Any]:
+    """Constructor keywords that give a widget of kind ``name`` its front end."""
+    if running_in_marimo():
+        return {"_esm": front_end(name, "js"), "_css": front_end(name, "css")}
+    return {"_front_end": shared_front_end(name), "layout": shared_layout()}
