@@ -1,9 +1,9 @@
-"""Importing this module brings the bundled front end up to date (``hatch_build.py``).
+"""Brings the bundled front end up to date (``hatch_build.py``) for the slow tiers.
 
-``tests/conftest.py`` imports it before ``search_task_widget``, whose ``SignInWidget``
-reads its bundle when the package is imported: so every test, kernel and browser page runs
-the front end in ``js/`` as it is now, not an older build. Without Node the bundle in place
-is used; CI (``CI`` or ``SEARCH_TASK_WIDGET_REQUIRE_NODE`` set) requires the build.
+``tests/conftest.py`` calls :func:`bring_up_to_date` before any test module is collected
+(the widgets read their bundle when their module is imported): so every kernel and browser
+page runs the front end in ``js/`` as it is now, not an older build. Without Node the bundle
+in place is used; CI (``CI`` or ``SEARCH_TASK_WIDGET_REQUIRE_NODE`` set) requires the build.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("SEARCH_TASK_WIDGET_REQUIRE_NODE"))
 
 
-def _hatch_build():  # the build hook's module, loaded by path (it is not a package)
+def hatch_build_module():  # the build hook's module, loaded by path (it is not a package)
     spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
     assert spec is not None
     assert spec.loader is not None
@@ -26,10 +26,11 @@ def _hatch_build():  # the build hook's module, loaded by path (it is not a pack
     return module
 
 
-hatch_build = _hatch_build()
-try:
-    hatch_build.build_front_end()
-except hatch_build.FrontEndBuildError as error:
-    if REQUIRED:
-        raise
-    warnings.warn(f"front end not rebuilt: {error}", stacklevel=1)
+def bring_up_to_date() -> None:
+    hatch_build = hatch_build_module()
+    try:
+        hatch_build.build_front_end()
+    except hatch_build.FrontEndBuildError as error:
+        if REQUIRED:
+            raise
+        warnings.warn(f"front end not rebuilt: {error}", stacklevel=1)

@@ -4,12 +4,49 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import built_front_end  # noqa: F401  (first: the package reads its front end on import)
 import pytest
 from fake_search import FakeSearch
 from fakes import FakeClock, FixedBackoff
 
 from search_task_widget import Poller
+
+#: What makes a test slow: it starts one of these. The fast tier (``-m "not slow"``) runs
+#: no kernel, browser, server process, build or npm, in under a minute.
+SLOW_KINDS = ("kernel", "browser", "docs", "process")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Bring the bundled front end up to date (npm) when some slow test may run: kernels,
+    browsers and builds must see ``js/`` as it is now. The fast tier never runs npm.
+
+    Here, before any test module is collected (the widgets read their bundle when their
+    module is imported), and only in the controller when the suite runs on xdist workers.
+    """
+    if hasattr(config, "workerinput") or not _selects_slow_tests(config):
+        return
+    import built_front_end
+
+    built_front_end.bring_up_to_date()
+
+
+def _selects_slow_tests(config: pytest.Config) -> bool:
+    from _pytest.mark.expression import Expression
+
+    markexpr = config.getoption("markexpr") or ""
+    if not markexpr:
+        return True
+    expression = Expression.compile(markexpr)
+    # Would a test of some slow kind (marked with it and with ``slow``) be selected?
+    return any(
+        expression.evaluate(lambda name, kind=kind, **_: name in {"slow", kind})
+        for kind in SLOW_KINDS
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

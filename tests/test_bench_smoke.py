@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.process  # runs the bench scripts as processes
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_polling.py"
 SIZES = (1, 5)
 MODES = ("naive", "poller")

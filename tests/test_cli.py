@@ -557,6 +557,9 @@ def test_subprocess_ctrl_c_exits_130_cleanly(fake_search):
         text=True,
         env=_env(),
         cwd=REPO,
+        # Python installs its Ctrl-C handler only if SIGINT is not ignored at start, and a
+        # child inherits SIG_IGN from a suite started by nohup or in the background.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: queue.Queue[str] = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)

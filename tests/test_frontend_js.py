@@ -15,6 +15,8 @@ import subprocess
 import built_front_end
 import pytest
 
+pytestmark = pytest.mark.process  # runs npm, tsc and node
+
 JS = built_front_end.ROOT / "js"
 
 
@@ -28,7 +30,7 @@ def npm() -> str:
         if built_front_end.REQUIRED:
             pytest.fail(reason)
         pytest.skip(reason)
-    built_front_end.hatch_build.install_dependencies()
+    built_front_end.hatch_build_module().install_dependencies()
     return npm
 
 

@@ -211,6 +211,7 @@ def test_ingest_tutorial_finds_fixes_and_resends_the_failed_batch(executed):
 MARIMO_QUICKSTART = REPO / "notebooks" / "01-quickstart-marimo.py"
 
 
+@pytest.mark.process  # runs marimo
 def test_marimo_quickstart_runs_headless(tmp_path):
     """``marimo export session`` runs every cell in a marimo kernel and saves each output."""
     pytest.importorskip("marimo")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.process  # builds wheels and venvs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

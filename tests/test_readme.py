@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
@@ -29,6 +30,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.process  # starts JupyterLab
 def test_command_1_prints_a_url_that_opens_the_quickstart(tmp_path):
     argv = command_1()
     assert argv[:2] == ["jupyter", "lab"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -364,12 +365,22 @@ def test_importing_the_package_does_not_import_globus_sdk():
 def test_ctrl_c_during_wait_stops_polling(fake_search, poller):
     import _thread
 
+    # Python's own Ctrl-C handler, even where the suite was started with SIGINT ignored
+    # (a background job, nohup, some CI runners): interrupt_main() then does nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_wait(fake_search, poller, _thread.interrupt_main)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_wait(fake_search, poller, interrupt) -> None:
     doc = task_doc(state="PENDING")
     fake_search.put_task(doc)
     w = stw.TaskWidget(
         doc["task_id"], base_url=fake_search.base_url, poll_interval=0.05, poller=poller
     )
-    threading.Timer(0.2, _thread.interrupt_main).start()
+    threading.Timer(0.2, interrupt).start()
     with pytest.raises(KeyboardInterrupt):
         w.wait(timeout=10)
     assert not w.polling
