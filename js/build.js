@@ -21,15 +21,24 @@ const options = {
   target: "es2022",
   charset: "utf8",
   legalComments: "none",
+  // Small: a notebook saves each live front end once (sources stay readable in js/;
+  // `npm run watch` builds unminified, see below).
+  minify: true,
   logLevel: "warning",
 };
 
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
-// Every widget carries the loader itself (not bundled: see search_task_widget/_assets.py).
+// Every widget carries the loader itself (not bundled: see search_task_widget/_views/assets.py).
 await copyFile(join(here, "loader.js"), join(outdir, "loader.js"));
 if (process.argv.includes("--watch")) {
-  const context = await esbuild.context({ ...options, logLevel: "info" });
+  // Unminified while editing, with source maps: readable in the browser's debugger.
+  const context = await esbuild.context({
+    ...options,
+    minify: false,
+    sourcemap: "inline",
+    logLevel: "info",
+  });
   await context.watch();
 } else {
   await esbuild.build(options);
