@@ -12,12 +12,14 @@ import json
 import sys
 import threading
 import types
+from datetime import datetime, timezone
 
 import pytest
 from fake_search import FAKE_INDEX_ID, task_doc
 
 import search_task_widget as stw
 from search_task_widget._tracking import cells as _cells
+from search_task_widget._views import front_end as _front_end
 from search_task_widget._views.assets import loader
 from search_task_widget._views.front_end import FrontEnd, shared_front_end, shared_layout
 
@@ -169,13 +171,95 @@ def test_widgets_share_one_front_end_and_one_layout(fake_search):
             assert state["_front_end"] == f"IPY_MODEL_{w._front_end.model_id}"
             assert len(json.dumps(state)) < 1500  # the front end is not in it
         code = shared_front_end("widget").esm
-        assert "widget_default as default" in code  # the bundle (js/build.js)
+        assert "as default" in code  # the bundle (js/build.js)
         assert ".stw-" in code  # its stylesheet rides along, added to the page once
     finally:
         for w in [*widgets, board]:
             w.close()
-    assert shared_layout().comm is not None  # closing a widget never closes the shared parts
-    assert shared_front_end("widget").comm is not None
+    # No open widget needs them any more: released, and made anew for the next widget.
+    assert not _front_end._shared
+    assert shared_layout().comm is not None
+
+
+def test_the_shared_front_end_lives_while_some_open_widget_needs_it(fake_search, ticked, displays):
+    running, ending = task_doc(state="PROGRESS"), task_doc(state="PENDING")
+    for doc in (running, ending):
+        fake_search.put_task(doc)
+    live = stw.TaskWidget(running["task_id"], base_url=fake_search.base_url, poller=ticked)
+    other = stw.TaskWidget(ending["task_id"], base_url=fake_search.base_url, poller=ticked)
+    front, layout = live._front_end, live.layout
+    assert other._front_end is front
+    fake_search.put_task(task_doc(ending["task_id"], "SUCCESS"))
+    ticked.tick()
+    assert other.comm is None  # a document: its model went...
+    assert front.comm is not None
+    assert layout.comm is not None
+    fake_search.put_task(task_doc(running["task_id"], "FAILED"))
+    ticked.clock.advance(5)
+    ticked.tick()
+    assert live.comm is None
+    assert front.comm is None
+    assert layout.comm is None
+    again = stw.TaskWidget(running["task_id"], base_url=fake_search.base_url, start=False)
+    assert again._front_end is not front
+    assert again._front_end.comm is not None
+    assert again.layout.comm is not None
+    again.close()
+    assert again._front_end.comm is None
+
+
+def test_a_list_live_again_gets_open_shared_models(fake_search, ticked, displays):
+    doc = task_doc(state="SUCCESS")
+    fake_search.put_task(doc)
+    board = stw.TaskListWidget([doc["task_id"]], base_url=fake_search.base_url, poller=ticked)
+    ticked.tick()
+    assert board.comm is None
+    assert board._front_end.comm is None
+    more = task_doc(state="PENDING", index_id=FAKE_INDEX_ID)
+    fake_search.put_task(more)
+    board.add(more["task_id"])
+    assert board.comm is not None
+    assert board._front_end.comm is not None
+    assert board.layout.comm is not None
+    assert board._front_end is shared_front_end("list")
+    board.close()
+
+
+def test_in_a_kernel_the_live_view_goes_to_live_front_ends_only(fake_search, ticked, monkeypatch):
+    """Executors save what a display sends in its cell: the static forms. The live view
+    follows with no parent (live front ends apply it by display id; executors drop it)."""
+    sent: list[tuple[str, str, dict]] = []
+    monkeypatch.setattr("search_task_widget._views.base.in_kernel", lambda: True)
+    monkeypatch.setattr(
+        "search_task_widget._views.base.update_live_display",
+        lambda bundle, display_id: sent.append(("live", display_id, bundle)),
+    )
+    monkeypatch.setattr(
+        "IPython.display.display",
+        lambda bundle, *, raw, display_id: sent.append(("cell", display_id, bundle)),
+    )
+    monkeypatch.setattr(
+        "IPython.display.update_display",
+        lambda bundle, *, raw, display_id: sent.append(("cell", display_id, bundle)),
+    )
+    doc = task_doc(state="PENDING")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    w._ipython_display_()
+    assert [(where, WIDGET_VIEW in bundle) for where, _, bundle in sent] == [
+        ("cell", False),  # saved by executors: no view whose model they would not have
+        ("live", True),
+    ]
+    saved = sent[0][2]  # says it is a snapshot, when it was taken (the fake clock's time)
+    taken = datetime.fromtimestamp(ticked.clock.time(), timezone.utc)
+    words = f"Snapshot taken {taken:%Y-%m-%d %H:%M:%S} UTC: the task had not ended then"
+    assert words in saved["text/plain"]
+    assert words in saved["text/html"]
+    fake_search.put_task(task_doc(doc["task_id"], "SUCCESS"))
+    ticked.tick()
+    assert [(where, WIDGET_VIEW in bundle) for where, _, bundle in sent[2:]] == [("cell", False)]
+    assert "SUCCESS" in sent[-1][2]["text/plain"]
+    w.close()
 
 
 def test_a_closed_front_end_is_made_anew():
@@ -274,20 +358,74 @@ def test_an_end_sent_between_executions_is_sent_again_by_the_next_one(
     doc = task_doc(state="SUCCESS")
     fake_search.put_task(doc)
     w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
-    sent: list[dict] = []
-    w._send = lambda msg, buffers=None: sent.append(msg)
     shown(w)
     ticked.tick()  # the end, sent during execution 7
     assert len(displays) == 1
     assert w.comm is not None  # closed at the end of the next execution, not now
 
     monkeypatch.setattr(_cells, "_executions", 8)  # execution 8 started (pre_execute)
-    sent.clear()
     _cells._run_after_hooks()  # ... and ends (post_execute)
-    [full] = [m["state"] for m in sent if m.get("method") == "update"]
-    assert full["state"] == "SUCCESS"
-    assert full["polling"] is False
     assert len(displays) == 2  # the document once more, in execution 8
+    assert w.comm is None
+    w.wait(timeout=0)  # in execution 8 still: it was sent there already
+    assert len(displays) == 2
+
+
+def test_an_end_told_as_the_next_execution_starts_is_sent_again_by_wait(
+    fake_search, ticked, displays, monkeypatch
+):
+    """The race a busy machine lost: the poller took execution 7's context to tell the end,
+    execution 8 (the cell that waits) started while it was telling. What it sent names
+    execution 7, which had ended: executors dropped it, so wait() in execution 8 must send
+    the document again, whatever the post_execute hook did meanwhile."""
+    monkeypatch.setattr(_cells, "_followed", {1})
+    monkeypatch.setattr(_cells, "_after_next", [])
+    monkeypatch.setattr(_cells, "_executions", 6)
+    _cells._remember()  # execution 7 starts: its context is the one news is told in
+    doc = task_doc(state="SUCCESS")
+    fake_search.put_task(doc)
+    board = stw.TaskListWidget([doc["task_id"]], base_url=fake_search.base_url, poller=ticked)
+    shown(board)
+
+    def next_cell_starts(bundle, *, raw, display_id):
+        if not displays:  # while the end is being told: the pre_execute of execution 8
+            _cells._remember()
+        displays.append((display_id, bundle))
+
+    monkeypatch.setattr("IPython.display.update_display", next_cell_starts)
+    _cells.in_current_execution(ticked.tick)  # the poller delivers in execution 7's context
+    assert _cells.current_execution() == 8
+    assert len(displays) == 1
+    _cells._run_after_hooks()  # execution 8's post_execute would do: send it again, close
+    assert len(displays) == 2
+    assert board.comm is None
+    board.wait(timeout=1)  # ... and wait() there finds it sent in its own execution
+    assert len(displays) == 2
+    assert "1 SUCCESS" in displays[-1][1]["text/plain"]
+
+
+def test_wait_sends_the_document_again_when_the_hook_had_not_run(
+    fake_search, ticked, displays, monkeypatch
+):
+    """The same race with wait() first: it must not take the end for sent in its cell."""
+    monkeypatch.setattr(_cells, "_followed", {1})
+    monkeypatch.setattr(_cells, "_after_next", [])
+    monkeypatch.setattr(_cells, "_executions", 6)
+    _cells._remember()
+    doc = task_doc(state="FAILED")
+    fake_search.put_task(doc)
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=ticked)
+    shown(w)
+
+    def next_cell_starts(bundle, *, raw, display_id):
+        if not displays:
+            _cells._remember()
+        displays.append((display_id, bundle))
+
+    monkeypatch.setattr("IPython.display.update_display", next_cell_starts)
+    _cells.in_current_execution(ticked.tick)
+    assert w.wait(timeout=1)["state"] == "FAILED"
+    assert len(displays) == 2  # the end, then again in the waiting execution
     assert w.comm is None
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from .._model.task import ACTIVE_STATES, TERMINAL_STATES, format_duration, parse_service_date
@@ -115,6 +116,25 @@ def list_document(summary: str, rows: Sequence[Mapping[str, Any]], state: Mappin
             "</div>",
         ]
     )
+
+
+def snapshot_words(taken_at: float, unfinished: int, total: int) -> str:
+    """What a copy saved before the end says of itself: when it was taken (epoch seconds,
+    UTC) and that what it shows had not ended then. Nothing updates a saved copy."""
+    when = datetime.fromtimestamp(taken_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if total == 0:
+        running = "it watched no task then"
+    elif total == 1:
+        running = "the task had not ended then"
+    else:
+        running = f"{unfinished} of {total} tasks had not ended then"
+    return f"Snapshot taken {when}: {running}; this copy does not update."
+
+
+def snapshot_note(taken_at: float, unfinished: int, total: int) -> str:
+    """:func:`snapshot_words` as a paragraph to put before a document."""
+    words = _text(snapshot_words(taken_at, unfinished, total))
+    return f'<p class="stw-snapshot" role="note"><strong>Snapshot.</strong> {words}</p>'
 
 
 # -- pieces of a task's document ------------------------------------------------------

@@ -18,7 +18,11 @@ News that arrives between two executions (the kernel idle, e.g. while papermill 
 notebook) names the execution that already ended, and executors drop it too. So a widget
 whose watch ended asks, through :func:`after_next_execution`, to hear from the first
 execution that finishes after the end; it then sends its final state again if the end was
-sent outside that execution.
+sent outside that execution. Which execution a message names is decided when the context
+is taken, not when the widget asks: :func:`sending_execution` says it. (Asking
+:func:`current_execution` instead raced with the next cell's start on a busy machine: a
+list's end went out with the previous cell's parent, was dropped, and was taken for sent
+in the waiting cell, so it was never sent again.)
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ log = logging.getLogger("search_task_widget")
 
 T = TypeVar("T")
 
-_latest: contextvars.Context | None = None  # replaced whole, so reads need no lock
+#: The context of the latest execution and its number, replaced whole (reads need no lock).
+_latest: tuple[contextvars.Context, int] | None = None
 _executions = 0  # how many executions started since following began
+_delivering = threading.local()  # .number: the execution a delivery on this thread names
 _followed: set[int] = set()  # ids of the shells whose executions are followed
 _after_next: list[Callable[[], object]] = []  # run once, at the end of the next execution
 _lock = threading.Lock()
@@ -61,6 +67,14 @@ def current_execution() -> int:
     return _executions
 
 
+def sending_execution() -> int:
+    """The execution that what this thread sends now is part of: inside
+    :func:`in_current_execution`, the one whose context it runs in (even if another
+    started meanwhile); elsewhere :func:`current_execution`."""
+    number = getattr(_delivering, "number", None)
+    return _executions if number is None else number
+
+
 def after_next_execution(callback: Callable[[], object]) -> bool:
     """Call ``callback()`` on the main thread when the next execution (or the running one)
     finishes, inside it. False, and nothing registered, when no execution is followed."""
@@ -80,13 +94,19 @@ def in_current_execution(call: Callable[..., T], *args: object) -> T:
     latest = _latest
     if latest is None:
         return call(*args)
-    return latest.copy().run(call, *args)
+    context, number = latest
+    outer = getattr(_delivering, "number", None)
+    _delivering.number = number
+    try:
+        return context.copy().run(call, *args)
+    finally:
+        _delivering.number = outer
 
 
 def _remember() -> None:
     global _latest, _executions
-    _latest = contextvars.copy_context()
     _executions += 1
+    _latest = (contextvars.copy_context(), _executions)
 
 
 def _run_after_hooks() -> None:

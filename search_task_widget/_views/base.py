@@ -13,18 +13,20 @@ import anywidget
 import ipywidgets
 import traitlets
 
+from .._documents.document import snapshot_note, snapshot_words
 from .._model.errors import SearchTaskError, SignInRequiredError
 from .._service.auth import Credentials, is_search_client, resolve_auth
 from .._service.client import Authorizer, TaskClient, host_of, is_loopback, resolve_base_url
-from .._tracking.cells import after_next_execution, current_execution
+from .._tracking.cells import after_next_execution, current_execution, sending_execution
 from .._tracking.group import News, TaskGroup
 from .._tracking.poller import Listener, Poller
 from .._tracking.schedule import check_interval, polling_bounds
 from .assets import loader
 from .display import ShownOnce
-from .front_end import FrontEnd, is_shared_layout
+from .front_end import FrontEnd, hold_shared, is_shared_layout, opening, release_shared
 from .host import keeps_live_views
 from .sign_in import SIGN_IN_STATES, SignIn
+from .unrecorded import Unrecorded, in_kernel, update_live_display
 
 log = logging.getLogger("search_task_widget")
 
@@ -69,7 +71,7 @@ def connection_settings(
     return credentials, url, low, high
 
 
-class PolledWidget(ShownOnce, anywidget.AnyWidget):
+class PolledWidget(ShownOnce, Unrecorded, anywidget.AnyWidget):
     """A widget that draws a :class:`~._group.TaskGroup`: subclasses call :meth:`_connect`
     and define ``start``, ``stop`` and ``_render``. It holds a :class:`~._sign_in.SignIn`
     and shows its panel when there are no usable credentials, and resumes polling once
@@ -98,7 +100,7 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         sync=True, **ipywidgets.widget_serialization
     )
     _documented = False  # True once the displays show the final document
-    _ended_in = 0  # the execution during which the end was sent (see _become_document)
+    _ended_in = 0  # the execution the document was last sent in (see _become_document)
     _keeps_live_views = False  # the host keeps live views at the end (marimo, Voila)
     # ipywidgets' DOMWidget syncs these for styling and view counting, which these widgets
     # never use; unsynced, they stay out of every saved notebook (see _front_end).
@@ -113,6 +115,11 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
 
     _lock: threading.RLock
     _group: TaskGroup
+
+    def __init__(self, **traits: Any) -> None:
+        with opening(traits) as fresh:
+            super().__init__(**fresh)
+            hold_shared(self)
 
     def _connect(
         self,
@@ -247,10 +254,41 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         # yet, and the live view would stay in the saved output.
         with self._lock:
             self._display_ids.append(display_id)
-            display(self._bundle(), raw=True, display_id=display_id)
+            display(self._recorded_bundle(), raw=True, display_id=display_id)
+            self._show_live_view(display_id)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self._bundle()
+
+    def _live_views_unrecorded(self) -> bool:
+        """Whether the live view goes to live front ends only (see :mod:`._unrecorded`):
+        in an IPython kernel, while the widget is live, where nothing saves the page's
+        live views instead (Voila, marimo)."""
+        return not self._documented and not self._keeps_live_views and in_kernel()
+
+    def _recorded_bundle(self) -> dict[str, Any]:
+        """What a display sends in its execution (and executors save): the static forms
+        only while the live view goes apart, else the whole bundle."""
+        if self._live_views_unrecorded():
+            return self._snapshot_bundle()
+        return self._bundle()
+
+    def _snapshot_bundle(self) -> dict[str, Any]:
+        """The static forms of a widget whose tasks have not all ended, saying so and when
+        (executors save them; nothing updates them afterwards)."""
+        entries = self._group.entries
+        unfinished = sum(1 for entry in entries if not entry.ended)
+        taken_at = self._group.poller.clock.time()
+        words = snapshot_words(taken_at, unfinished, len(entries))
+        return {
+            "text/plain": f"{self!r}\n{words}",
+            "text/html": snapshot_note(taken_at, unfinished, len(entries)) + self._snapshot_html(),
+        }
+
+    def _show_live_view(self, display_id: str) -> None:
+        """Add the live view to display ``display_id`` in live front ends only."""
+        if self._live_views_unrecorded():
+            update_live_display(self._bundle(), display_id)
 
     def _bundle(self) -> dict[str, Any]:
         """The live view (plus the static forms), or only the static forms once the
@@ -271,8 +309,9 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
 
         The displays change at once (a notebook saved now keeps the document); the model
         is closed at the end of the next execution, or by ``wait()``, whichever comes
-        first. Either sends the final state again first if the end was sent outside its
-        execution (see ``_cells``: executors would have dropped it). The Python object
+        first. Either sends the document again first if the end was sent outside its
+        execution (see ``_cells``: executors would have dropped it); once no open widget
+        needs them, the shared front end and layout are closed too. The Python object
         keeps working (traits, ``wait()``, ``to_html()``). marimo and Voila keep the live
         view (see :func:`._host.keeps_live_views`).
         """
@@ -280,20 +319,26 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
             self._refresh_displays()
             return
         self._documented = True
+        # The execution this thread's messages name, taken with their context: asked
+        # later, a cell that started meanwhile would pass for where the end was sent.
+        self._ended_in = sending_execution()
         self._refresh_displays()
-        self._ended_in = current_execution()
         if not after_next_execution(self._settle_document):
             self._settle_document()
 
     def _settle_document(self) -> None:
-        """Close the model of a widget that became a document (main thread)."""
-        if not self._documented or self.comm is None:
-            return  # live again (a list got new tasks), or already settled
+        """Make sure the document is in what executors save of this execution (it is sent
+        again if the end went out in another one), then close the model of a widget that
+        became a document, and the shared models nothing else uses (main thread)."""
+        if not self._documented:
+            return  # live again (a list got new tasks)
         try:
             if current_execution() != self._ended_in:
-                self.send_state()  # the final state, in this execution
                 self._refresh_displays()
-            ipywidgets.Widget.close(self)  # the model only: the poller and client stay
+                self._ended_in = current_execution()
+            if self.comm is not None:
+                ipywidgets.Widget.close(self)  # the model only: the poller and client stay
+                release_shared(self)
         except Exception:  # a closing problem must never reach the poller or the kernel
             log.debug("could not close the model of %r", self, exc_info=True)
         # ipywidgets hides the method on close; a document still has its static bundle.
@@ -306,6 +351,7 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
             return
         self._documented = False
         self._model_id = None  # a fresh model id: the old one was closed in the browser
+        hold_shared(self)  # the shared models may have been released meanwhile
         self.open()
         self._refresh_displays()
 
@@ -316,9 +362,10 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         try:
             from IPython.display import update_display
 
-            bundle = self._bundle()
+            bundle = self._recorded_bundle()
             for display_id in self._display_ids:
                 update_display(bundle, raw=True, display_id=display_id)
+                self._show_live_view(display_id)
         except Exception:  # a display problem must never reach the poller or the kernel
             log.debug("could not refresh the displays of %r", self, exc_info=True)
 
@@ -343,6 +390,7 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         super().close()
         if isinstance(layout, ipywidgets.Widget) and not is_shared_layout(layout):
             layout.close()
+        release_shared(self)
 
 
 def checked_timeout(timeout: object) -> float | None:
