@@ -54,7 +54,8 @@ extensions = [
     "nblink",  # docs/_ext/nblink.py: the tutorials are read from notebooks/, not copied
 ]
 
-exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
+# _generated: tables the benchmarks write, included by the pages
+exclude_patterns = ["_build", "_ext", "_generated", "Thumbs.db", ".DS_Store"]
 root_doc = "index"
 
 # -- Markdown (MyST) ------------------------------------------------------------------------

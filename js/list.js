@@ -8,6 +8,7 @@ import { filterOptions, matches, problemRank, progressText, stateCounts } from "
 import { fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
 import { mountEndWord } from "./notify.js";
 import { mountSignIn } from "./signin.js";
+import { isLive, snapshotText, watchKernel } from "./snapshot.js";
 import { rowRunning, toneOf } from "./stages.js";
 import { mountTimeline } from "./timeline.js";
 
@@ -118,6 +119,8 @@ function build() {
     h("div", "stw-sr-only", undefined, { "aria-live": "polite", "aria-atomic": "true" }),
   );
   const error = root.appendChild(h("div", "stw-list-error"));
+  // Said only where nothing updates the view (js/snapshot.js).
+  const frozen = root.appendChild(h("p", "stw-snapshot", undefined, { role: "note", hidden: "" }));
 
   const times = root.appendChild(h("dl", "stw-list-times"));
   const t = {
@@ -139,7 +142,7 @@ function build() {
   const more = /** @type {HTMLButtonElement} */ (
     root.appendChild(h("button", "stw-list-more", undefined, { type: "button" }))
   );
-  return { root, summary, counts, bar, segSuccess, segFailed, segOther, live, error, t, filter, shown, list, empty, more };
+  return { root, summary, counts, bar, segSuccess, segFailed, segOther, live, error, frozen, t, filter, shown, list, empty, more };
 }
 
 /** @typedef {ReturnType<typeof build>} View */
@@ -236,11 +239,11 @@ function place(list, wanted) {
 }
 
 /**
- * anywidget entry point: one call per view.
- * @param {{ model: Model, el: HTMLElement }} ctx
+ * anywidget entry point: one call per view (`kernel`: see js/snapshot.js).
+ * @param {{ model: Model, el: HTMLElement, kernel?: import("./snapshot.js").Kernel }} ctx
  * @returns {() => void} cleanup
  */
-function render({ model, el }) {
+function render({ model, el, kernel }) {
   const v = build();
   el.append(v.root);
   // The sign-in panel (js/signin.js) sits under the header.
@@ -258,7 +261,13 @@ function render({ model, el }) {
   let ticker = null;
   let scheduled = false;
   let disposed = false;
-  let snap = snapshot(model);
+  // Nothing updates a view with no kernel behind it: no clock moves, "now" is the last check.
+  const current = () => {
+    const s = snapshot(model);
+    return isLive(kernel) ? s : { ...s, polling: false };
+  };
+  const viewNow = () => (isLive(kernel) ? Date.now() : snap.last_checked || Date.now());
+  let snap = current();
   // Milestones are spoken relative to what the view first showed.
   const troubleOf = (/** @type {Snap} */ s) => s.rows.filter((row) => row.trouble === "fatal").length;
   let said = { done: snap.done, failed: snap.failed, total: snap.total, trouble: troubleOf(snap) };
@@ -298,7 +307,7 @@ function render({ model, el }) {
     const now = Date.now();
     if (clock && now - chartDrawn < 5000) return;
     chartDrawn = now;
-    timeline.update(snap.rows, now);
+    timeline.update(snap.rows, isLive(kernel) ? now : snap.last_checked || now);
   };
 
   /** The rows as the model orders them, each bound to its (reused) elements. */
@@ -393,7 +402,7 @@ function render({ model, el }) {
 
   /** Clocks: overall elapsed and the elapsed time of drawn running rows. */
   const renderClocks = () => {
-    const now = Date.now();
+    const now = viewNow();
     const start = parseUtc(snap.first_submitted);
     const end = parseUtc(snap.last_completed);
     let elapsed = "—";
@@ -410,7 +419,7 @@ function render({ model, el }) {
     const lc = snap.last_checked;
     setText(v.t.checked, lc ? fmtLocal(lc, { zone: false }) : "—");
     setAttr(v.t.checked, "title", lc ? fmtUtc(lc) : null);
-    const now = Date.now();
+    const now = viewNow();
     for (const r of views.values()) setText(r.elapsed, rowElapsed(r.row, now, snap.polling));
   };
 
@@ -441,7 +450,10 @@ function render({ model, el }) {
   const update = () => {
     scheduled = false;
     if (disposed) return;
-    snap = snapshot(model);
+    snap = current();
+    const unended = isLive(kernel) ? 0 : snap.rows.filter(rowRunning).length;
+    setText(v.frozen, unended ? snapshotText(snap.last_checked, unended, snap.rows.length) : "");
+    v.frozen.hidden = !unended;
     syncRows();
     renderFilter();
     renderCounts();
@@ -482,10 +494,12 @@ function render({ model, el }) {
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   v.filter.addEventListener("change", onFilter);
   v.more.addEventListener("click", onMore);
+  const unwatch = watchKernel(kernel, schedule); // the kernel went away (or came back)
   update();
 
   return () => {
     if (disposed) return;
+    unwatch();
     signIn.dispose();
     timeline.dispose();
     endWord.dispose();

@@ -5,17 +5,20 @@
 // once per widget. Every widget carries this file, so it is terse: Python also strips the
 // comment lines and indentation before sending it. The module is imported once per page
 // (cached on globalThis: anywidget imports each model's `_esm` as a module of its own),
-// from a blob: URL, as anywidget itself imports `_esm`.
+// from a blob: URL, as anywidget itself imports `_esm`. Each view also gets the shared
+// model itself as `kernel` (js/snapshot.js): rebuilt from saved widget state with no
+// kernel behind it, it is not comm_live.
 const loaded = (globalThis.searchTaskWidgetModules ??= new Map());
 export default {
   /** @param {{ model: import("@anywidget/types").AnyModel<{ _front_end: string }>, el: HTMLElement }} view */
   async render(view) {
     const ref = view.model.get("_front_end").slice(10);
-    const code = (await view.model.widget_manager.get_model(ref)).get("esm");
+    const kernel = await view.model.widget_manager.get_model(ref);
+    const code = kernel.get("esm");
     if (!loaded.has(code)) {
       const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
       loaded.set(code, import(url).then((m) => m.default));
     }
-    return (await loaded.get(code)).render(view);
+    return (await loaded.get(code)).render({ ...view, kernel });
   },
 };

@@ -6,6 +6,7 @@ import { h, pair, setAttr, setText, showDate } from "./dom.js";
 import { fmtAgo, fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
 import { mountEndWord } from "./notify.js";
 import { mountSignIn } from "./signin.js";
+import { isLive, snapshotText, watchKernel } from "./snapshot.js";
 import { ACTIVE, observedSpan, STAGES, stageOf, stageText, taskRunning, toneOf } from "./stages.js";
 
 /** @typedef {import("./model.js").TaskTraits} TaskTraits */
@@ -69,6 +70,8 @@ function build() {
   const labels = STAGES.map((name) => labelRow.appendChild(h("span", "stw-label", name)));
 
   const live = root.appendChild(h("div", "stw-sr-only", undefined, { "aria-live": "polite", "aria-atomic": "true" }));
+  // Said only where nothing updates the view (js/snapshot.js).
+  const frozen = root.appendChild(h("p", "stw-snapshot", undefined, { role: "note", hidden: "" }));
 
   const message = root.appendChild(h("div", "stw-message"));
   const details = /** @type {HTMLDetailsElement} */ (root.appendChild(h("details", "stw-details")));
@@ -99,7 +102,7 @@ function build() {
   const observed = "As observed by the poller: accurate to about one polling interval";
   t.queued.title = observed;
   t.running.title = observed;
-  return { root, badge, type, desc, bar, segs, labels, live, message, details, detailsPre, error, taskId, copy, indexId, t };
+  return { root, badge, type, desc, bar, segs, labels, live, frozen, message, details, detailsPre, error, taskId, copy, indexId, t };
 }
 
 /** @typedef {ReturnType<typeof build>} View */
@@ -205,11 +208,11 @@ async function copyText(text) {
 }
 
 /**
- * anywidget entry point: one call per view.
- * @param {{ model: Model, el: HTMLElement }} ctx
+ * anywidget entry point: one call per view (`kernel`: see js/snapshot.js).
+ * @param {{ model: Model, el: HTMLElement, kernel?: import("./snapshot.js").Kernel }} ctx
  * @returns {() => void} cleanup
  */
-function render({ model, el }) {
+function render({ model, el, kernel }) {
   const v = build();
   el.append(v.root);
   // The sign-in panel (js/signin.js) sits under the header.
@@ -226,27 +229,36 @@ function render({ model, el }) {
   let scheduled = false;
   let disposed = false;
 
-  const needsTick = (/** @type {Snap} */ s) => taskRunning(s) || s.polling;
-  const tick = () => {
+  // Nothing updates a view with no kernel behind it: no clock moves, "now" is the last check.
+  const current = () => {
     const s = snapshot(model);
-    renderClocks(v, s, Date.now(), ticker != null);
+    return isLive(kernel) ? s : { ...s, polling: false };
+  };
+  const now = (/** @type {Snap} */ s) => (isLive(kernel) ? Date.now() : s.last_checked || Date.now());
+  const needsTick = (/** @type {Snap} */ s) => isLive(kernel) && (taskRunning(s) || s.polling);
+  const tick = () => {
+    const s = current();
+    renderClocks(v, s, now(s), ticker != null);
   };
 
   const update = () => {
     scheduled = false;
     if (disposed) return;
-    const s = snapshot(model);
+    const s = current();
     // Open the details when the task turns FAILED; otherwise leave the user's choice alone.
     if (s.state === "FAILED" && lastState !== "FAILED") v.details.open = true;
     lastState = s.state;
     renderStatic(v, s);
+    const unended = !isLive(kernel) && taskRunning({ ...s, polling: true });
+    setText(v.frozen, unended ? snapshotText(s.last_checked, 1, 1) : "");
+    v.frozen.hidden = !unended;
     // One 1 s interval per view, only while something moves.
     if (needsTick(s) && ticker == null) ticker = setInterval(tick, 1000);
     else if (!needsTick(s) && ticker != null) {
       clearInterval(ticker);
       ticker = null;
     }
-    renderClocks(v, s, Date.now(), ticker != null);
+    renderClocks(v, s, now(s), ticker != null);
   };
 
   // One message changes several traits: draw once for all of them.
@@ -276,11 +288,13 @@ function render({ model, el }) {
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   model.on("change:state", announce);
   v.copy.addEventListener("click", onCopy);
+  const unwatch = watchKernel(kernel, schedule); // the kernel went away (or came back)
   update();
   announce();
 
   return () => {
     if (disposed) return;
+    unwatch();
     signIn.dispose();
     endWord.dispose();
     disposed = true;

@@ -1,9 +1,8 @@
 """Reading a saved notebook as a person's viewer would: what each widget output shows, and
-what each widget's saved state costs on disk."""
+that no widget state (code included) is left in the file."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import nbformat
@@ -12,9 +11,6 @@ from search_task_widget._model.task import TERMINAL_STATES
 
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
-#: The saved widget state of one finished widget, as nbformat writes it, besides the task's
-#: own words (its message and details) and, for a list, its rows.
-MAX_BYTES_PER_FINISHED_WIDGET = 2048
 ENDED_WORDS = tuple(TERMINAL_STATES)
 
 
@@ -33,23 +29,6 @@ def saved_states(nb) -> dict[str, dict]:
     return nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
 
 
-def bytes_on_disk(nb, model_id: str) -> int:
-    """What the saved widget state of ``model_id`` adds to the file, as nbformat writes it."""
-    without = copy.deepcopy(nb)
-    del saved_states(without)[model_id]
-    return len(nbformat.writes(nb)) - len(nbformat.writes(without))
-
-
-def own_bytes(nb, model_id: str) -> int:
-    """:func:`bytes_on_disk` without the task's own words and a list's rows (as if empty)."""
-    trimmed = copy.deepcopy(nb)
-    state = saved_states(trimmed)[model_id]["state"]
-    for name in ("message", "additional_details", "rows"):
-        if name in state:
-            state[name] = None
-    return bytes_on_disk(trimmed, model_id)
-
-
 def check_ended_outputs(nb) -> None:
     """Every widget output is a document of how its tasks ended: no widget view left to
     load, and an end state in both text forms."""
@@ -61,22 +40,17 @@ def check_ended_outputs(nb) -> None:
         assert WIDGET_VIEW_MIME not in data, f"a widget view left to load: {plain}"
         assert any(word in plain for word in ENDED_WORDS), plain
         assert any(word in data["text/html"] for word in ENDED_WORDS), data["text/html"]
-    for state in (entry["state"] for entry in saved_states(nb).values()):
-        if "task_id" in state or "rows" in state:
-            assert state["polling"] is False, state
+        assert "Snapshot" not in plain, plain  # the end replaced every snapshot
 
 
-def check_sizes(nb) -> None:
-    """Finished widgets stay small; the front end's code is saved once per kind."""
-    states = saved_states(nb)
-    kinds = [entry["state"]["name"] for entry in states.values() if "esm" in entry["state"]]
-    assert len(kinds) == len(set(kinds)), kinds
-    for model_id, entry in states.items():
-        if "task_id" in entry["state"] or "rows" in entry["state"]:
-            assert own_bytes(nb, model_id) <= MAX_BYTES_PER_FINISHED_WIDGET, (
-                entry["state"].get("state"),
-                own_bytes(nb, model_id),
-            )
+def check_no_widget_state(nb) -> None:
+    """The saved file keeps no widget model at all: no code, no state (the outputs are
+    documents and snapshots, readable without any)."""
+    assert "widgets" not in nb.metadata, sorted(saved_states(nb))
+    text = nbformat.writes(nb)
+    assert WIDGET_VIEW_MIME not in text
+    assert "export{" not in text
+    assert "IPY_MODEL_" not in text
 
 
 #: A notebook that creates two TaskWidgets and a TaskListWidget, then waits for them in

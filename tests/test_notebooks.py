@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from saved_notebooks import check_ended_outputs, check_sizes, widget_outputs
+from saved_notebooks import check_ended_outputs, check_no_widget_state, widget_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -164,7 +164,7 @@ def test_notebook_runs_offline_without_errors_and_shows_widgets(path, executed):
     assert "Traceback" not in stderr
     # Every task ended: each widget output is now a document of how (see test_executors).
     check_ended_outputs(nb)
-    check_sizes(nb)
+    check_no_widget_state(nb)  # every task ended: nothing for a widget manager to load
     assert all(cell.execution_count is not None for cell in nb.cells if cell.cell_type == "code")
     # The original stays clean: the run happened in a copy.
     assert all(

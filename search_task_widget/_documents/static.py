@@ -90,7 +90,8 @@ const model = {{ get: (name) => state[name], on() {{}}, off() {{}} }};
 const url = URL.createObjectURL(new Blob([source], {{ type: "text/javascript" }}));
 const widget = (await import(url)).default;
 const view = typeof widget === "function" ? await widget() : widget;
-view.render({{ model, el: document.getElementById("stw-export") }});
+// A frozen copy: no kernel will ever update it (its clocks stop at the last check).
+view.render({{ model, el: document.getElementById("stw-export"), kernel: {{ comm_live: false }} }});
 </script>
 </body>
 </html>
