@@ -379,6 +379,28 @@ class WidgetStream:
         return [update_state(r) for r in self.updates]
 
 
+def shown_view(cell: Cell) -> tuple[Received, str]:
+    """The cell's one display of a widget, and the model its live view shows.
+
+    The display goes out in the cell with the static forms only (what executors save); the
+    live view is added to it by an ``update_display_data`` with no parent, which live front
+    ends apply by display id and executors drop (``search_task_widget/_views/unrecorded.py``).
+    """
+    shown = cell.of_type("display_data")
+    assert len(shown) == 1, f"expected one display_data:\n{cell.describe()}"
+    display_id = shown[0].content["transient"]["display_id"]
+    assert WIDGET_VIEW_MIME not in shown[0].content["data"], "a view executors would save"
+    views = [
+        r
+        for r in cell.of_type("update_display_data")
+        if r.content["transient"]["display_id"] == display_id
+        and WIDGET_VIEW_MIME in r.content["data"]
+    ]
+    assert views, f"no live view added to the display:\n{cell.describe()}"
+    assert all(r.parent_id is None for r in views), "a live view with a parent"
+    return shown[0], views[0].content["data"][WIDGET_VIEW_MIME]["model_id"]
+
+
 def update_state(received: Received) -> dict[str, Any]:
     return received.content["data"]["state"]
 

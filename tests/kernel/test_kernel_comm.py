@@ -22,6 +22,7 @@ from kernel_harness import (
     describe_messages,
     distinct_in_order,
     problems,
+    shown_view,
     update_state,
 )
 
@@ -53,12 +54,8 @@ FINAL_FIELDS = CHANGED_FIELDS | {"completion_date", "polling"}
 
 
 def displayed_model_id(cell: Cell) -> str:
-    """The widget model shown by the cell's display_data (also checks the bundle)."""
-    shown = cell.of_type("display_data")
-    assert len(shown) == 1, f"expected one display_data:\n{cell.describe()}"
-    data = shown[0].content["data"]
-    assert WIDGET_VIEW_MIME in data, f"no widget view in the display: {data}"
-    return data[WIDGET_VIEW_MIME]["model_id"]
+    """The widget model shown by the cell's display (its live view; see shown_view)."""
+    return shown_view(cell)[1]
 
 
 def state_updates(messages: list[Received], comm_id: str) -> list[Received]:
@@ -109,6 +106,8 @@ def check_lifecycle(kernel: KernelHarness) -> None:
 
     stream = WidgetStream.of(kernel.iopub, comm_id)
     assert stream.opened is not None
+    # The model talks with no parent: live front ends take it, executors save none of it.
+    assert {r.parent_id for r in [stream.opened, *stream.updates]} == {None}
     polls = state_updates(kernel.iopub, comm_id)
     # The task ended while the kernel was idle, which executors would not have kept: the
     # first execution after the end repeats the whole final state, then closes the model
@@ -313,11 +312,15 @@ def test_display_text_names_the_task(kernel, fake_search):
         f"w = stw.TaskWidget({doc['task_id']!r}, base_url={fake_search.base_url!r}, "
         "poll_interval=0.2)\ndisplay(w)\n"
     )
-    comm_id = displayed_model_id(cell)
-    data = cell.of_type("display_data")[0].content["data"]
+    shown, comm_id = shown_view(cell)
+    data = shown.content["data"]
     assert doc["task_id"] in data["text/plain"], data["text/plain"]
     assert data["text/plain"].startswith("<TaskWidget task ")
-    assert data[WIDGET_VIEW_MIME]["version_major"] == 2
+    assert "Snapshot taken" in data["text/plain"]  # what an executor would save of it
+    [live] = [
+        u for u in cell.of_type("update_display_data") if WIDGET_VIEW_MIME in u.content["data"]
+    ]
+    assert live.content["data"][WIDGET_VIEW_MIME]["version_major"] == 2
     opened = WidgetStream.of(cell.messages, comm_id).opened
     assert opened is not None, "the displayed model was never opened"
     assert opened.content["data"]["state"]["task_id"] == doc["task_id"]
@@ -341,7 +344,8 @@ def test_display_is_replaced_by_the_final_state_before_wait_returns(kernel, fake
     assert cell.result == "'FAILED'"
     shown = cell.of_type("display_data")[0]
     display_id = shown.content["transient"]["display_id"]
-    updated = cell.of_type("update_display_data")
+    # The cell's own updates (what executors keep): the live view went apart, with no parent.
+    updated = [u for u in cell.of_type("update_display_data") if u.parent_id == cell.msg_id]
     assert [u.content["transient"]["display_id"] for u in updated] == [display_id]
     final = updated[0].content["data"]
     assert "FAILED (Task failed)" in final["text/plain"]
