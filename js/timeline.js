@@ -13,6 +13,7 @@
 import { h, setAttr, setHidden, setText } from "./dom.js";
 import { fmtDuration, parseUtc } from "./format.js";
 import { ACTIVE, QUEUED, TERMINAL, toneOf } from "./stages.js";
+import { NOT_SEEN, phases } from "./timing.js";
 
 /** Width of every viewBox: x positions are thousandths of the time span. */
 export const TL_WIDTH = 1000;
@@ -179,13 +180,13 @@ export function timelineSummary(rows, bars) {
   ];
   for (const [k, word] of extra) if (k) parts.push(`${k} ${word}`);
   let text = `${n} task${n === 1 ? "" : "s"}: ${parts.join(", ")}`;
-  const queue = median(bars.filter((b) => !Number.isNaN(b.started)).map((b) => b.started - b.created));
-  const run = median(
-    bars.filter((b) => !Number.isNaN(b.started) && !Number.isNaN(b.ended)).map((b) => b.ended - b.started),
-  );
+  // Each task's parts as its own view shows them (one timing truth, js/timing.js).
+  const spans = bars.map((b) => phases(b.created, b.started, b.ended, NaN));
+  const queue = median(spans.flatMap((p) => (p.queued == null ? [] : [p.queued])));
+  const run = median(spans.flatMap((p) => (p.running == null ? [] : [p.running])));
   const medians = [];
-  if (!Number.isNaN(queue)) medians.push(`median queue ${fmtDuration(queue)}`);
-  if (!Number.isNaN(run)) medians.push(`median run ${fmtDuration(run)}`);
+  if (!Number.isNaN(queue)) medians.push(`median queue ${fmtDuration(queue * 1000)}`);
+  if (!Number.isNaN(run)) medians.push(`median run ${fmtDuration(run * 1000)}`);
   if (medians.length) text += `; ${medians.join(", ")}`;
   return text;
 }
@@ -208,11 +209,12 @@ export function barLabel(b, now) {
   if (seen) times.push(`started ${clockTime(b.started)}`);
   if (!Number.isNaN(b.ended)) times.push(`ended ${clockTime(b.ended)}`);
   const spans = [];
-  const end = Number.isNaN(b.ended) ? (b.running ? now : NaN) : b.ended;
-  if (seen) spans.push(`queued ${fmtDuration(b.started - b.created)}`);
-  if (seen && !Number.isNaN(end)) spans.push(`${b.running ? "running for" : "ran"} ${fmtDuration(end - b.started)}`);
-  else if (!seen && !Number.isNaN(end)) {
-    spans.push(`${b.running ? "waiting for" : "took"} ${fmtDuration(end - b.created)}`);
+  const p = phases(b.created, b.started, b.ended, b.running ? now : NaN);
+  const s = (/** @type {number} */ n) => fmtDuration(n * 1000);
+  if (p.queued != null) spans.push(`queued ${s(p.queued)}`);
+  if (p.running != null) spans.push(`${b.running ? "running for" : "ran"} ${s(p.running)}`);
+  else if (p.elapsed != null) {
+    spans.push(b.running ? `waiting for ${s(p.elapsed)}` : `took ${s(p.elapsed)}, queue and run ${NOT_SEEN}`);
   }
   const tail = spans.length ? ` (${spans.join(", ")})` : "";
   const words = times.join(", ");

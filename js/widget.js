@@ -7,7 +7,8 @@ import { fmtAgo, fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
 import { mountEndWord } from "./notify.js";
 import { mountSignIn } from "./signin.js";
 import { isLive, snapshotText, watchKernel } from "./snapshot.js";
-import { ACTIVE, observedSpan, STAGES, stageOf, stageText, taskRunning, toneOf } from "./stages.js";
+import { ACTIVE, QUEUED, STAGES, stageOf, stageText, taskRunning, toneOf } from "./stages.js";
+import { NOT_SEEN, phases } from "./timing.js";
 
 /** @typedef {import("./model.js").TaskTraits} TaskTraits */
 /** @typedef {import("./model.js").Model<TaskTraits>} Model */
@@ -158,17 +159,15 @@ function renderStatic(v, s) {
 
 /** The values that move with time. @param {View} v @param {Snap} s @param {number} now @param {boolean} ticking */
 function renderClocks(v, s, now, ticking) {
-  const start = parseUtc(s.creation_date);
-  const end = parseUtc(s.completion_date);
-  let elapsed = "—";
-  if (!Number.isNaN(start) && !Number.isNaN(end)) elapsed = fmtDuration(end - start);
-  else if (!Number.isNaN(start) && taskRunning(s)) elapsed = fmtDuration(now - start);
-  setText(v.t.elapsed, elapsed);
-
-  const queued = observedSpan(s.stage_times, s.state, "PENDING", now);
-  setText(v.t.queued, queued == null ? "—" : fmtDuration(queued));
-  const running = observedSpan(s.stage_times, s.state, "PROGRESS", now);
-  setText(v.t.running, running == null ? "—" : fmtDuration(running));
+  // One timing truth (js/timing.js): the parts add up to the whole as shown.
+  const seen = s.stage_times.PROGRESS;
+  const p = phases(parseUtc(s.creation_date), typeof seen === "number" ? seen : NaN,
+    parseUtc(s.completion_date), taskRunning(s) ? now : NaN, QUEUED.has(s.state));
+  const text = (/** @type {number | null} */ n) =>
+    n != null ? fmtDuration(n * 1000) : p.elapsed != null ? NOT_SEEN : "—";
+  setText(v.t.elapsed, text(p.elapsed));
+  setText(v.t.queued, text(p.queued));
+  setText(v.t.running, text(p.running));
 
   // "N s ago" only while the clock ticks; a frozen "ago" would lie.
   const lc = s.last_checked;

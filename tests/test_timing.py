@@ -5,6 +5,8 @@ widget's document, the list's chart and the terminal."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,45 @@ def test_unknown_reads_the_same_everywhere():
     assert NOT_SEEN == "not seen"
     js = (Path(__file__).parents[1] / "js" / "timing.js").read_text("utf-8")
     assert f'export const NOT_SEEN = "{NOT_SEEN}";' in js
+
+
+def _task(**fields):
+    from search_task_widget._model.task import Task
+
+    doc = {"task_id": "3a1c7e08-6a3f-4a5c-9f7e-2b8d4c6e1f00", "state": "SUCCESS",
+           "creation_date": "2026-01-01T12:00:00", "completion_date": "2026-01-01T12:00:04.8"}  # fmt: skip
+    return Task.from_document({**doc, **fields})
+
+
+def test_the_terminal_the_document_and_the_chart_say_the_same_times():
+    from search_task_widget._documents.document import task_document
+    from search_task_widget._documents.timeline_svg import timeline_summary
+    from search_task_widget._terminal.view import format_summary
+
+    created = datetime(2026, 1, 1, 12, tzinfo=timezone.utc).timestamp()
+    started = created + 2.2  # first seen running; ended at 4.8 s: 2 s + 2 s = 4 s
+    terminal = format_summary(_task(), started=started)
+    assert re.search(r"^Elapsed:\s+4 s\nQueued:\s+2 s\nRunning:\s+2 s$", terminal, re.M)
+    task = _task().to_document()
+    document = task_document({**task, "stage_times": {"PROGRESS": started * 1000}})
+    assert (
+        "<dt>Elapsed</dt><dd>4 s</dd><dt>Queued</dt><dd>2 s</dd><dt>Running</dt><dd>2 s</dd>"
+        in document
+    )
+    row = {**task, "started": started * 1000, "trouble": ""}
+    assert timeline_summary([row]).endswith("median queue 2 s, median run 2 s")
+
+
+def test_a_split_the_poller_did_not_see_is_unknown_everywhere():
+    from search_task_widget._documents.document import task_document
+    from search_task_widget._documents.timeline_svg import timeline_summary
+    from search_task_widget._terminal.view import format_summary
+
+    terminal = format_summary(_task())  # ended between two checks: never seen running
+    assert re.search(r"^Queued:\s+not seen\nRunning:\s+not seen$", terminal, re.M)
+    document = task_document({**_task().to_document(), "stage_times": {}})
+    assert "<dt>Queued</dt><dd>not seen</dd><dt>Running</dt><dd>not seen</dd>" in document
+    assert (
+        timeline_summary([{**_task().to_document(), "trouble": ""}])
+        == "1 task: 1 succeeded, 0 failed"
+    )

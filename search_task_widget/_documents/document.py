@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .._model.task import ACTIVE_STATES, TERMINAL_STATES, format_duration, parse_service_date
+from .._model.timing import NOT_SEEN, phases
 from .timeline_svg import timeline_figure
 
 STAGES = ("Submitted", "Queued", "Running", "Done")
@@ -232,28 +233,40 @@ def _error(error: object, cls: str = "stw-error") -> str:
 
 
 def _timing(state: Mapping[str, Any]) -> list[tuple[str, str]]:
-    created = parse_service_date(state.get("creation_date"))
-    completed = parse_service_date(state.get("completion_date"))
-    elapsed = (completed - created).total_seconds() if created and completed else None
-    times = {
-        name: float(at)
-        for name, at in (state.get("stage_times") or {}).items()
-        if isinstance(at, (int, float)) and not isinstance(at, bool)
-    }
+    times = state.get("stage_times") or {}
+    name = str(state.get("state") or "")
+    spans = phases(
+        _epoch_ms(state.get("creation_date")),
+        _number(times.get("PROGRESS")),
+        _epoch_ms(state.get("completion_date")),
+        _number(state.get("last_checked")) or None,  # a snapshot's clock stops there
+        waiting=name in ("CREATING", "PENDING"),
+    )
     return [
         ("Submitted", _utc(state.get("creation_date"))),
         ("Completed", _utc(state.get("completion_date"))),
-        ("Elapsed", format_duration(elapsed) if elapsed is not None else "—"),
-        ("Queued", _observed(times, "PENDING")),
-        ("Running", _observed(times, "PROGRESS")),
+        ("Elapsed", phase_text(spans.elapsed, spans.elapsed)),
+        ("Queued", phase_text(spans.queued, spans.elapsed)),
+        ("Running", phase_text(spans.running, spans.elapsed)),
     ]
 
 
-def _observed(times: Mapping[str, float], name: str) -> str:
-    """How long the poller saw the task in ``name`` (epoch ms), as the front end says it."""
-    start = times.get(name)
-    later = [t for t in times.values() if start is not None and t > start]
-    return format_duration((min(later) - start) / 1000) if start is not None and later else "—"
+def phase_text(seconds: int | None, elapsed: int | None) -> str:
+    """A part of :func:`~.._model.timing.phases` for people: unknown within a known whole
+    is :data:`NOT_SEEN`; with nothing known, a dash."""
+    if seconds is not None:
+        return format_duration(seconds)
+    return NOT_SEEN if elapsed is not None else "—"
+
+
+def _epoch_ms(value: object) -> float | None:
+    moment = parse_service_date(value)
+    return moment.timestamp() * 1000 if moment is not None else None
+
+
+def _number(value: object) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else None  # type: ignore[arg-type]
 
 
 # -- pieces of a list's document ------------------------------------------------------

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._model.task import format_duration, parse_service_date
+from .._model.timing import Phases, phases
 
 #: Most bars drawn; the chart says how many more tasks it left out.
 MAX_BARS = 200
@@ -127,18 +128,22 @@ def timeline_summary(rows: Sequence[Mapping[str, Any]]) -> str:
         if kinds.count(kind):
             parts.append(f"{kinds.count(kind)} {word}")
     text = f"{n} task{'' if n == 1 else 's'}: {', '.join(parts)}"
-    bars = bars_of(rows)
-    # In whole ms, then floored to seconds: as the front end computes and says it.
-    queue = _median([_ms(b.started - b.created) for b in bars if b.started is not None])
-    run = _median(
-        [_ms(b.ended - b.started) for b in bars if b.started is not None and b.ended is not None]
-    )
+    # Each task's parts as its own document shows them (one timing truth), then the median.
+    spans = [_phases(bar) for bar in bars_of(rows)]
+    queue = _median([float(s.queued) for s in spans if s.queued is not None])
+    run = _median([float(s.running) for s in spans if s.running is not None])
     medians = [
-        f"median {name} {format_duration(math.floor(value / 1000))}"
+        f"median {name} {format_duration(math.floor(value))}"
         for name, value in (("queue", queue), ("run", run))
         if value is not None
     ]
     return f"{text}; {', '.join(medians)}" if medians else text
+
+
+def _phases(bar: _Bar) -> Phases:
+    """A bar's parts, from its boundaries in epoch ms (see :mod:`.._model.timing`)."""
+    ms = [None if t is None else t * 1000 for t in (bar.started, bar.ended)]
+    return phases(bar.created * 1000, ms[0], ms[1])
 
 
 def timeline_figure(rows: Sequence[Mapping[str, Any]], now: float | None = None) -> str:

@@ -33,6 +33,7 @@ from typing import TextIO
 
 from .._model.errors import SearchTaskError
 from .._model.task import Task, format_duration
+from .._model.timing import NOT_SEEN, Phases, phases
 from .._service.auth import TOKEN_ENV_VAR
 from .._tracking.group import Entry, News, TaskGroup
 from .._tracking.poller import Schedule
@@ -111,8 +112,11 @@ def _state_text(task: Task) -> str:
     return task.state
 
 
-def format_summary(task: Task, now: datetime | None = None) -> str:
-    """A Task as ``globus search task show`` lays it out, plus the elapsed time."""
+def format_summary(task: Task, now: datetime | None = None, started: float | None = None) -> str:
+    """A Task as ``globus search task show`` lays it out, plus how long it took, queued
+    and ran (``started``: when it was first seen running, epoch seconds) as the widget says
+    it (one timing truth, :mod:`.._model.timing`)."""
+    spans = _phases(task, now, started)
     rows = [
         ("State", _state_text(task)),
         ("Task ID", task.task_id),
@@ -121,7 +125,9 @@ def format_summary(task: Task, now: datetime | None = None) -> str:
         ("Message", task.message),
         ("Creation Date", task.creation_date),
         ("Completion Date", task.completion_date),
-        ("Elapsed", format_duration(task.elapsed(now))),
+        ("Elapsed", format_duration(spans.elapsed)),
+        ("Queued", _part(spans.queued, spans.elapsed)),
+        ("Running", _part(spans.running, spans.elapsed)),
     ]
     width = max(len(label) for label, _ in rows) + 2
     lines = [f"{label + ':':<{width}}{'None' if value is None else value}" for label, value in rows]
@@ -129,6 +135,24 @@ def format_summary(task: Task, now: datetime | None = None) -> str:
         lines.append("Additional Details:")
         lines.append(json.dumps(task.additional_details, indent=2, ensure_ascii=False))
     return "\n".join(lines) + "\n"
+
+
+def _phases(task: Task, now: datetime | None, started: float | None) -> Phases:
+    created, completed = task.created_at, task.completed_at
+    clock = now or datetime.now(timezone.utc)
+    return phases(
+        created.timestamp() * 1000 if created else None,
+        started * 1000 if started is not None else None,
+        completed.timestamp() * 1000 if completed else None,
+        clock.timestamp() * 1000,
+        waiting=task.state in ("CREATING", "PENDING"),
+    )
+
+
+def _part(seconds: int | None, elapsed: int | None) -> str:
+    if seconds is not None:
+        return format_duration(seconds)
+    return NOT_SEEN if elapsed is not None else "None"
 
 
 # -- the view -------------------------------------------------------------------------------
@@ -162,6 +186,7 @@ class TerminalView:
         self.ready = threading.Event()
         self._news: collections.deque[News] = collections.deque()
         self.task: Task | None = None
+        self._seen_running: float | None = None  # when the task was first seen running
         self.trouble: tuple[SearchTaskError, Schedule] | None = None
         self._shown: tuple[str, str] | None = None  # (state, description) last printed
         self._line_drawn = False
@@ -226,6 +251,7 @@ class TerminalView:
                 return found
 
     def _handle(self, news: News, entry: Entry) -> int | None:
+        self._seen_running = entry.stage_times.get("PROGRESS")
         if news.kind == "task" and news.task is not None and news.schedule is not None:
             return self._on_task(news.task, news.schedule)
         if news.kind == "trouble" and news.error is not None and news.schedule is not None:
@@ -283,7 +309,8 @@ class TerminalView:
         if self.out.json:
             emit(self.out.stdout, json.dumps(task.to_document(), indent=2) + "\n")
         else:
-            emit(self.out.stdout, ("" if self.live else "\n") + format_summary(task, now))
+            summary = format_summary(task, now, self._seen_running)
+            emit(self.out.stdout, ("" if self.live else "\n") + summary)
 
     # -- output helpers ---------------------------------------------------------------------
 

@@ -25,8 +25,10 @@ class HarnessPage:
         page.goto(f"{base_url}/tests/browser/harness.html?module={self.module}")
         expect(page.locator("body")).to_have_attribute("data-ready", "1")
 
-    def mount(self, **traits: object) -> HarnessPage:
-        self.page.evaluate("t => window.mount(t)", traits)
+    def mount(self, kernel: dict | None = None, **traits: object) -> HarnessPage:
+        """Render the view on ``traits``; ``kernel`` as js/loader.js passes it (e.g.
+        ``{"comm_live": False}``: a model rebuilt from saved state, no kernel behind it)."""
+        self.page.evaluate("([t, k]) => window.mount(t, k)", [traits, kernel])
         return self
 
     def set(self, **traits: object) -> None:

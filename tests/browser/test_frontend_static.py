@@ -277,8 +277,10 @@ def test_clocks_tick_without_model_changes_and_stop_at_completion(page, base_url
         next_check=now + 5000,
         poll_interval=5,
     )
+    # Submitted 18:42:49, first seen running 18:42:57, now 18:43:00: 8 s + 3 s = 11 s, the
+    # parts adding up to the whole (one timing truth, js/timing.js).
     expect(w.dd("Elapsed")).to_have_text("11 s")
-    expect(w.dd("Queued")).to_have_text("5 s")
+    expect(w.dd("Queued")).to_have_text("8 s")
     expect(w.dd("Running")).to_have_text("3 s")
     expect(w.dd("Last checked")).to_contain_text("(0 s ago)")
     expect(w.dd("Next check")).to_have_text("in 5 s · every ~5 s")
@@ -301,7 +303,8 @@ def test_clocks_tick_without_model_changes_and_stop_at_completion(page, base_url
         next_check=0,
     )
     expect(w.dd("Elapsed")).to_have_text("1 min 21 s")
-    expect(w.dd("Running")).to_have_text("1 min 05 s")
+    expect(w.dd("Queued")).to_have_text("8 s")
+    expect(w.dd("Running")).to_have_text("1 min 13 s")  # to the completion the service wrote
     expect(w.dd("Next check")).to_have_text("—")
     expect(w.dd("Last checked")).not_to_contain_text("ago")
     assert w.timers()["intervals"] == 0
@@ -382,3 +385,39 @@ def test_reduced_motion_stops_the_sweep(chromium_browser, base_url):
         w.assert_clean()
     finally:
         context.close()
+
+
+def test_a_view_with_no_kernel_is_a_dated_snapshot_whose_clocks_stand_still(page, base_url):
+    """Rebuilt from saved widget state with no kernel behind it (the shared model is not
+    comm_live), a running task's view says it is a snapshot and of when, and nothing ticks:
+    its times are those of the last check."""
+    start = datetime(2021, 10, 5, 18, 43, 0, tzinfo=timezone.utc)
+    page.clock.install(time=start.timestamp() + 900)  # reopened 15 min later
+    w = Harness(page, base_url)
+    now = int(start.timestamp() * 1000)
+    w.mount(
+        kernel={"comm_live": False},
+        state="PROGRESS",
+        polling=True,  # as saved: nothing will ever clear it
+        creation_date="2021-10-05T18:42:49",
+        stage_times={"PENDING": now - 8000, "PROGRESS": now - 3000},
+        last_checked=now,
+        next_check=now + 5000,
+        poll_interval=5,
+    )
+    note = w.page.locator(".stw-snapshot")
+    expect(note).to_be_visible()
+    expect(note).to_have_text(
+        "Snapshot, last checked 2021-10-05 18:43:00 UTC: the task had not ended then; "
+        "this view is not connected to its kernel and does not update."
+    )
+    expect(w.dd("Elapsed")).to_have_text("11 s")  # at the last check, not 15 min later
+    expect(w.dd("Queued")).to_have_text("8 s")
+    expect(w.dd("Running")).to_have_text("3 s")
+    expect(w.dd("Next check")).to_have_text("—")
+    assert w.timers()["intervals"] == 0
+    page.clock.run_for(60_000)
+    expect(w.dd("Elapsed")).to_have_text("11 s")
+    w.set(state="SUCCESS", completion_date="2021-10-05T18:43:10")  # ended: no note
+    expect(note).to_be_hidden()
+    w.assert_clean()
