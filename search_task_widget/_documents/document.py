@@ -77,7 +77,6 @@ def task_document(state: Mapping[str, Any]) -> str:
         f'<div class="stw-root stw-document" {marks} style="{_ROOT_STYLE}">',
         _header(name, tone, state),
         _stage_bar(name, tone, stage, marks),
-        _announcement(name, state.get("state_description")),
         _message(state.get("message"), tone),
         _details(state.get("additional_details")),
         _error(state.get("error")),
@@ -161,12 +160,12 @@ def _header(name: str, tone: str, state: Mapping[str, Any]) -> str:
     badge = (
         f'<span class="stw-badge" style="{_colour("border", _TONE[tone], "1px solid ")};'
         "border-radius:9px;"
-        f'padding:0 8px;font-weight:600">{_text(name)}</span> '
+        f'padding:0 8px;font-weight:600">{_text(name)}</span>{unstyled(" ·")} '
         if name
         else ""
     )
     kind = state.get("task_type")
-    kind_html = f'<span class="stw-type">{_text(kind)}</span> ' if kind else ""
+    kind_html = f'<span class="stw-type">{_text(kind)}</span>{unstyled(" ·")} ' if kind else ""
     description = state.get("state_description") or ("" if name else "Not checked yet")
     return (
         f'<div class="stw-header">{badge}{kind_html}'
@@ -181,29 +180,19 @@ def _stage_bar(name: str, tone: str, stage: int, marks: str) -> str:
         f'{_colour("background", _TONE[tone] if i < stage else _EMPTY)}"></span>'
         for i in range(4)
     )
-    labels = "".join(
+    labels = unstyled(" · ").join(
         f'<span class="stw-label{" stw-label-on" if i < stage else ""}" '
         f'style="display:inline-block;width:25%;text-align:center">{label}</span>'
         for i, label in enumerate(STAGES)
     )
+    # Without styles the bar is gone: say where the task is, before the stages' names.
+    labels = unstyled(f"{_value_text(name, stage)}. Stages: ") + labels
     return (
         f'<div class="stw-progress"><div class="stw-bar" role="progressbar" '
         f'aria-label="Task progress" aria-valuemin="0" aria-valuemax="4" '
         f'aria-valuenow="{stage}" aria-valuetext="{_text(_value_text(name, stage))}" {marks}>'
         f'{segments}</div><div class="stw-labels" aria-hidden="true" style="font-size:11px">'
         f"{labels}</div></div>"
-    )
-
-
-def _announcement(name: str, description: object) -> str:
-    """The widget's polite live region, with its last words: when the document replaces the
-    live view, a screen reader finds the end there, as the live view said it."""
-    if not name:
-        return ""
-    words = f"Task state: {name}" + (f" — {description}" if description else "")
-    return (
-        '<div class="stw-sr-only" aria-live="polite" aria-atomic="true" style="position:absolute;'
-        f'width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)">{_text(words)}</div>'
     )
 
 
@@ -323,6 +312,12 @@ def _list_row(row: Mapping[str, Any]) -> str:
 
 
 # -- text -----------------------------------------------------------------------------
+
+
+def unstyled(text: str) -> str:
+    """``text`` only where styles are stripped (GitHub, sanitisers): separators and words
+    that the styled layout says with space, colour and bars instead."""
+    return f'<span class="stw-plain" style="display:none">{_text(text)}</span>'
 
 
 def _definitions(*pairs: tuple[str, str], cls: str = "stw-dl") -> str:

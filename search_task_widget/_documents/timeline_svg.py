@@ -28,10 +28,9 @@ from .._model.timing import Phases, phases
 MAX_BARS = 200
 #: Width of the drawing in px (it scales down to the page).
 WIDTH = 720
-# Vertical layout, px: a label line above each chart, so no text crosses a line.
-_LABEL = 14
-_COUNTS_TOP, _COUNTS_H = _LABEL, 46
-_RATE_TOP, _RATE_H = _COUNTS_TOP + _COUNTS_H + _LABEL + 2, 22
+# Vertical layout, px (the words are HTML above the drawing, see timeline_figure).
+_COUNTS_TOP, _COUNTS_H = 2, 46
+_RATE_TOP, _RATE_H = _COUNTS_TOP + _COUNTS_H + 8, 22
 _BARS_TOP = _RATE_TOP + _RATE_H + 6
 _SAMPLES = 80
 _BUCKETS = 40
@@ -161,23 +160,75 @@ def timeline_figure(rows: Sequence[Mapping[str, Any]], now: float | None = None)
     top = _BARS_TOP
     height = top + bar_h * len(shown) + 18
     x = _scale(t0, t1)
-    body = [
-        _counts_chart(bars, t0, t1, x),
-        _rate_chart(bars, t0, t1),
-        _bars(shown, top, bar_h, x, t1),
-        _axis(t0, t1, height),
-    ]
+    counts, peak = _counts_chart(bars, t0, t1, x)
+    # Tasks finished per minute, only where that tells something: ends over more than a
+    # minute (else it is one block, as tall as the chart).
+    ends = [b.ended for b in bars if b.ended is not None]
+    rate = _rate_chart(bars, t0, t1) if ends and max(ends) - min(ends) >= 60 else ""
+    if not rate:
+        top -= _BARS_TOP - _RATE_TOP
+        height -= _BARS_TOP - _RATE_TOP
     more = len(bars) - len(shown)
     note = f" The first {len(shown)} tasks are drawn; {more} more are not." if more else ""
+    # Every word is HTML beside the drawing, none inside it: where a sanitiser strips the
+    # SVG (GitHub, an untrusted JupyterLab output), what is left still reads as sentences.
     return (
         '<figure class="stw-tl stw-tl-static" style="margin:8px 0">'
+        f"{_scale_words(t0, t1, peak, rate)}{_legend_html(bars)}"
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" style="max-width:100%;height:auto" role="img" '
-        f'aria-label="{_esc("Timeline. " + summary)}" font-size="11" fill="currentColor">'
-        f"{''.join(body)}</svg>"
+        f'aria-label="{_esc("Timeline. " + summary)}" fill="currentColor">'
+        f"{counts}{rate}{_bars(shown, top, bar_h, x, t1)}</svg>"
         f'<figcaption class="stw-tl-summary" style="font-size:11px">{_esc(summary + "." + note)}'
         "</figcaption></figure>"
     )
+
+
+def _scale_words(t0: float, t1: float, peak: int, rate: str) -> str:
+    """What the axes say, as a sentence above the drawing."""
+    lines = f"lines: tasks queued, running and ended at each moment (at most {peak} at once)"
+    middle = "; blocks: tasks finished per minute" if rate else ""
+    return (
+        '<p class="stw-tl-scale" style="margin:0;font-size:11px">'
+        f"From {_esc(_utc(t0))} to {_esc(_utc(t1))}. Top {lines}{middle}; below, one bar per "
+        "task, in order of submission.</p>"
+    )
+
+
+#: The legend: what each mark means, in the order drawn.
+_LEGEND = (
+    ("queued", "queue", "line", "1 3"),
+    ("running", "running", "line", "5 3"),
+    ("succeeded", "success", "line", ""),
+    ("failed", "failed", "line", "8 2 1 2"),
+)
+
+
+def _legend_html(bars: list[_Bar]) -> str:
+    """An HTML list, each name after a sample of its mark (drawn by inline styles, gone
+    where styles are stripped, leaving the names)."""
+    items = [
+        _legend_item(f"border-top:2px {'dashed' if dash else 'solid'} ", tone, name)
+        for name, tone, _, dash in _LEGEND
+    ]
+    items.append(_legend_item("height:6px;opacity:0.4;background:", "queue", "queued (bar)"))
+    if any(b.started is None and b.ended is not None for b in bars):
+        # A bar whose start the poller never saw: queued and running not told apart.
+        items.append(_legend_item("height:6px;opacity:0.6;background:", "success",
+                                  "queue and run not seen (paler bar)"))  # fmt: skip
+    return (
+        '<ul class="stw-tl-legend" aria-label="Legend" '
+        f'style="margin:2px 0;padding:0;font-size:11px">{"".join(items)}</ul>'
+    )
+
+
+def _legend_item(mark: str, tone: str, name: str) -> str:
+    _, plain = _FILL[tone]
+    swatch = (
+        f'<span style="display:inline-block;width:18px;vertical-align:middle;margin-right:4px;'
+        f'{mark}{plain}"></span>'
+    )
+    return f'<li style="display:inline-block;margin-right:12px">{swatch}{_esc(name)}</li>'
 
 
 # -- pieces -----------------------------------------------------------------------------
@@ -193,7 +244,8 @@ def _paint(prop: str, tone: str) -> tuple[str, str]:
     return f'{prop}="{plain}"', f"{prop}:var({variable},{plain})"
 
 
-def _counts_chart(bars: list[_Bar], t0: float, t1: float, x: Any) -> str:
+def _counts_chart(bars: list[_Bar], t0: float, t1: float, x: Any) -> tuple[str, int]:
+    """The lines of queued, running and ended tasks over time, and their scale's top."""
     samples = []
     for i in range(_SAMPLES + 1):
         t = t0 + (t1 - t0) * i / _SAMPLES
@@ -211,27 +263,7 @@ def _counts_chart(bars: list[_Bar], t0: float, t1: float, x: Any) -> str:
             f'<polyline class="stw-tl-{key}" points="{points}" fill="none" {attr} '
             f'style="{style}" stroke-width="{width}"{dashes}/>'
         )
-    return (
-        f'<g class="stw-tl-counts"><text x="0" y="{_LABEL - 3}">tasks (0 to {peak})</text>'
-        f"{_legend()}{''.join(lines)}</g>"
-    )
-
-
-def _legend() -> str:
-    """A sample of each line (its colour and its dashes) before its name, top right."""
-    items = []
-    for i, ((_, tone, dash, width), name) in enumerate(
-        zip(_SERIES, ("queued", "running", "succeeded", "failed"), strict=True)
-    ):
-        x0 = WIDTH - 400 + 100 * i
-        attr, style = _paint("stroke", tone)
-        dashes = f' stroke-dasharray="{dash}"' if dash else ""
-        items.append(
-            f'<line x1="{x0}" x2="{x0 + 18}" y1="{_LABEL - 7}" y2="{_LABEL - 7}" {attr} '
-            f'style="{style}" stroke-width="{width}"{dashes}/>'
-            f'<text x="{x0 + 22}" y="{_LABEL - 3}">{name}</text>'
-        )
-    return f'<g class="stw-tl-legend">{"".join(items)}</g>'
+    return f'<g class="stw-tl-counts">{"".join(lines)}</g>', peak
 
 
 def _counts_at(bars: list[_Bar], t: float) -> dict[str, int]:
@@ -269,9 +301,7 @@ def _rate_chart(bars: list[_Bar], t0: float, t1: float) -> str:
         for i, n in enumerate(counts)
         if n
     )
-    step = f", {minutes}-minute steps" if minutes > 1 else ""
-    label = f"finished per minute (most {round(peak, 1):g}{step})"
-    return f'<g class="stw-tl-rate"><text x="0" y="{_RATE_TOP - 3}">{_esc(label)}</text>{rects}</g>'
+    return f'<g class="stw-tl-rate">{rects}</g>'
 
 
 def _bars(bars: list[_Bar], top: int, bar_h: int, x: Any, t1: float) -> str:
@@ -310,16 +340,6 @@ def _group(key: str, rects: list[str]) -> str:
         shape += ' opacity="0.6"'
     cls = "stw-tl-queue" if tone == "queue" else f"stw-tl-run stw-tl-{key}"
     return f'<g class="{cls}" {attr} style="{style}"{shape}>{"".join(rects)}</g>'
-
-
-def _axis(t0: float, t1: float, height: int) -> str:
-    def clock(t: float) -> str:
-        return _utc(t)
-
-    return (
-        f'<g class="stw-tl-axis"><text x="0" y="{height - 4}">{clock(t0)}</text>'
-        f'<text x="{WIDTH}" y="{height - 4}" text-anchor="end">{clock(t1)}</text></g>'
-    )
 
 
 def _utc(t: float) -> str:

@@ -92,6 +92,9 @@ class Unrecorded(ipywidgets.Widget):
             target_name="jupyter.widget", comm_id=self._model_id or uuid.uuid4().hex, primary=False
         )
         channel.publish_msg = types.MethodType(_publish_unrecorded, channel)  # type: ignore[method-assign]
+        # ipykernel's own publish_msg sets this on first use, and ipywidgets sends nothing
+        # through a comm whose kernel is None.
+        channel.kernel = _kernel()  # type: ignore[attr-defined]
         comm.get_comm_manager().register_comm(channel)
         channel.publish_msg(
             "comm_open",
