@@ -43,6 +43,7 @@ function cleanRow(raw) {
     completion_date: str(raw.completion_date) || null,
     error: str(raw.error),
     trouble: str(raw.trouble),
+    retried: str(raw.retried), // checks that failed and went through again, kept
     started: Number.isFinite(raw.started) ? Number(raw.started) : null, // when the list first saw it running
   };
 }
@@ -204,7 +205,7 @@ function updateRow(r, row) {
   const waiting = row.state ? "" : row.trouble ? "" : "Waiting for the first check";
   setText(r.desc, row.state_description || waiting);
   // A one-line hint of what went wrong, right on the row.
-  const hint = row.state === "FAILED" ? row.message || "" : row.trouble ? row.error : "";
+  const hint = row.state === "FAILED" ? row.message || "" : row.trouble ? row.error : row.retried;
   setText(r.snippet, hint);
   setHidden(r.snippet, !hint);
   setAttr(r.snippet, "title", hint || null);

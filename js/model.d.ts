@@ -38,6 +38,7 @@ export type TaskTraits = SignInTraits & NotifyTraits & TaskFields & {
   last_checked: number;
   next_check: number;
   poll_interval: number;
+  retried: string;
 }
 
 /** One row of TaskListWidget, as synced (js/list.js cleans it into a `Row`). */
@@ -52,6 +53,7 @@ export type RawRow = {
   completion_date?: unknown;
   error?: unknown;
   trouble?: unknown;
+  retried?: unknown;
   started?: unknown;
 }
 
@@ -77,6 +79,8 @@ export type SignInWidgetTraits = SignInTraits & {
 export type Row = TaskFields & {
   /** When the list first saw the task running (epoch ms), for the timeline. */
   started: number | null;
+  /** Checks that failed and went through again: how many, over how long, why ("" if none). */
+  retried: string;
 }
 
 /** The part of a model every view uses: read, listen, send custom messages. */

@@ -17,7 +17,7 @@ import { NOT_SEEN, phases } from "./timing.js";
 const TRAITS = [
   "task_id", "state", "task_type", "state_description", "index_id", "message",
   "additional_details", "creation_date", "completion_date", "error", "trouble",
-  "polling", "stage_times", "last_checked", "next_check", "poll_interval",
+  "polling", "stage_times", "last_checked", "next_check", "poll_interval", "retried",
 ];
 const COPIED_MS = 1500;
 
@@ -41,6 +41,7 @@ function snapshot(model) {
     completion_date: opt("completion_date"),
     error: str("error"),
     trouble: str("trouble"),
+    retried: str("retried"),
     polling: Boolean(model.get("polling")),
     stage_times: /** @type {Record<string, number>} */ (times && typeof times === "object" ? times : {}),
     last_checked: num("last_checked"),
@@ -79,6 +80,8 @@ function build() {
   details.append(h("summary", "", "Additional details"));
   const detailsPre = details.appendChild(h("pre", "stw-pre"));
   const error = root.appendChild(h("div", "stw-error"));
+  // A task that went through an outage keeps saying so once the checks go through again.
+  const retried = root.appendChild(h("div", "stw-retried"));
 
   const panels = root.appendChild(h("div", "stw-panels"));
   const ids = panels.appendChild(h("dl", "stw-dl"));
@@ -103,7 +106,7 @@ function build() {
   const observed = "As observed by the poller: accurate to about one polling interval";
   t.queued.title = observed;
   t.running.title = observed;
-  return { root, badge, type, desc, bar, segs, labels, live, frozen, message, details, detailsPre, error, taskId, copy, indexId, t };
+  return { root, badge, type, desc, bar, segs, labels, live, frozen, message, details, detailsPre, error, retried, taskId, copy, indexId, t };
 }
 
 /** @typedef {ReturnType<typeof build>} View */
@@ -148,6 +151,8 @@ function renderStatic(v, s) {
 
   setText(v.error, s.error);
   v.error.hidden = !s.error;
+  setText(v.retried, s.retried);
+  v.retried.hidden = !s.retried;
   setAttr(v.error, "data-trouble", s.trouble || "retrying");
 
   setText(v.taskId, s.task_id || "—");

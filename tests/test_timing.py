@@ -71,3 +71,32 @@ def test_a_split_the_poller_did_not_see_is_unknown_everywhere():
         timeline_summary([{**_task().to_document(), "trouble": ""}])
         == "1 task: 1 succeeded, 0 failed"
     )
+
+
+def test_a_task_that_retried_through_an_outage_keeps_a_line_saying_so(fake_search):
+    import search_task_widget as stw
+    from search_task_widget._model.task import Task
+    from search_task_widget._tracking.poller import Schedule
+
+    def at(t: float) -> Schedule:
+        return Schedule(checked_at=t, next_check=t + 2, interval=2.0, changed=True)
+
+    doc = {"task_id": "3a1c7e08-6a3f-4a5c-9f7e-2b8d4c6e1f00", "state": "PENDING",
+           "creation_date": "2026-01-01T12:00:00"}  # fmt: skip
+    w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, start=False)
+    try:
+        w.on_task(Task.from_document(doc), at(100.0))
+        outage = stw.TaskAPIError("down", http_status=503)
+        for t in (102.0, 104.0, 108.0):
+            w.on_trouble(outage, at(t))
+        assert w.trouble == "retrying"
+        assert w.retried == ""  # while it lasts, the error says so (with its countdown)
+        w.on_task(Task.from_document({**doc, "state": "PROGRESS"}), at(113.0))
+        assert w.trouble == ""
+        line = "Checks failed and were retried 3 times over 11 s (Search is unavailable)"
+        assert w.retried == line
+        ended = {**doc, "state": "SUCCESS", "completion_date": "2026-01-01T12:00:20"}
+        w.on_task(Task.from_document(ended), at(120.0))
+        assert line in w._repr_mimebundle_()["text/html"]  # the document keeps it
+    finally:
+        w.close()

@@ -7,7 +7,7 @@ import { filterOptions, matches, problemRank, progressText, stateCounts } from "
 /** @param {string} task_id @param {string} state @param {string} [trouble] @returns {import("../model.js").Row} */
 const row = (task_id, state, trouble = "") => ({
   task_id, state, trouble, state_description: "", task_type: null, message: null,
-  additional_details: null, creation_date: "", completion_date: null, error: "", started: null,
+  additional_details: null, creation_date: "", completion_date: null, error: "", started: null, retried: "",
 });
 
 const ROWS = [

@@ -80,6 +80,7 @@ def task_document(state: Mapping[str, Any]) -> str:
         _message(state.get("message"), tone),
         _details(state.get("additional_details")),
         _error(state.get("error")),
+        _error(state.get("retried"), "stw-retried"),
         '<div class="stw-panels">',
         _definitions(
             ("Task id", _code(state.get("task_id"))),
@@ -301,6 +302,8 @@ def _list_row(row: Mapping[str, Any]) -> str:
     state = str(row.get("state") or "")
     tone = tone_of(state)
     words = row.get("message") or row.get("error") or row.get("state_description") or ""
+    if row.get("retried"):
+        words = f"{words}. {row['retried']}" if words else str(row["retried"])
     return (
         f'<li class="stw-list-row" data-state="{_text(state)}" data-tone="{tone}" '
         f'data-task-id="{_text(row.get("task_id"))}"><span class="stw-list-badge" '

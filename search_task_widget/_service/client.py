@@ -625,7 +625,10 @@ class ClientPool:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: building a client allocates, a garbage collection may then run a
+        # forgotten widget's ``__del__`` (ipywidgets closes it), which gives its client
+        # back on this very thread, inside acquire().
+        self._lock = threading.RLock()
         self._entries: dict[tuple[str, object], list[Any]] = {}  # key -> [client, refcount]
 
     def acquire(self, base_url: str, authorizer: Authorizer | None, key: object) -> TaskClient:

@@ -43,6 +43,7 @@ from .._model.task import (
     MAX_SHOWN_ROW_DETAILS,
     TERMINAL_STATES,
     Task,
+    format_duration,
     parse_service_date,
     shown_details,
     shown_text,
@@ -124,6 +125,12 @@ class Entry:
     trouble_schedule: Schedule | None = None
     #: State -> when it was first seen (epoch seconds).
     stage_times: dict[str, float] = field(default_factory=dict)
+    #: Transient failures retried, when the current run of them began (epoch s), how long
+    #: the ones that ended lasted, and what the last one was: kept after recovery.
+    retries: int = 0
+    outage_began: float | None = None
+    outage_seconds: float = 0.0
+    outage_summary: str = ""
     created: datetime | None = None
     completed: datetime | None = None
     #: The shown fields of a row of many (see :func:`row_of`), kept to tell changes.
@@ -157,6 +164,16 @@ class Entry:
             wait = max(0, math.ceil(due - schedule.checked_at))
             return f"Retrying in {wait} s: {self.trouble}"
         return ""
+
+    @property
+    def retried_text(self) -> str:
+        """A line that stays once the checks went through again: how many failed checks
+        were retried, over how long, and why (``""`` if none, or while still retrying)."""
+        if not self.retries or self.outage_began is not None:
+            return ""
+        times = "once" if self.retries == 1 else f"{self.retries} times"
+        took = format_duration(self.outage_seconds)
+        return f"Checks failed and were retried {times} over {took} ({self.outage_summary})"
 
     @property
     def trouble_kind(self) -> str:
@@ -193,6 +210,7 @@ def row_of(entry: Entry) -> dict[str, Any]:
         **shown_fields(entry.task, MAX_SHOWN_ROW_DETAILS),
         "error": error,
         "trouble": entry.trouble_kind,
+        "retried": entry.retried_text,
         "started": _started_ms(entry),
     }
 
@@ -452,6 +470,9 @@ class TaskGroup:
                 return  # stopped or restarted meanwhile
             first = entry.task is None
             entry.trouble = entry.trouble_schedule = None
+            if entry.outage_began is not None:  # recovered: the outage is history now
+                entry.outage_seconds += max(0.0, schedule.checked_at - entry.outage_began)
+                entry.outage_began = None
             self._record(entry, task, schedule.checked_at)  # the row, once
             if self.single and (
                 schedule.changed
@@ -474,6 +495,10 @@ class TaskGroup:
             if listener is not None and entry.listener is not listener:
                 return
             entry.trouble, entry.trouble_schedule = error, schedule
+            entry.retries += 1
+            entry.outage_summary = error.summary
+            if entry.outage_began is None:
+                entry.outage_began = schedule.checked_at
             self._changed(entry)
             if self.single:
                 self.stamp = Stamp(self.stamp.checked_at, schedule.next_check, self.stamp.interval)

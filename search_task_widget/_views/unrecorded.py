@@ -81,6 +81,14 @@ class Unrecorded(ipywidgets.Widget):
     """A widget whose model talks with no parent: live front ends see it, executors save
     nothing of it (see the module's doc)."""
 
+    @property
+    def model_id(self) -> str:
+        """The model's id, also once closed: a finished widget's state still names the
+        shared front end it was drawn with (``get_state()``, ``to_html()``), though no
+        open widget needs that model any more and it was released."""
+        channel = getattr(self, "comm", None)
+        return channel.comm_id if channel is not None else self._model_id
+
     def open(self) -> None:
         if getattr(self, "comm", None) is not None or not in_kernel():
             super().open()

@@ -38,7 +38,7 @@ _DOCUMENT_TRAITS = (
 _SNAPSHOT_TRAITS = (*_DOCUMENT_TRAITS, "error")
 _EXPORT_TRAITS = (
     *_SNAPSHOT_TRAITS, "trouble", "polling", "stage_times", "last_checked", "next_check",
-    "poll_interval",
+    "poll_interval", "retried",
 )  # fmt: skip
 
 
@@ -107,6 +107,9 @@ class TaskWidget(PolledWidget):
     error = traitlets.Unicode("").tag(sync=True)
     #: ``""``, ``"retrying"`` (transient trouble) or ``"fatal"`` (polling stopped). Synced.
     trouble = traitlets.Enum(("", "retrying", "fatal"), default_value="").tag(sync=True)
+    #: Once checks that failed went through again: how many were retried, over how long
+    #: and why (kept, so a saved notebook says the task went through an outage). Synced.
+    retried = traitlets.Unicode("").tag(sync=True)
     #: Whether the widget is polling now. Synced.
     polling = traitlets.Bool(False).tag(sync=True)
     #: State -> when it was first seen (epoch ms), for the timing panel. Synced.
@@ -284,6 +287,7 @@ class TaskWidget(PolledWidget):
                 self.index_id = task.index_id or self.index_id
                 self.stage_times = {s: epoch_ms(t) for s, t in entry.stage_times.items()}
             self.error, self.trouble = entry.error_text, entry.trouble_kind
+            self.retried = entry.retried_text
             self.polling = self._group.polling
             self.last_checked = epoch_ms(stamp.checked_at)
             self.next_check = epoch_ms(stamp.next_check)
