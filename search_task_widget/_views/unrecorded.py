@@ -90,6 +90,8 @@ class Unrecorded(ipywidgets.Widget):
         return channel.comm_id if channel is not None else self._model_id
 
     def open(self) -> None:
+        """Open the model in the front end, if not open yet: in an IPython kernel its
+        messages name no request, which live front ends take and executors do not save."""
         if getattr(self, "comm", None) is not None or not in_kernel():
             super().open()
             return
