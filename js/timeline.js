@@ -444,7 +444,14 @@ export function mountTimeline({ onSelect }) {
       return tlSvg("polyline", { class: `stw-tl-line stw-tl-${key}`, points: pts.join(" "), "vector-effect": "non-scaling-stroke" });
     });
     countsSvg.replaceChildren(...lines);
-    setText(countsMax, `tasks (0 to ${top})`);
+    // The lines' scale, said as what it is (the most tasks in one state at one moment).
+    setText(countsMax, `at most ${top} task${top === 1 ? "" : "s"} at once`);
+    // Tasks finished per minute, only where that tells something: ends over more than a
+    // minute (else it is one block as tall as the chart). As the saved SVG decides it.
+    const ends = all.flatMap((b) => (Number.isNaN(b.ended) ? [] : [b.ended]));
+    const useful = ends.length > 0 && Math.max(...ends) - Math.min(...ends) >= 60_000;
+    setAttr(rateSvg, "display", useful ? null : "none"); // an SVG element has no `hidden`
+    setHidden(rateNote, !useful);
     const rate = throughput(all, span);
     const peak = Math.max(0, ...rate.perMinute);
     const w = TL_WIDTH / rate.perMinute.length;

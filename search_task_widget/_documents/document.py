@@ -268,9 +268,11 @@ def _counts(rows: Sequence[Mapping[str, Any]]) -> str:
         state = str(row.get("state") or "not checked")
         counts[state] = counts.get(state, 0) + 1
     items = "".join(
-        f'<li class="stw-list-count" data-tone="{tone_of(s if s != "not checked" else "")}" '
-        f'style="display:inline;margin-left:1em">{n} {_text(s)}</li>'
+        f'<li class="stw-list-count" data-tone="{tone}" style="display:inline;margin-left:1em;'
+        f'padding:0 6px;border-radius:9px;{_colour("border", _TONE[tone], "1px solid ")}">'
+        f"{n} {_text(s)}</li>"
         for s, n in sorted(counts.items(), key=lambda item: (item[0] not in TERMINAL_STATES, item))
+        for tone in [tone_of(s if s != "not checked" else "")]
     )
     return (
         '<ul class="stw-list-counts" aria-label="Tasks by state" '
