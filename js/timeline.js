@@ -92,7 +92,7 @@ export function roundUp(ms) {
 /**
  * Where one bar's parts lie, in viewBox units (0..TL_WIDTH). `queue` is from submission to
  * the seen start, `run` from there to the end (or now); when no start was seen the whole
- * span is `run` with `split: false` (drawn paler: queue and run are not told apart).
+ * span is `run` with `split: false` (drawn dotted: queue and run are not told apart).
  * @param {Bar} b @param {{ t0: number, t1: number }} span @param {number} now
  */
 export function barGeometry(b, { t0, t1 }, now) {
@@ -259,7 +259,10 @@ export function mountTimeline({ onSelect }) {
   const body = details.appendChild(h("div", "stw-tl-body"));
 
   const legend = body.appendChild(h("ul", "stw-tl-legend", undefined, { "aria-hidden": "true" }));
-  for (const [key, word] of [["queued", "queued"], ["running", "running"], ["done", "succeeded"], ["failed", "failed"]]) {
+  const series = [["queued", "queued"], ["running", "running"], ["done", "succeeded"], ["failed", "failed"]];
+  // A bar whose start the poller never saw (js/timing.js: the split is unknown).
+  series.push(["unsplit", `queue and run ${NOT_SEEN} (dotted bar)`]);
+  for (const [key, word] of series) {
     const li = legend.appendChild(h("li", "", undefined, { "data-series": key }));
     li.append(h("span", "stw-tl-key"), word);
   }

@@ -104,7 +104,7 @@ def test_a_list_reads_as_text_beside_its_stripped_chart():
     legend = lines.index("queued")
     assert lines[legend : legend + 6] == [
         "queued", "running", "succeeded", "failed", "queued (bar)",
-        "queue and run not seen (paler bar)",
+        "queue and run not seen (dotted bar)",
     ]  # fmt: skip
     assert lines[-1].startswith("3 tasks: 1 succeeded, 1 failed, 1 running")
     assert not re.search(r"[a-z]\)?(queued|running|succeeded|failed)", text.replace(" ", "\n"))

@@ -211,11 +211,11 @@ def _legend_html(bars: list[_Bar]) -> str:
         _legend_item(f"border-top:2px {'dashed' if dash else 'solid'} ", tone, name)
         for name, tone, _, dash in _LEGEND
     ]
-    items.append(_legend_item("height:6px;opacity:0.4;background:", "queue", "queued (bar)"))
+    items.append(_legend_item("height:6px;border:1px solid ", "queue", "queued (bar)"))
     if any(b.started is None and b.ended is not None for b in bars):
         # A bar whose start the poller never saw: queued and running not told apart.
-        items.append(_legend_item("height:6px;opacity:0.6;background:", "success",
-                                  "queue and run not seen (paler bar)"))  # fmt: skip
+        items.append(_legend_item("height:6px;border:1px dotted currentColor;background:",
+                                  "success", "queue and run not seen (dotted bar)"))  # fmt: skip
     return (
         '<ul class="stw-tl-legend" aria-label="Legend" '
         f'style="margin:2px 0;padding:0;font-size:11px">{"".join(items)}</ul>'
@@ -331,13 +331,16 @@ def _group(key: str, rects: list[str]) -> str:
     attr, style = _paint("fill", tone)
     # A shape as well as a colour: failed dashed outline, other ends hollow, queue pale,
     # no start seen paler.
+    # Every mark keeps 3:1 against light and dark pages: a pale fill has a full-colour
+    # outline, and no start seen is a dotted outline rather than a paler fill.
+    plain = _FILL[tone][1]
     shape = {
-        "queue": ' fill-opacity="0.4"',
+        "queue": f' fill-opacity="0.3" stroke="{plain}"',
         "failed": ' stroke="currentColor" stroke-dasharray="2 2"',
         "unknown": ' fill-opacity="0" stroke="currentColor"',
     }.get(tone, "")
     if unsplit:
-        shape += ' opacity="0.6"'
+        shape += ' stroke="currentColor" stroke-dasharray="1 2"'
     cls = "stw-tl-queue" if tone == "queue" else f"stw-tl-run stw-tl-{key}"
     return f'<g class="{cls}" {attr} style="{style}"{shape}>{"".join(rects)}</g>'
 
