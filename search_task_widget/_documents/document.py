@@ -267,7 +267,7 @@ def _counts(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         state = str(row.get("state") or "not checked")
         counts[state] = counts.get(state, 0) + 1
-    items = "".join(
+    items = " ".join(  # spaces between: the words stay apart when copied or read as text
         f'<li class="stw-list-count" data-tone="{tone}" style="display:inline;margin-left:1em;'
         f'padding:0 6px;border-radius:9px;{_colour("border", _TONE[tone], "1px solid ")}">'
         f"{n} {_text(s)}</li>"

@@ -218,7 +218,7 @@ def _legend_html(bars: list[_Bar]) -> str:
                                   "success", "queue and run not seen (dotted bar)"))  # fmt: skip
     return (
         '<ul class="stw-tl-legend" aria-label="Legend" '
-        f'style="margin:2px 0;padding:0;font-size:11px">{"".join(items)}</ul>'
+        f'style="margin:2px 0;padding:0;font-size:11px">{" ".join(items)}</ul>'
     )
 
 

@@ -168,6 +168,13 @@ def test_lab_shows_each_end_without_a_kernel(chromium_browser, lab, trusted):
         expect(page.get_by_text("Error displaying widget")).to_have_count(0)
         board = outputs.nth(2)
         expect(board.locator("li").filter(has_text="FAILED").first).to_be_visible()
+        # Read as text (copied, or by a reader of the page), the words stay apart: the task
+        # header, and the timeline's words, which are HTML beside a drawing with no text.
+        header = outputs.nth(1).locator(".stw-header").inner_text()
+        assert re.match(r"FAILED\W+\w", header), header
+        text = board.inner_text()
+        assert "tasks (0 to" not in text
+        assert not re.search(r"[a-z](queued|running|succeeded|failed)", text), text
         # What the sanitiser keeps: words always; ARIA and theme colours only when trusted.
         bars = page.locator(".jp-OutputArea-output [role=progressbar]")
         if trusted:
