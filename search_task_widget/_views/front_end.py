@@ -95,7 +95,8 @@ def shared_layout() -> ipywidgets.Layout:
 
 
 def is_shared_layout(layout: object) -> bool:
-    """Whether ``layout`` is the one from :func:`shared_layout` (never to be closed)."""
+    """Whether ``layout`` is the one from :func:`shared_layout` (closed only by
+    :func:`release_shared`, never with one widget)."""
     return layout is not None and layout is _layout
 
 
