@@ -262,17 +262,21 @@ def _number(value: object) -> float | None:
 # -- pieces of a list's document ------------------------------------------------------
 
 
+#: The list bar's segments, left to right; the counts above it follow the same order.
+_BAR_TONES = ("success", "failed", "unknown", "running", "idle")
+
+
 def _counts(rows: Sequence[Mapping[str, Any]]) -> str:
     counts: dict[str, int] = {}
     for row in rows:
         state = str(row.get("state") or "not checked")
         counts[state] = counts.get(state, 0) + 1
+    toned = [(tone_of(s if s != "not checked" else ""), s, n) for s, n in counts.items()]
     items = " ".join(  # spaces between: the words stay apart when copied or read as text
         f'<li class="stw-list-count" data-tone="{tone}" style="display:inline;margin-left:1em;'
         f'padding:0 6px;border-radius:9px;{_colour("border", _TONE[tone], "1px solid ")}">'
         f"{n} {_text(s)}</li>"
-        for s, n in sorted(counts.items(), key=lambda item: (item[0] not in TERMINAL_STATES, item))
-        for tone in [tone_of(s if s != "not checked" else "")]
+        for tone, s, n in sorted(toned, key=lambda t: (_BAR_TONES.index(t[0]), t[1]))
     )
     return (
         '<ul class="stw-list-counts" aria-label="Tasks by state" '
