@@ -17,7 +17,6 @@ from typing import Any
 
 from search_task_widget.simulator import scenarios as engine
 from search_task_widget.simulator.documents import (
-    SCENARIO_PREFIX,
     FieldTypes,
     Invalid,
     delete_query,
@@ -30,29 +29,14 @@ from search_task_widget.simulator.loopback import LoopbackServer, Request, Respo
 from search_task_widget.simulator.scenarios import (
     Failure,
     Fault,
-    Phase,
     Scenario,
     TaskBook,
-    format_search_date,
     http_error,
     lifecycle,
     phase,
     route_of,
     serve,
 )
-
-__all__ = [
-    "SCENARIOS",
-    "SCENARIO_PREFIX",
-    "TASK_TYPES",
-    "TUTORIAL_INDEX_ID",
-    "Fault",
-    "Phase",
-    "Scenario",
-    "Simulator",
-    "format_search_date",
-    "shared_simulator",
-]
 
 logger = logging.getLogger("search_task_widget")
 
