@@ -105,7 +105,7 @@ w = stw.TaskWidget('05c1ec1b-2400-44e2-9797-922c29199042', base_url='http://127.
 state = w.get_state()
 assert 'export default' in state['_esm']  # the loader; the front end is in a shared model
 code = w._front_end.esm
-assert 'as default' in code and '.stw-' in code and 'mountSignIn' in code  # the bundle
+assert 'as default' in code and '.stw-' in code and 'stw-signin' in code  # the bundle
 print(repr(w))
 w.close()
 """
