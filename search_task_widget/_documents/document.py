@@ -57,9 +57,9 @@ def _colour(prop: str, colour: tuple[str, str], lead: str = "") -> str:
 
 _ROOT_STYLE = "border:1px solid #8888;border-radius:6px;padding:8px 12px;max-width:760px"
 #: The panels' layout as js/widget.css draws it live (.stw-panels, .stw-dl): side by side
-#: in 650 px or more (the docs site has 736), else one below the other; in each, labels in
+#: in 640 px or more (the docs site has 736), else one below the other; in each, labels in
 #: one column and values in the other.
-_PANELS_STYLE = "display:flex;flex-wrap:wrap;gap:4px 32px"
+_PANELS_STYLE = "display:flex;flex-wrap:wrap;gap:4px 32px;font-size:13px"  # the widget's size
 _GRID = (
     "display:grid;grid-template-columns:max-content minmax(0,1fr);align-content:start;"
     "gap:2px 12px;margin:0"
