@@ -12,7 +12,9 @@ GitHub) it must still read well, so:
   JupyterLab output the values it does not know);
 * a few inline styles draw the stage bar and the badge, with JupyterLab's theme variables
   first and fallbacks that read on light and dark backgrounds (solid fills, text colour
-  inherited, never set);
+  inherited, never set), and lay out the identity and timing panels side by side, each
+  label beside its value (without them a page with no stylesheet of ours, such as the
+  documentation site, stacks every label over its value in one tall column);
 * every text from the service is escaped and cut to a bounded length, and dates are UTC
   (the viewer's zone is not known when the document is written).
 """
@@ -54,6 +56,17 @@ def _colour(prop: str, colour: tuple[str, str], lead: str = "") -> str:
 
 
 _ROOT_STYLE = "border:1px solid #8888;border-radius:6px;padding:8px 12px;max-width:760px"
+#: The panels' layout as js/widget.css draws it live (.stw-panels, .stw-dl): side by side
+#: in 640 px or more (the docs site has 736), else one below the other; in each, labels in
+#: one column and values in the other.
+_PANELS_STYLE = "display:flex;flex-wrap:wrap;gap:4px 32px;font-size:13px"  # the widget's size
+_GRID = (
+    "display:grid;grid-template-columns:max-content minmax(0,1fr);align-content:start;"
+    "gap:2px 12px;margin:0"
+)
+_PANEL_STYLES = (f"flex:0 1 auto;{_GRID}", f"flex:1 1 240px;{_GRID}")  # ids, then timing
+#: Browsers and site themes indent ``dd``; in the grid, values start at their column.
+_VALUE_STYLE = "margin:0"
 
 
 def tone_of(state: str) -> str:
@@ -79,12 +92,13 @@ def task_document(state: Mapping[str, Any]) -> str:
         _message(state.get("message"), tone),
         _details(state.get("additional_details")),
         _error(state.get("error")),
-        '<div class="stw-panels">',
+        f'<div class="stw-panels" style="{_PANELS_STYLE}">',
         _definitions(
             ("Task id", _code(state.get("task_id"))),
             ("Index", _code(state.get("index_id"))),
+            style=_PANEL_STYLES[0],
         ),
-        _definitions(*_timing(state)),
+        _definitions(*_timing(state), style=_PANEL_STYLES[1]),
         "</div></div>",
     ]
     return "".join(parts)
@@ -292,15 +306,17 @@ def _list_row(row: Mapping[str, Any]) -> str:
 # -- text -----------------------------------------------------------------------------
 
 
-def _definitions(*pairs: tuple[str, str], cls: str = "stw-dl") -> str:
-    items = "".join(_definition(label, value) for label, value in pairs if value)
-    return f'<dl class="{cls}">{items}</dl>'
+def _definitions(*pairs: tuple[str, str], cls: str = "stw-dl", style: str = "") -> str:
+    items = "".join(_definition(label, value, bool(style)) for label, value in pairs if value)
+    laid_out = f' style="{style}"' if style else ""
+    return f'<dl class="{cls}"{laid_out}>{items}</dl>'
 
 
-def _definition(label: str, value: str) -> str:
+def _definition(label: str, value: str, in_grid: bool = False) -> str:
     # The task id's cell is laid out like the live view's (id and copy button in a row).
     cell = ' class="stw-id-cell"' if label == "Task id" else ""
-    return f"<dt>{_text(label)}</dt><dd{cell}>{value}</dd>"
+    margin = f' style="{_VALUE_STYLE}"' if in_grid else ""
+    return f"<dt>{_text(label)}</dt><dd{cell}{margin}>{value}</dd>"
 
 
 def _code(value: object) -> str:

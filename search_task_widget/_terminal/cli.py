@@ -410,7 +410,8 @@ def _group(
         url = resolve_base_url(base_url)
         credentials = resolve_auth(None, loopback=is_loopback(host_of(url)))
         if credentials.needs_sign_in:
-            usage.error(no_credentials_advice(url))
+            # The command line was right: the advice alone, without argparse's usage block.
+            usage.exit(EXIT_USAGE, f"{usage.prog}: error: {no_credentials_advice(url)}\n")
         group = TaskGroup(
             url,
             credentials,

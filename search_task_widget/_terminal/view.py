@@ -3,10 +3,12 @@
 The core watches the task on the poller; its news arrives here on the poller thread and is
 only recorded (a queue); the main thread reads the queue and does all the printing:
 
-* On a terminal, one live status line is rewritten in place (state, description, elapsed
-  time ticking every second, any retry in progress).
-* Otherwise (a pipe, a log file, CI), one line per change of state, e.g.
-  ``2026-01-01T00:00:00Z PENDING Task is waiting to start``, plus one line per retry.
+* One line per change of state, e.g. ``2026-01-01T00:00:00Z PENDING Task is waiting to
+  start``, so the history stays on screen (and in a log) once the summary prints.
+* On a terminal, below them, one live status line rewritten in place (state, description,
+  elapsed time ticking every second, any retry in progress), cut at a word to the
+  terminal's width.
+* Otherwise (a pipe, a log file, CI), one more line per retry instead.
 * At the end, the ``text`` format prints a summary like ``globus search task show``; the
   ``json`` format prints the final Task document on stdout and sends everything else to
   stderr, so stdout stays machine-readable.
@@ -90,6 +92,27 @@ def _utc_stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _date_text(moment: datetime | None, as_sent: str | None) -> str | None:
+    """A task's date as the progress lines write theirs (UTC, ``Z``); as the service sent it
+    if it could not be read."""
+    return as_sent if moment is None else _utc_stamp(moment.timestamp())
+
+
+#: Where a live line was cut (ASCII: a terminal's encoding may have no "…").
+ELLIPSIS = "..."
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` columns: whole, or cut after its last whole word that
+    fits, with :data:`ELLIPSIS` (mid-word only when a single word is that long)."""
+    if len(text) <= width:
+        return text
+    room = max(0, width - len(ELLIPSIS))
+    cut = text[: room + 1]  # one more: a space there means the last word fits whole
+    head = cut[: cut.rfind(" ")] if " " in cut else text[:room]
+    return head.rstrip(" -:,;(") + ELLIPSIS
+
+
 def _is_tty(stream: TextIO) -> bool:
     try:
         return bool(stream.isatty())
@@ -112,19 +135,20 @@ def _state_text(task: Task) -> str:
 
 
 def format_summary(task: Task, now: datetime | None = None) -> str:
-    """A Task as ``globus search task show`` lays it out, plus the elapsed time."""
+    """A Task as ``globus search task show`` lays it out, plus the elapsed time; a field the
+    document leaves empty (a success's message, a running task's completion) is left out."""
     rows = [
         ("State", _state_text(task)),
         ("Task ID", task.task_id),
         ("Task Type", task.task_type),
         ("Index ID", task.index_id),
         ("Message", task.message),
-        ("Creation Date", task.creation_date),
-        ("Completion Date", task.completion_date),
+        ("Creation Date", _date_text(task.created_at, task.creation_date)),
+        ("Completion Date", _date_text(task.completed_at, task.completion_date)),
         ("Elapsed", format_duration(task.elapsed(now))),
     ]
     width = max(len(label) for label, _ in rows) + 2
-    lines = [f"{label + ':':<{width}}{'None' if value is None else value}" for label, value in rows]
+    lines = [f"{label + ':':<{width}}{value}" for label, value in rows if value is not None]
     if task.additional_details:
         lines.append("Additional Details:")
         lines.append(json.dumps(task.additional_details, indent=2, ensure_ascii=False))
@@ -246,13 +270,13 @@ class TerminalView:
         self.task = task
         recovered, self.trouble = self.trouble is not None, None
         shown = (task.state, task.state_description)
-        if not self.live:
-            stamp = _utc_stamp(schedule.checked_at)
-            if shown != self._shown or recovered:
-                self._line(f"{stamp} {task.state} {task.state_description}".rstrip())
-            elif self.out.heartbeat:
-                elapsed = format_duration(task.elapsed(self._now()))
-                self._line(f"{stamp} {task.state} still, elapsed {elapsed}")
+        stamp = _utc_stamp(schedule.checked_at)
+        # A terminal keeps the history of states above its live line, which shows retries.
+        if shown != self._shown or (recovered and not self.live):
+            self._line(f"{stamp} {task.state} {task.state_description}".rstrip())
+        elif not self.live and self.out.heartbeat:
+            elapsed = format_duration(task.elapsed(self._now()))
+            self._line(f"{stamp} {task.state} still, elapsed {elapsed}")
         self._shown = shown
         if not task.is_terminal:
             return None
@@ -283,7 +307,7 @@ class TerminalView:
         if self.out.json:
             emit(self.out.stdout, json.dumps(task.to_document(), indent=2) + "\n")
         else:
-            emit(self.out.stdout, ("" if self.live else "\n") + format_summary(task, now))
+            emit(self.out.stdout, "\n" + format_summary(task, now))
 
     # -- output helpers ---------------------------------------------------------------------
 
@@ -314,6 +338,6 @@ class TerminalView:
             status = f" (HTTP {error.http_status})" if error.http_status else ""
             when = f"in {left} s" if left > 0 else "now"
             text += f" - retrying {when}: {error.summary}{status}"
-        text = visible(text)[: _width(self.progress) - 1]
+        text = fit(visible(text), _width(self.progress) - 1)  # the last column would wrap
         emit_raw(self.progress, CLEAR_LINE + text)
         self._line_drawn = True
