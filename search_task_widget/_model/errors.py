@@ -170,11 +170,18 @@ _ECHOED = re.compile(
 )
 
 
+# The user name and password of a URL (scheme://user:password@host): base_url refuses
+# them, but a redirect's Location or a service's message may still carry some.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]*@")
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and any echoed Authorization value replaced."""
+    """``text`` with each of ``secrets``, any echoed Authorization value and any URL's
+    user name and password replaced."""
     for secret in secrets:
         if len(secret) >= 8:  # a short "secret" would shred ordinary words
             text = text.replace(secret, REDACTED)
+    text = _USERINFO.sub(rf"\1{REDACTED}@", text)
     return _ECHOED.sub(_redact_echo, text)
 
 

@@ -143,7 +143,8 @@ class Task:
     additional_details: dict[str, Any] | None = None
     creation_date: str | None = None
     completion_date: str | None = None
-    #: The document exactly as the service sent it (fields added later included).
+    #: The document as the service sent it (fields added later included), within the
+    #: caps of :func:`bounded_document`.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -153,6 +154,7 @@ class Task:
             raise MalformedTaskError(
                 f"expected a Task document (a JSON object), got {type(document).__name__}"
             )
+        document = bounded_document(document)  # once, here: every later copy is bounded
         task_id, state = document.get("task_id"), document.get("state")
         if not isinstance(task_id, str) or not task_id:
             raise MalformedTaskError("the Task document has no 'task_id'")
@@ -169,7 +171,7 @@ class Task:
             additional_details=dict(details) if isinstance(details, Mapping) else None,
             creation_date=_optional_str(document, "creation_date"),
             completion_date=_optional_str(document, "completion_date"),
-            raw=copy.deepcopy(dict(document)),
+            raw=document,  # a new dict of new containers: nothing shared with the caller
         )
 
     @property
@@ -200,6 +202,108 @@ class Task:
         document = {name: getattr(self, name) for name in FIELDS}
         document.update(copy.deepcopy(dict(self.raw)))
         return document
+
+
+#: The most characters of a short field: ``task_id``, ``state``, ``task_type``,
+#: ``index_id``, the dates, and every key (the service's are all under 40).
+MAX_NAME_CHARS = 200
+#: The most characters of any other string a document holds (``message``,
+#: ``state_description``, strings nested in ``additional_details`` or unknown fields).
+MAX_FIELD_TEXT = 64 * 1024
+#: The most characters of JSON of ``additional_details``, and of each unknown field; a
+#: larger one is replaced by a note and the beginning of its JSON.
+MAX_FIELD_JSON = 64 * 1024
+#: Fields outside :data:`FIELDS` kept per document (the rest are dropped).
+MAX_EXTRA_FIELDS = 16
+#: Levels of nesting kept inside a field; deeper values become a note.
+MAX_FIELD_DEPTH = 32
+#: Digits of an integer kept as a number (JavaScript's numbers are exact to 16 digits);
+#: a longer one becomes a note: Python refuses to print ints of over 4300 digits.
+MAX_INT_DIGITS = 40
+
+_NAME_FIELDS = frozenset(
+    {"task_id", "state", "task_type", "index_id", "creation_date", "completion_date"}
+)
+
+
+def bounded_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` as this package keeps it: every field, known or not, within a cap.
+
+    The one place a Task document is bounded (:meth:`Task.from_document` calls it), so
+    the task, its traits, rows, comm messages, saved documents and ``to_html()`` are all
+    bounded too, whatever the service sent. Also JSON-safe: NaN and infinities become
+    the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (strict JSON has no such
+    numbers), and integers longer than :data:`MAX_INT_DIGITS` digits a note.
+    """
+    bounded: dict[str, Any] = {}
+    extras = 0
+    for key, value in document.items():
+        name = bounded_value(str(key), MAX_NAME_CHARS)
+        if key in _NAME_FIELDS:
+            bounded[name] = bounded_value(value, MAX_NAME_CHARS)
+            continue
+        if key not in FIELDS:
+            extras += 1
+            if extras > MAX_EXTRA_FIELDS:
+                continue  # a document's own fields are nine: the rest is noise
+        bounded[name] = _within_json(bounded_value(value, MAX_FIELD_TEXT), name)
+    return bounded
+
+
+def bounded_value(value: Any, text_limit: int, depth: int = 0) -> Any:
+    """``value`` with each string cut at ``text_limit`` characters (keys at
+    :data:`MAX_NAME_CHARS`), numbers JSON-safe, nesting cut at :data:`MAX_FIELD_DEPTH`."""
+    if isinstance(value, str):
+        return _cut(value, text_limit)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return json_safe_number(value)
+    if depth >= MAX_FIELD_DEPTH:
+        return f"[nested deeper than {MAX_FIELD_DEPTH} levels: not kept]"
+    if isinstance(value, Mapping):
+        return {
+            _cut(str(k), MAX_NAME_CHARS): bounded_value(v, text_limit, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [bounded_value(item, text_limit, depth + 1) for item in value]
+    return _cut(str(value), text_limit)  # not JSON: shown as text
+
+
+def json_safe_number(value: int | float) -> int | float | str:
+    """``value``, or a string where JSON has no number for it (NaN, infinities, an
+    integer too long to print: measured in bits, since printing it is what fails)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else json.dumps(value)
+    digits = int(abs(value).bit_length() * math.log10(2)) + 1
+    return long_integer_note(digits) if digits > MAX_INT_DIGITS else int(value)
+
+
+def long_integer_note(digits: int) -> str:
+    """What stands for an integer of more than :data:`MAX_INT_DIGITS` digits."""
+    return f"[an integer of about {digits} digits: not kept]"
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters, not kept]"
+
+
+def _within_json(value: Any, name: str) -> Any:
+    """``value`` if its JSON is at most :data:`MAX_FIELD_JSON` characters, else a note
+    and the beginning of that JSON (a million short strings pass every string cap)."""
+    if not isinstance(value, (Mapping, list)):
+        return value
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) <= MAX_FIELD_JSON:
+        return value
+    return {
+        "truncated": f"{name} is {len(text)} characters of JSON, more than the "
+        f"{MAX_FIELD_JSON} kept; the first {MAX_FIELD_JSON} are below",
+        "beginning": text[:MAX_FIELD_JSON],
+    }
 
 
 def format_duration(seconds: float | None) -> str:

@@ -26,12 +26,13 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 import httpx
 
 from .._model.config import (
     HTTP_TIMEOUT_ENV_VAR,
+    SERVICE_URL_ENV_VAR,
     SSL_CERT_DIR_ENV_VAR,
     SSL_CERT_FILE_ENV_VAR,
     VERIFY_SSL_ENV_VAR,
@@ -46,7 +47,7 @@ from .._model.errors import (
     scrubbed,
     unsendable_reason,
 )
-from .._model.task import MalformedTaskError, Task
+from .._model.task import MAX_INT_DIGITS, MalformedTaskError, Task, long_integer_note
 from .._version import __version__
 from .retry_after import parse_retry_after
 
@@ -98,24 +99,48 @@ def resolve_base_url(base_url: str | None) -> str:
     globus-sdk honours ``GLOBUS_SDK_SERVICE_URL_SEARCH`` first, then
     ``GLOBUS_SDK_ENVIRONMENT``; asking it keeps us in step with ``SearchClient``.
     """
+    given = "base_url" if base_url is not None else f"${SERVICE_URL_ENV_VAR}"
     if base_url is None:
         from globus_sdk.config import get_service_url
 
         base_url = get_service_url("search")
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
-    try:
-        parts = urlsplit(base_url.strip())
-        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
-        httpx.URL(base_url.strip())
-    except (ValueError, httpx.InvalidURL):
-        parts = None
+    parts = _url_parts(base_url.strip())
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         # The URL is not quoted: it could carry a password (user:password@host).
         raise ValueError(
-            f"base_url must be an http(s) URL with a valid host and port, such as {_EXAMPLE_URL!r}"
+            f"{given} must be an http(s) URL with a valid host and port, such as {_EXAMPLE_URL!r}"
         ) from None
+    _refuse_extras(base_url.strip(), parts, given)
     return base_url.strip().rstrip("/") + "/"
+
+
+def _url_parts(url: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return None
+    return parts
+
+
+def _refuse_extras(url: str, parts: SplitResult, given: str) -> None:
+    """Refuse what a service root never has. A user name or password would be shown in
+    every message naming the host, and httpx would send it as ``Authorization: Basic``
+    in place of the token; a query or fragment would swallow the task's path. The URL is
+    never quoted: it is the very thing that may hold a password."""
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"{given} must not hold a user name or password (user:password@host): "
+            "credentials never come from a URL; pass them as auth= (or sign in)"
+        )
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ValueError(
+            f"{given} must be the service root, without a query (?...) or fragment (#...), "
+            f"such as {_EXAMPLE_URL!r}"
+        )
 
 
 _EXAMPLE_URL = "https://search.api.globus.org/"
@@ -200,8 +225,12 @@ class TaskClient:
         self._http.close()
 
     def redact(self, text: str) -> str:
-        """``text`` without the tokens this client sent (for any message to people)."""
-        return redact(text, self._secrets)
+        """``text`` without the tokens this client sent or holds (for any message to people)."""
+        return redact(text, self._known_secrets())
+
+    def _known_secrets(self) -> list[str]:
+        # Read each time: a renewing authorizer gets new tokens; the list is short.
+        return [*self._secrets, *held_secrets(self.authorizer)]
 
     def __enter__(self) -> TaskClient:
         return self
@@ -215,14 +244,14 @@ class TaskClient:
             return self._get_task(task_id)
         except SearchTaskError as error:
             # Redacted, and without the frames (and so the headers) it was raised through.
-            raise scrubbed(error, self._secrets) from None
+            raise scrubbed(error, self._known_secrets()) from None
 
     def get_task_list(self, index_id: str) -> list[Task]:
         """``GET /v1/task_list/<index_id>``: the index's recent tasks (malformed ones skipped)."""
         try:
             return self._get_task_list(index_id)
         except SearchTaskError as error:
-            raise scrubbed(error, self._secrets) from None
+            raise scrubbed(error, self._known_secrets()) from None
 
     def _get_task(self, task_id: str) -> Task:
         body = self._get_json(f"v1/task/{quote(task_id, safe='')}")
@@ -267,14 +296,19 @@ class TaskClient:
         if answer.status_code == 401 and self._renew_authorization():
             answer = self._send(path)
         if 200 <= answer.status_code < 300:
-            return _decode_json(self._without_secrets(answer))
+            # Redacted twice: in the raw bytes (text the decoder may choke on) and in
+            # every decoded string, where a token echoed as "\/" or "\u0061" escapes
+            # is whole again.
+            return redacted_values(
+                _decode_json(self._without_secrets(answer)), self._known_secrets()
+            )
         raise _error_from_response(answer)
 
     def _without_secrets(self, answer: _Answer) -> _Answer:
         # A proxy or service that writes the token into a document (its message, its
         # details) must not get it shown, synced or saved with the notebook.
         content = answer.content
-        for secret in self._secrets:
+        for secret in self._known_secrets():
             token = secret.encode()
             if len(token) >= 8 and token in content:
                 content = content.replace(token, b"[redacted]")
@@ -327,7 +361,8 @@ class TaskClient:
 
     @property
     def _host(self) -> str:
-        return urlsplit(self.base_url).netloc
+        # Without any user:password@ (refused in base_url; never shown even so).
+        return urlsplit(self.base_url).netloc.rpartition("@")[2]
 
     def _authorization_header(self) -> str | None:
         if self.authorizer is None:
@@ -363,6 +398,37 @@ class TaskClient:
                 return call()
         except Exception as error:
             raise _authorizer_error(error) from None
+
+
+#: Attributes of globus-sdk authorizers (and their auth clients' authorizers) that hold a
+#: credential: access and refresh tokens, a confidential client's secret.
+_SECRET_ATTRIBUTES = ("access_token", "refresh_token", "password")
+_INNER_CLIENTS = ("auth_client", "confidential_client")
+
+
+def held_secrets(authorizer: object, depth: int = 2) -> list[str]:
+    """Every credential ``authorizer`` holds, looked up by globus-sdk's attribute names:
+    a service that echoes any of them (not only the token sent) gets it redacted."""
+    if authorizer is None or depth <= 0:
+        return []
+    found = [getattr(authorizer, name, None) for name in _SECRET_ATTRIBUTES]
+    secrets = [value for value in found if isinstance(value, str)]
+    for name in _INNER_CLIENTS:
+        inner = getattr(getattr(authorizer, name, None), "authorizer", None)
+        secrets.extend(held_secrets(inner, depth - 1))
+    return secrets
+
+
+def redacted_values(value: Any, secrets: list[str]) -> Any:
+    """``value`` (decoded JSON) with every string, keys included, redacted. Recursive:
+    :func:`_parse` refused anything deeper than :data:`MAX_JSON_DEPTH`."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {redact(k, secrets): redacted_values(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted_values(item, secrets) for item in value]
+    return value
 
 
 def _authorizer_error(error: Exception) -> SearchTaskError:
@@ -532,7 +598,7 @@ def _too_large(status: int, limit: int) -> TaskResponseError:
 def _parse(content: bytes | bytearray) -> Any:
     """Decode JSON, refusing documents nested deeper than :data:`MAX_JSON_DEPTH`."""
     try:
-        value = json.loads(content)
+        value = json.loads(content, parse_int=_parsed_int)
     except RecursionError:
         raise _too_deep() from None
     pending = [(value, 1)]
@@ -545,6 +611,13 @@ def _parse(content: bytes | bytearray) -> Any:
         elif isinstance(item, list):
             pending.extend((child, depth + 1) for child in item)
     return value
+
+
+def _parsed_int(digits: str) -> int | str:
+    # Python refuses to parse an integer of over 4300 digits (ValueError): a long one
+    # becomes the model's note before int() ever sees it.
+    length = len(digits.lstrip("-"))
+    return long_integer_note(length) if length > MAX_INT_DIGITS else int(digits)
 
 
 class _TooDeep(ValueError):
