@@ -276,19 +276,23 @@ def json_safe_number(value: int | float) -> int | float | str:
     integer too long to print: measured in bits, since printing it is what fails)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else json.dumps(value)
-    digits = int(abs(value).bit_length() * math.log10(2)) + 1
+    # The digits of 2 ** (bits - 1): the value has these or one more.
+    digits = int((abs(value).bit_length() - 1) * math.log10(2)) + 1
     return long_integer_note(digits) if digits > MAX_INT_DIGITS else int(value)
 
 
 def long_integer_note(digits: int) -> str:
     """What stands for an integer of more than :data:`MAX_INT_DIGITS` digits."""
-    return f"[an integer of about {digits} digits: not kept]"
+    return f"[an integer of at least {digits} digits: not kept]"
 
 
 def _cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, the note included (so cutting again
+    changes nothing)."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... [{len(text) - limit} more characters, not kept]"
+    note = f"... [{len(text)} characters, cut to {limit}]"
+    return text[: limit - len(note)] + note
 
 
 def _within_json(value: Any, name: str) -> Any:
@@ -299,10 +303,13 @@ def _within_json(value: Any, name: str) -> Any:
     text = json.dumps(value, ensure_ascii=False)
     if len(text) <= MAX_FIELD_JSON:
         return value
+    # Half: written as JSON again, the beginning at most doubles (only its quotes and
+    # backslashes are escaped again), so the note itself is within the cap.
+    kept = MAX_FIELD_JSON // 2 - 200
     return {
         "truncated": f"{name} is {len(text)} characters of JSON, more than the "
-        f"{MAX_FIELD_JSON} kept; the first {MAX_FIELD_JSON} are below",
-        "beginning": text[:MAX_FIELD_JSON],
+        f"{MAX_FIELD_JSON} kept; the first {kept} are below",
+        "beginning": text[:kept],
     }
 
 
@@ -330,7 +337,8 @@ def format_duration(seconds: float | None) -> str:
 
 
 #: The most characters of a text field (``message``, ``state_description``) sent to the
-#: browser; longer ones are cut with a note (the whole text stays in ``widget.task``).
+#: browser; longer ones are cut with a note (the text kept, up to :data:`MAX_FIELD_TEXT`, is in
+#: ``widget.task``).
 MAX_SHOWN_TEXT = 20_000
 #: The most characters of ``additional_details``, as JSON, sent to the browser for one task
 #: (:class:`TaskListWidget` rows: :data:`MAX_SHOWN_ROW_DETAILS`); larger ones are replaced
@@ -338,6 +346,9 @@ MAX_SHOWN_TEXT = 20_000
 MAX_SHOWN_DETAILS = 64 * 1024
 #: Like :data:`MAX_SHOWN_DETAILS`, for each row of a :class:`TaskListWidget`.
 MAX_SHOWN_ROW_DETAILS = 8 * 1024
+#: Like :data:`MAX_SHOWN_TEXT`, for each row of a :class:`TaskListWidget`: a list of
+#: hundreds of rows must stay a small comm message.
+MAX_SHOWN_ROW_TEXT = 2000
 
 
 def shown_text(text: str | None, limit: int = MAX_SHOWN_TEXT) -> str | None:

@@ -68,6 +68,8 @@ REQUEST_DEADLINE = 20.0
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: JSON nested deeper than this is refused (Task documents are about 4 levels deep).
 MAX_JSON_DEPTH = 64
+#: The most entries of a ``task_list`` read (the service sends the 1000 most recent).
+MAX_LISTED_TASKS = 1000
 
 
 @runtime_checkable
@@ -254,7 +256,7 @@ class TaskClient:
             raise scrubbed(error, self._known_secrets()) from None
 
     def _get_task(self, task_id: str) -> Task:
-        body = self._get_json(f"v1/task/{quote(task_id, safe='')}")
+        body = self._redacted(self._get_json(f"v1/task/{quote(task_id, safe='')}"))
         try:
             task = Task.from_document(body)
         except MalformedTaskError as error:
@@ -281,13 +283,24 @@ class TaskClient:
                 code="MalformedDocument",
                 transient=True,
             )
+        if len(documents) > MAX_LISTED_TASKS:
+            # The service sends at most 1000: more is not a task list to trust, and each
+            # entry costs time on the thread that asked (for_index: the caller's).
+            log.debug("reading %d of %d tasks listed", MAX_LISTED_TASKS, len(documents))
         tasks = []
-        for document in documents:
+        for document in self._redacted(documents[:MAX_LISTED_TASKS]):
             try:
                 tasks.append(Task.from_document(document))
             except MalformedTaskError:
                 log.debug("skipping a malformed entry in the task list of %s", index_id)
         return tasks
+
+    def _redacted(self, value: Any) -> Any:
+        """Every string of decoded ``value`` redacted: a token echoed as ``\\/`` or
+        ``\\u0061`` escapes escaped the raw-bytes pass and is whole again once decoded.
+        Each caller redacts what it keeps, after cutting it down (a 100,000-entry list
+        is not walked whole)."""
+        return redacted_values(value, self._known_secrets())
 
     # -- one request ------------------------------------------------------------------
 
@@ -296,12 +309,8 @@ class TaskClient:
         if answer.status_code == 401 and self._renew_authorization():
             answer = self._send(path)
         if 200 <= answer.status_code < 300:
-            # Redacted twice: in the raw bytes (text the decoder may choke on) and in
-            # every decoded string, where a token echoed as "\/" or "\u0061" escapes
-            # is whole again.
-            return redacted_values(
-                _decode_json(self._without_secrets(answer)), self._known_secrets()
-            )
+            # Not redacted yet when decoded: the caller redacts what it keeps (_redacted).
+            return _decode_json(self._without_secrets(answer))
         raise _error_from_response(answer)
 
     def _without_secrets(self, answer: _Answer) -> _Answer:
