@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import uuid
 
 import globus_sdk
@@ -28,6 +30,7 @@ from search_task_widget._model.task import (
     bounded_document,
 )
 from search_task_widget._service.client import MAX_LISTED_TASKS, TaskClient, held_secrets
+from search_task_widget._service.requests import Job, RequestRunner
 from search_task_widget._terminal.cli import main
 from search_task_widget.simulator.loopback import Response
 
@@ -247,11 +250,47 @@ def test_a_task_list_of_100000_entries_is_read_up_to_the_cap(fake_search):
 def _until(condition, seconds: float = 10.0) -> bool:
     """Poll ``condition`` on the real clock until it holds (the widget's own thread moves
     the state; this only bounds the wait)."""
-    import threading
-
     done = threading.Event()
     for _ in range(int(seconds / 0.02)):
         if condition():
             return True
         done.wait(0.02)
     return condition()
+
+
+# -- 4. a healthy service always gets its turn -----------------------------------------
+
+
+def test_a_healthy_service_is_served_while_slow_services_hold_every_worker():
+    """Deterministic: the slow requests are held on an event, never released before the
+    healthy one has started; the old runner kept it queued behind them."""
+    release = threading.Event()
+    started: list[str] = []
+    healthy = threading.Event()
+
+    def slow_call(service: str):
+        def call() -> None:
+            started.append(service)
+            release.wait(30)
+
+        return call
+
+    runner = RequestRunner(lambda: None, per_service=4, max_workers=4)
+    try:
+        for n in range(12):  # 12 slow services, each with as many requests as allowed
+            service = f"https://slow-{n}.example.org/"
+            for _ in range(runner.per_service):
+                runner.submit(Job(service, slow_call(service), _ignore, time.monotonic() + 60))
+        runner.submit(Job("https://ok.example.org/", healthy.set, _ignore, time.monotonic() + 60))
+        assert healthy.wait(10), "the healthy service's request never started"
+        assert not release.is_set()  # every slow request is still held
+        assert runner.in_flight("https://slow-0.example.org/") == runner.per_service
+        # Bounded: the cap, plus at most one worker for each service past it.
+        assert runner.workers <= runner.max_workers + 13
+    finally:
+        release.set()
+        runner.close()
+
+
+def _ignore(result: object, error: BaseException | None) -> None:
+    """A job's delivery, unused: these tests look at when calls start."""
