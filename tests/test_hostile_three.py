@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -294,3 +297,54 @@ def test_a_healthy_service_is_served_while_slow_services_hold_every_worker():
 
 def _ignore(result: object, error: BaseException | None) -> None:
     """A job's delivery, unused: these tests look at when calls start."""
+
+
+# -- 5. a forked child polls -----------------------------------------------------------
+
+# Runs in its own interpreter (forking pytest itself would copy the suite's threads). The
+# parent polls (its thread and a request worker alive), then forks; the child waits for
+# a widget it inherited ("inherited": no new widget restarts anything) or for a new one
+# ("new": the parent's widget had ended, its worker idle).
+_FORK_SCRIPT = """
+import os, sys, threading
+import search_task_widget as stw
+base, mode, first_id, new_id = sys.argv[1:5]
+first = stw.TaskWidget(first_id, base_url=base, poll_interval=0.05)
+for _ in range(1000):  # at most 10 s for the first answer
+    if first.state:
+        break
+    threading.Event().wait(0.01)
+print("polling", flush=True)
+sys.stdin.readline()  # the test turned the first task to SUCCESS
+if mode == "new":
+    first.wait(timeout=15)
+pid = os.fork()
+if pid == 0:
+    try:
+        widget = first if mode == "inherited" else stw.TaskWidget(new_id, base_url=base)
+        os._exit(0 if widget.wait(timeout=15)["state"] == "SUCCESS" else 1)
+    except BaseException as error:
+        print("child:", type(error).__name__, error, flush=True)
+        os._exit(2)
+_, status = os.waitpid(pid, 0)
+print("child exit", os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["inherited", "new"])
+def test_a_forked_child_polls(mode, fake_search):
+    first, new = task_doc(state="PENDING"), task_doc(state="SUCCESS")
+    fake_search.put_task(first)
+    fake_search.put_task(new)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with subprocess.Popen(
+        [sys.executable, "-c", _FORK_SCRIPT, fake_search.base_url, mode, first["task_id"],
+         new["task_id"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    ) as child:  # fmt: skip
+        try:
+            assert child.stdout.readline().strip() == "polling"
+            fake_search.put_task(task_doc(first["task_id"], "SUCCESS"))
+            out, _ = child.communicate("go\n", timeout=60)
+        finally:
+            child.kill()
+    assert out.strip().endswith("child exit 0"), out

@@ -19,9 +19,11 @@ import functools
 import ipaddress
 import json
 import logging
+import os
 import ssl
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -197,12 +199,18 @@ class TaskClient:
         self._auth_lock = threading.Lock()
         self._secrets: list[str] = []  # tokens sent lately: redacted from every message
         self._closing = False
-        self._http = httpx.Client(
+        self._transport = transport
+        self._timeout = _bounded(
+            timeout if timeout is not None else _timeout_from_environment(), self.deadline
+        )
+        self._http = self._new_http()
+        _live_clients.add(self)
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
             base_url=self.base_url,
-            transport=transport,
-            timeout=_bounded(
-                timeout if timeout is not None else _timeout_from_environment(), self.deadline
-            ),
+            transport=self._transport,
+            timeout=self._timeout,
             verify=_verify_from_environment(),  # one context per setting, built once
             follow_redirects=False,  # a redirect must never carry the token elsewhere
             headers={
@@ -212,6 +220,15 @@ class TaskClient:
                 "User-Agent": f"search-task-widget/{__version__} httpx/{httpx.__version__}",
             },
         )
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child shares the parent's sockets: answers meant for one would be
+        read by the other. New connections, and a fresh lock (a thread that held it is
+        gone). The old pool is dropped, not closed: its locks may be held, and closing
+        needs them."""
+        self._auth_lock = threading.Lock()
+        if not self._closing:
+            self._http = self._new_http()
 
     def __repr__(self) -> str:
         auth = type(self.authorizer).__name__ if self.authorizer else "no auth"
@@ -736,8 +753,23 @@ class ClientPool:
         with self._lock:
             return len(self._entries)
 
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+
 
 shared_clients = ClientPool()
+#: Every client of the process, for the fork handler below.
+_live_clients: weakref.WeakSet[TaskClient] = weakref.WeakSet()
+
+
+def _rebuild_after_fork() -> None:
+    """``os.register_at_fork`` handler (child): every client gets new connections."""
+    shared_clients._after_fork_in_child()
+    for client in list(_live_clients):
+        client._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_rebuild_after_fork)
 
 
 def host_of(url: str) -> str:

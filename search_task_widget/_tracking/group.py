@@ -521,9 +521,18 @@ class TaskGroup:
             while not self._idle.wait(wait_slice(deadline)):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(self.still_running(timeout or 0.0))
+                self._ensure_polled()
         except KeyboardInterrupt:
             self.stop()
             raise
+
+    def _ensure_polled(self) -> None:
+        """Every running watch of this group has a live poller thread (after a fork, the
+        child's poller starts one when it is waited for)."""
+        with self.lock:
+            watches = [e.watch for e in self._entries.values() if e.watch is not None]
+        if watches and self.poller.threaded:
+            self.poller.ensure_polling(watches)
 
     def still_running(self, timeout: float) -> str:
         """What a timeout says: what has not ended yet."""
