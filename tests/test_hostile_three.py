@@ -348,3 +348,23 @@ def test_a_forked_child_polls(mode, fake_search):
         finally:
             child.kill()
     assert out.strip().endswith("child exit 0"), out
+
+
+# -- 6. strict JSON from the terminal --------------------------------------------------
+
+
+def _refuse(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_watch_format_json_prints_strict_json(fake_search, poller):
+    doc = task_doc(state="SUCCESS")
+    numbers = '"nan": NaN, "inf": Infinity, "big": 1e999, "long": ' + "9" * 5000
+    fake_search.script(doc["task_id"], [_raw_json(json.dumps(doc)[:-1] + f", {numbers}}}")])
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["watch", doc["task_id"], "--base-url", fake_search.base_url, "--format",
+                 "json"], stdout=out, stderr=err, poller=poller)  # fmt: skip
+    assert code == 0, err.getvalue()
+    printed = json.loads(out.getvalue(), parse_constant=_refuse)  # as strict as JSON.parse
+    assert (printed["nan"], printed["inf"], printed["big"]) == ("NaN", "Infinity", "Infinity")
+    assert "at least 5000 digits" in printed["long"]
