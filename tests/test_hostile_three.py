@@ -16,12 +16,14 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import globus_sdk
 import pytest
 from fake_search import task_doc
 
 import search_task_widget as stw
+from search_task_widget._documents.document import MAX_ROWS
 from search_task_widget._model.errors import redact
 from search_task_widget._model.task import (
     MAX_EXTRA_FIELDS,
@@ -368,3 +370,105 @@ def test_watch_format_json_prints_strict_json(fake_search, poller):
     printed = json.loads(out.getvalue(), parse_constant=_refuse)  # as strict as JSON.parse
     assert (printed["nan"], printed["inf"], printed["big"]) == ("NaN", "Infinity", "Infinity")
     assert "at least 5000 digits" in printed["long"]
+
+
+# -- 7. degraded cases: each a clear, bounded outcome ----------------------------------
+
+
+def test_a_right_to_left_override_is_shown_as_an_escape_everywhere(fake_search, poller):
+    rlo, isolate = "\u202e", "\u2067"
+    doc = task_doc(state="FAILED", message=f"file {rlo}fdp.exe", task_type=f"{isolate}X",
+                   additional_details={f"k{rlo}": [f"v{rlo}"]})  # fmt: skip
+    fake_search.put_task(doc)
+    widget = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=poller)
+    document = widget.wait(timeout=10)
+    saved = widget._repr_mimebundle_()["text/html"]  # what a saved notebook keeps
+    shown = widget.to_html() + saved + json.dumps(widget.get_state(), ensure_ascii=False)
+    shown += json.dumps(document, ensure_ascii=False)
+    assert rlo not in shown
+    assert isolate not in shown
+    assert document["message"] == "file \\u202efdp.exe"
+    widget.close()
+
+
+def test_a_redirect_with_an_invalid_location_is_a_redirect_with_advice(fake_search, poller):
+    doc = task_doc()
+    fake_search.script(doc["task_id"], [Response(301, b"", {"Location": "http://[::1"})] * 5)
+    widget = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=poller)
+    with pytest.raises(stw.SearchTaskError) as caught:
+        widget.wait(timeout=10)
+    assert caught.value.code == "UnexpectedRedirect"
+    assert caught.value.http_status == 301
+    assert not caught.value.transient
+    assert "Check base_url" in widget.error
+    assert len(fake_search.requests_for(doc["task_id"])) == 1  # stopped, not retried
+    widget.close()
+
+
+@pytest.fixture
+def self_signed(tmp_path) -> Iterator[str]:
+    """An https server on loopback whose certificate nobody trusts."""
+    import datetime
+    import http.server
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = tmp_path / "cert.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_self_signed_certificate_stops_polling_with_advice(self_signed, poller):
+    widget = stw.TaskWidget(str(uuid.uuid4()), base_url=self_signed, poller=poller)
+    with pytest.raises(stw.SearchTaskError) as caught:
+        widget.wait(timeout=10)  # at once: not retried for give_up_after (5 minutes)
+    assert caught.value.code == "CertificateError"
+    assert not caught.value.transient
+    assert "certificate" in str(caught.value)
+    assert "GLOBUS_SDK_VERIFY_SSL" in widget.error
+    widget.close()
+
+
+def test_for_index_on_a_100000_entry_list_stays_bounded(fake_search, poller):
+    index = str(uuid.uuid4())
+    entries = ", ".join(
+        json.dumps({"task_id": str(uuid.uuid4()), "state": "SUCCESS", "index_id": index})
+        for _ in range(100_000)
+    )
+    fake_search.script_list(index, [_raw_json(f'{{"tasks": [{entries}]}}')])
+    widget = stw.TaskListWidget.for_index(index, base_url=fake_search.base_url, poller=poller,
+                                          limit=100_000)  # fmt: skip
+    assert len(widget.rows) == MAX_LISTED_TASKS  # what the caller's thread parsed
+    html = widget.to_html()
+    assert f"{MAX_LISTED_TASKS - MAX_ROWS} more tasks" in html
+    widget.close()

@@ -238,7 +238,7 @@ def bounded_document(document: Mapping[str, Any]) -> dict[str, Any]:
     bounded: dict[str, Any] = {}
     extras = 0
     for key, value in document.items():
-        name = bounded_value(str(key), MAX_NAME_CHARS)
+        name = bounded_value(str(key), MAX_NAME_CHARS)  # a key is a name: the short cap
         if key in _NAME_FIELDS:
             bounded[name] = bounded_value(value, MAX_NAME_CHARS)
             continue
@@ -250,11 +250,21 @@ def bounded_document(document: Mapping[str, Any]) -> dict[str, Any]:
     return bounded
 
 
+#: The explicit bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI,
+#: RLI, FSI, PDI) -> their escapes. A service's text keeps none of them raw: an override
+#: is invisible and reverses what a reader sees ("Trojan Source", CVE-2021-42574), in the
+#: widget, a saved notebook or a document. Isolating the text (``<bdi>``, ``dir=auto``)
+#: would keep it from spilling over but still reverse it inside; written as escapes, as
+#: the terminal writes them, it shows what was sent. Arabic or Hebrew text needs none of
+#: them: browsers order their letters by themselves.
+BIDI_ESCAPES = {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
 def bounded_value(value: Any, text_limit: int, depth: int = 0) -> Any:
     """``value`` with each string cut at ``text_limit`` characters (keys at
     :data:`MAX_NAME_CHARS`), numbers JSON-safe, nesting cut at :data:`MAX_FIELD_DEPTH`."""
     if isinstance(value, str):
-        return _cut(value, text_limit)
+        return _cut(value.translate(BIDI_ESCAPES), text_limit)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
@@ -263,7 +273,7 @@ def bounded_value(value: Any, text_limit: int, depth: int = 0) -> Any:
         return f"[nested deeper than {MAX_FIELD_DEPTH} levels: not kept]"
     if isinstance(value, Mapping):
         return {
-            _cut(str(k), MAX_NAME_CHARS): bounded_value(v, text_limit, depth + 1)
+            bounded_value(str(k), MAX_NAME_CHARS): bounded_value(v, text_limit, depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):

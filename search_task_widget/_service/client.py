@@ -213,6 +213,9 @@ class TaskClient:
             timeout=self._timeout,
             verify=_verify_from_environment(),  # one context per setting, built once
             follow_redirects=False,  # a redirect must never carry the token elsewhere
+            # Reported before httpx parses its Location (an invalid one would be a
+            # transport error, retried as if the network failed).
+            event_hooks={"response": [_refuse_redirect]},
             headers={
                 "Accept": "application/json",
                 # Only what _Inflater decodes with a bound (no brotli, no zstd).
@@ -354,11 +357,23 @@ class TaskClient:
         except httpx.TimeoutException:
             raise TaskNetworkError(f"no answer from {self._host} in time", code="Timeout") from None
         except (httpx.TransportError, httpx.StreamError, RuntimeError) as error:
+            if _is_certificate_error(error):
+                raise self._untrusted(error) from None
             # RuntimeError: the client was closed under the request (its widget closed).
             # The exception text names the host and the failure, never request headers.
             raise TaskNetworkError(
                 f"{type(error).__name__} talking to {self._host}: {self.redact(str(error))}"
             ) from None
+
+    def _untrusted(self, error: BaseException) -> TaskNetworkError:
+        """A certificate that is not trusted: no retry makes it trusted (5 minutes of
+        retries only hid the advice), so polling stops with it."""
+        reason = getattr(_certificate_error(error), "verify_message", "") or "not verified"
+        problem = TaskNetworkError(
+            f"the certificate of {self._host} is not trusted ({reason})", code="CertificateError"
+        )
+        problem.transient = False
+        return problem
 
     def _auth_headers(self) -> dict[str, str]:
         header = self._authorization_header()
@@ -424,6 +439,37 @@ class TaskClient:
                 return call()
         except Exception as error:
             raise _authorizer_error(error) from None
+
+
+def _refuse_redirect(response: httpx.Response) -> None:
+    """httpx response hook: a redirect is an answer to report, whatever its Location."""
+    if response.has_redirect_location:
+        raise _redirect_error(response.status_code, response.headers)
+
+
+def _redirect_error(status: int, headers: Mapping[str, str]) -> TaskAPIError:
+    # The Location is cut and (as every message) redacted of any user:password@.
+    location = headers.get("location", "elsewhere")[:200]
+    return TaskAPIError(
+        f"unexpected redirect to {location}",
+        http_status=status,
+        code="UnexpectedRedirect",
+        transient=False,
+    )
+
+
+def _certificate_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate failure under an httpx error (its cause or context), if any."""
+    seen: BaseException | None = error
+    for _ in range(5):  # httpx wraps once or twice
+        if seen is None or isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _is_certificate_error(error: BaseException) -> bool:
+    return _certificate_error(error) is not None or "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
 #: Attributes of globus-sdk authorizers (and their auth clients' authorizers) that hold a
@@ -699,10 +745,8 @@ def _error_from_response(answer: _Answer) -> SearchTaskError:
             f"the service answered with {_describe_body(answer)}",
             None,
         )
-    if 300 <= status < 400:
-        location = answer.headers.get("location", "elsewhere")[:200]
-        message = f"unexpected redirect to {location}"
-        code = "UnexpectedRedirect"
+    if 300 <= status < 400:  # one without a Location (the others stop in the hook)
+        return _redirect_error(status, answer.headers)
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + f"... ({len(message)} characters, cut)"
     return TaskAPIError(
