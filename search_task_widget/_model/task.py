@@ -233,7 +233,8 @@ def bounded_document(document: Mapping[str, Any]) -> dict[str, Any]:
     the task, its traits, rows, comm messages, saved documents and ``to_html()`` are all
     bounded too, whatever the service sent. Also JSON-safe: NaN and infinities become
     the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (strict JSON has no such
-    numbers), and integers longer than :data:`MAX_INT_DIGITS` digits a note.
+    numbers), and integers longer than :data:`MAX_INT_DIGITS` digits a note; bidi
+    controls are written as escapes (:data:`BIDI_ESCAPES`).
     """
     bounded: dict[str, Any] = {}
     extras = 0
@@ -352,7 +353,8 @@ def format_duration(seconds: float | None) -> str:
 MAX_SHOWN_TEXT = 20_000
 #: The most characters of ``additional_details``, as JSON, sent to the browser for one task
 #: (:class:`TaskListWidget` rows: :data:`MAX_SHOWN_ROW_DETAILS`); larger ones are replaced
-#: by a note and the beginning of their JSON (the whole document stays in ``widget.task``).
+#: by a note and the beginning of their JSON (the document as kept, see
+#: :func:`bounded_document`, stays in ``widget.task``).
 MAX_SHOWN_DETAILS = 64 * 1024
 #: Like :data:`MAX_SHOWN_DETAILS`, for each row of a :class:`TaskListWidget`.
 MAX_SHOWN_ROW_DETAILS = 8 * 1024
@@ -365,7 +367,7 @@ def shown_text(text: str | None, limit: int = MAX_SHOWN_TEXT) -> str | None:
     """``text`` as sent to the browser: at most ``limit`` characters, then a note."""
     if text is None or len(text) <= limit:
         return text
-    return f"{text[:limit]}... [{len(text) - limit} more characters; the full text is in .task]"
+    return f"{text[:limit]}... [{len(text) - limit} more characters; the text kept is in .task]"
 
 
 def shown_details(
@@ -380,6 +382,6 @@ def shown_details(
         return details
     return {
         "truncated": f"additional_details is {len(text)} characters of JSON, too large to "
-        f"show; the first {limit} are below, and the full document is in .task",
+        f"show; the first {limit} are below, and the document kept is in .task",
         "beginning": text[:limit],
     }
