@@ -215,7 +215,7 @@ class Poller:
         so no ``wait()`` hangs on a thread that no longer exists."""
         with self._lock:
             for watch in watches:
-                if self._parked.pop(watch.serial, None) is not None:
+                if self._parked.pop(watch.serial, None) is not None and watch.active:
                     watch.next_due = self.clock.monotonic()
                     self._watches[watch.serial] = watch
             alive = self._thread_alive()
@@ -243,6 +243,7 @@ class Poller:
         with self._lock:
             watch.active = False
             self._watches.pop(watch.serial, None)
+            self._parked.pop(watch.serial, None)
         self._wake.set()
 
     def retire(self, client: TaskClient) -> None:
