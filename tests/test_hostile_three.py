@@ -172,17 +172,22 @@ def _hostile_dict() -> dict:
     return document
 
 
-def _hostile_document(state: str = "PROGRESS", task_id: str | None = None) -> str:
+def _hostile_document(
+    state: str = "PROGRESS",
+    task_id: str | None = None,
+    size: int = MEGABYTE // 4,
+    extras: int = MAX_EXTRA_FIELDS + 5,
+) -> str:
     """A Task document with megabytes in every field, known or not, NaN, infinities and
     a 5000-digit integer, as raw JSON (Python cannot even write that integer)."""
-    big = "x" * (MEGABYTE // 4)  # 29 of them: 8 MiB, under the body cap
+    big = "x" * size  # 29 of them: 8 MiB by default, under the body cap
     doc = task_doc(
         task_id, state=state + big if state != "SUCCESS" else state,
         task_type="INGEST" + big, index_id=big, creation_date="2026-01-01T00:00:00" + big,
         completion_date=big, message=big, state_description=big,
         additional_details={"nested": [{"deep": big}] * 3, big: 1},
         numbers=None,  # its place: the first unknown field (replaced below, raw)
-        **{f"extra_{n}": big for n in range(MAX_EXTRA_FIELDS + 5)},
+        **{f"extra_{n}": big for n in range(extras)},
     )  # fmt: skip
     numbers = '"nan": NaN, "inf": [Infinity, -Infinity], "huge": ' + "7" * 5000
     return json.dumps(doc)[:-1] + ', "numbers": {' + numbers + "}}"
@@ -231,7 +236,9 @@ def test_a_list_of_hostile_rows_stays_small(fake_search, poller):
     documents = []
     for _ in range(40):
         task_id = str(uuid.uuid4())
-        fake_search.script(task_id, [_raw_json(_hostile_document(task_id=task_id))] * 50)
+        # Each field just over every cap: 40 such rows were 12 MB of rows before.
+        hostile = _hostile_document(task_id=task_id, size=2 * MAX_FIELD_JSON, extras=0)
+        fake_search.script(task_id, [_raw_json(hostile)] * 50)
         documents.append(task_id)
     widget = stw.TaskListWidget(documents, base_url=fake_search.base_url, poller=poller,
                                 poll_interval=0.05)  # fmt: skip
