@@ -26,7 +26,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._model.task import ACTIVE_STATES, TERMINAL_STATES, format_duration, parse_service_date
+from .._model.task import (
+    ACTIVE_STATES,
+    BIDI_ESCAPES,
+    TERMINAL_STATES,
+    format_duration,
+    parse_service_date,
+)
 from .timeline_svg import timeline_figure
 
 STAGES = ("Submitted", "Queued", "Running", "Done")
@@ -335,4 +341,5 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _text(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+    """``value`` as HTML text (element or attribute): escaped, bidi controls visible."""
+    return html.escape("" if value is None else str(value)).translate(BIDI_ESCAPES)

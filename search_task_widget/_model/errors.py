@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from .config import SDK_ENVIRONMENT_ENV_VAR
+from .config import SDK_ENVIRONMENT_ENV_VAR, VERIFY_SSL_ENV_VAR
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -150,6 +150,8 @@ def advice(
     """What a person can do about ``error``, in one sentence (``otherwise`` when nothing
     specific: the widgets' default suits a notebook, the terminal passes ``""``)."""
     index = f"index {index_id}" if index_id else "the task's index"
+    if error.code in _ADVICE_BY_CODE:
+        return _ADVICE_BY_CODE[error.code]
     return {
         400: "Check the task id.",
         401: "Sign in again or pass a fresh access token (auth=...).",
@@ -158,6 +160,14 @@ def advice(
         "Search service where the task was created.",
     }.get(error.http_status or 0, otherwise)
 
+
+#: Codes whose advice does not depend on the status: trying again cannot help them.
+_ADVICE_BY_CODE = {
+    "UnexpectedRedirect": "Check base_url: it must be the Search service itself (redirects "
+    "are not followed, so that the token never goes elsewhere).",
+    "CertificateError": "Check base_url; behind a proxy that inspects TLS, set "
+    f"{VERIFY_SSL_ENV_VAR} to the path of its CA bundle.",
+}
 
 #: What replaces a secret in text for people.
 REDACTED = "[redacted]"
@@ -170,11 +180,18 @@ _ECHOED = re.compile(
 )
 
 
+# The user name and password of a URL (scheme://user:password@host): base_url refuses
+# them, but a redirect's Location or a service's message may still carry some.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]*@")
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and any echoed Authorization value replaced."""
+    """``text`` with each of ``secrets``, any echoed Authorization value and any URL's
+    user name and password replaced."""
     for secret in secrets:
         if len(secret) >= 8:  # a short "secret" would shred ordinary words
             text = text.replace(secret, REDACTED)
+    text = _USERINFO.sub(rf"\1{REDACTED}@", text)
     return _ECHOED.sub(_redact_echo, text)
 
 

@@ -305,7 +305,10 @@ class TerminalView:
     def _report(self, task: Task, now: datetime | None = None) -> None:
         """The final (or last known) document: JSON, or the summary."""
         if self.out.json:
-            emit(self.out.stdout, json.dumps(task.to_document(), indent=2) + "\n")
+            # Strict JSON (JSON.parse refuses NaN): the document was made JSON-safe where
+            # it was read (bounded_document), so allow_nan=False only states it.
+            document = task.to_document()
+            emit(self.out.stdout, json.dumps(document, indent=2, allow_nan=False) + "\n")
         else:
             emit(self.out.stdout, "\n" + format_summary(task, now))
 

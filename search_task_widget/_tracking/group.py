@@ -41,6 +41,8 @@ from .._model.errors import (
 from .._model.task import (
     MAX_SHOWN_DETAILS,
     MAX_SHOWN_ROW_DETAILS,
+    MAX_SHOWN_ROW_TEXT,
+    MAX_SHOWN_TEXT,
     TERMINAL_STATES,
     Task,
     parse_service_date,
@@ -166,14 +168,19 @@ class Entry:
         return "retrying" if self.trouble is not None else ""
 
 
-def shown_fields(task: Task | None, details_limit: int = MAX_SHOWN_DETAILS) -> dict[str, Any]:
+def shown_fields(
+    task: Task | None,
+    details_limit: int = MAX_SHOWN_DETAILS,
+    text_limit: int = MAX_SHOWN_TEXT,
+) -> dict[str, Any]:
     """The Task document's fields as shown: long texts and details capped, so a comm
-    message (and a saved notebook) never carries megabytes."""
+    message (and a saved notebook) never carries megabytes. (The short fields are
+    already bounded, by :func:`bounded_document`.)"""
     return {
         "state": task.state if task else "",
-        "state_description": (shown_text(task.state_description) or "") if task else "",
+        "state_description": (shown_text(task.state_description, text_limit) or "") if task else "",
         "task_type": task.task_type if task else None,
-        "message": shown_text(task.message) if task else None,
+        "message": shown_text(task.message, text_limit) if task else None,
         "additional_details": shown_details(task.additional_details, details_limit)
         if task
         else None,
@@ -190,7 +197,7 @@ def row_of(entry: Entry) -> dict[str, Any]:
     error = entry.fatal_text if entry.fatal is not None else str(entry.trouble or "")
     return {
         "task_id": entry.task_id,
-        **shown_fields(entry.task, MAX_SHOWN_ROW_DETAILS),
+        **shown_fields(entry.task, MAX_SHOWN_ROW_DETAILS, MAX_SHOWN_ROW_TEXT),
         "error": error,
         "trouble": entry.trouble_kind,
         "started": _started_ms(entry),
@@ -514,9 +521,18 @@ class TaskGroup:
             while not self._idle.wait(wait_slice(deadline)):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(self.still_running(timeout or 0.0))
+                self._ensure_polled()
         except KeyboardInterrupt:
             self.stop()
             raise
+
+    def _ensure_polled(self) -> None:
+        """Every running watch of this group has a live poller thread (after a fork, the
+        child's poller starts one when it is waited for)."""
+        with self.lock:
+            watches = [e.watch for e in self._entries.values() if e.watch is not None]
+        if watches and self.poller.threaded:
+            self.poller.ensure_polling(watches)
 
     def still_running(self, timeout: float) -> str:
         """What a timeout says: what has not ended yet."""
