@@ -26,7 +26,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
-from .._model.config import CLIENT_ID_ENV_VAR, HUB_ENV_VAR, LOOPBACK_AUTH_ENV_VAR, TOKEN_ENV_VAR
+from .._model.config import HUB_ENV_VAR, LOOPBACK_AUTH_ENV_VAR, TOKEN_ENV_VAR
 from .._model.errors import unsendable_reason
 from .client import Authorizer, host_of, is_loopback
 from .hub import hub_search_token
@@ -216,18 +216,3 @@ def _is_globus_app(auth: object) -> TypeGuard[globus_sdk.GlobusApp]:
 
 def _fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def expired_advice(credentials: Credentials) -> str:
-    """What to do after a 401 that the authorizer could not fix, for these credentials."""
-    if credentials.login is not None:
-        return "Use 'Sign in again' in the widget (or start_sign_in()); polling then resumes."
-    if HUB_ENV_VAR in credentials.source:
-        return (
-            "JupyterHub's tokens expire: log in to the hub again and restart your server "
-            "from its control panel to get fresh ones, or set "
-            f"${CLIENT_ID_ENV_VAR} to sign in here."
-        )
-    if TOKEN_ENV_VAR in credentials.source:
-        return f"Set a fresh ${TOKEN_ENV_VAR} and call set_auth(None), or pass auth=."
-    return "Call set_auth() with fresh credentials (a token, authorizer or GlobusApp)."

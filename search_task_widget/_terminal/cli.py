@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import TextIO
 
 from .._model.config import HUB_ENV_VAR, environment
+from .._model.errors import no_credentials_advice as credentials_advice
 from .._model.task import normalize_task_id
 from .._service.auth import TOKEN_ENV_VAR, resolve_auth
 from .._service.client import host_of, is_loopback, resolve_base_url
@@ -131,33 +132,14 @@ def _speed(text: str) -> float:
 
 
 def no_credentials_advice(url: str, environ: Mapping[str, str] | None = None) -> str:
-    """What to do in a terminal when no credentials were found for ``url``: environment
-    variables to set, and what was found but is not usable (never a token)."""
+    """What to do in a terminal when no credentials were found for ``url`` (the sentences
+    are :func:`~.._model.errors.no_credentials_advice`'s; the environment says which)."""
     env = environment(environ)
-    lines = [f"no Globus credentials for {url}. This command never signs in; either:"]
-    lines.append(
-        f"  - put an access token (Search ingest or all scope) in ${TOKEN_ENV_VAR} without "
-        f"typing it on the command line: read -rs {TOKEN_ENV_VAR} && export {TOKEN_ENV_VAR}"
+    return credentials_advice(
+        url,
+        client_id=env.get(CLIENT_ID_ENV_VAR, "").strip(),
+        on_hub=bool(env.get(HUB_ENV_VAR, "").strip()),
     )
-    client_id = env.get(CLIENT_ID_ENV_VAR, "").strip()
-    if client_id:
-        lines.append(
-            f"  - sign in once from a notebook (stw.sign_in()) with the same "
-            f"${CLIENT_ID_ENV_VAR}: none is stored yet for {client_id} under ~/.globus/app/"
-        )
-    else:
-        lines.append(
-            "  - sign in once from a notebook (stw.sign_in()), then export "
-            f"{CLIENT_ID_ENV_VAR}=<that native app's client id> here so its stored tokens "
-            "are found"
-        )
-    if env.get(HUB_ENV_VAR, "").strip():
-        lines.append(
-            f"${HUB_ENV_VAR} is set (JupyterHub) but holds no Search token: the hub admin "
-            "must add a Search scope to GlobusOAuthenticator.scope and keep auth state; then "
-            "log in to the hub again and restart your server"
-        )
-    return "\n".join(lines)
 
 
 def _epilog() -> str:

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TextIO
 
-from .._model.errors import SearchTaskError
+from .._model.errors import TERMINAL_EXPIRED_ADVICE, SearchTaskError
 from .._model.task import Task, format_duration
-from .._service.auth import TOKEN_ENV_VAR
+from .._model.vocabulary import SUCCESS, utc_stamp
 from .._tracking.group import Entry, News, TaskGroup
 from .._tracking.poller import Schedule
 from .._tracking.schedule import Clock
@@ -45,12 +45,6 @@ EXIT_INTERRUPTED = 130
 
 #: Back to the start of the line and erase it (a live status line on a terminal).
 CLEAR_LINE = "\r\x1b[2K"
-
-#: What to do after a 401 in a terminal (which never signs in).
-EXPIRED_ADVICE = (
-    f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope, "
-    "or sign in again from a notebook."
-)
 
 
 # -- safe output ----------------------------------------------------------------------------
@@ -84,10 +78,6 @@ def visible(text: str) -> str:
         else repr(char)[1:-1]
         for char in text
     )
-
-
-def _utc_stamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -178,7 +168,7 @@ class TerminalView:
         """Nothing to do: the last news says how it ended."""
 
     def _credentials_expired(self, error: SearchTaskError) -> str:
-        return EXPIRED_ADVICE
+        return TERMINAL_EXPIRED_ADVICE
 
     # -- the loop (main thread) -------------------------------------------------------------
 
@@ -234,7 +224,7 @@ class TerminalView:
                 schedule = news.schedule
                 wait = math.ceil(max(0.0, (schedule.next_check or 0) - schedule.checked_at))
                 self._line(
-                    f"{_utc_stamp(schedule.checked_at)} RETRYING in {wait} s "
+                    f"{utc_stamp(schedule.checked_at)} RETRYING in {wait} s "
                     f"(attempt {schedule.failures}): {news.error}"
                 )
             return None
@@ -247,7 +237,7 @@ class TerminalView:
         recovered, self.trouble = self.trouble is not None, None
         shown = (task.state, task.state_description)
         if not self.live:
-            stamp = _utc_stamp(schedule.checked_at)
+            stamp = utc_stamp(schedule.checked_at)
             if shown != self._shown or recovered:
                 self._line(f"{stamp} {task.state} {task.state_description}".rstrip())
             elif self.out.heartbeat:
@@ -258,12 +248,12 @@ class TerminalView:
             return None
         self._clear()
         self._report(task)
-        return EXIT_SUCCESS if task.state == "SUCCESS" else EXIT_FAILED
+        return EXIT_SUCCESS if task.state == SUCCESS else EXIT_FAILED
 
     def _fatal(self, error: SearchTaskError, hint: str) -> int:
         self._clear()
         if not self.live:
-            self._line(f"{_utc_stamp(self.clock.time())} STOPPED polling: {error.summary}")
+            self._line(f"{utc_stamp(self.clock.time())} STOPPED polling: {error.summary}")
         text = f"Error: {error}"
         if error.request_id:
             text += f" (request id {error.request_id})"

@@ -41,12 +41,12 @@ from .._model.errors import (
 from .._model.task import (
     MAX_SHOWN_DETAILS,
     MAX_SHOWN_ROW_DETAILS,
-    TERMINAL_STATES,
     Task,
     parse_service_date,
     shown_details,
     shown_text,
 )
+from .._model.vocabulary import FAILED, NOT_CHECKED_YET, PROGRESS, count_states
 from .._service.auth import Credentials
 from .._service.client import TaskClient, shared_clients
 from .poller import Listener, Poller, Schedule, Watch, default_poller
@@ -54,14 +54,9 @@ from .schedule import STAMP_EVERY, AdaptiveInterval, epoch_ms, wait_slice
 
 log = logging.getLogger("search_task_widget")
 
-#: The key of :meth:`TaskGroup.counts` for tasks not checked yet.
-UNCHECKED = "UNCHECKED"
 #: A next check this much earlier than the one shown is told at once (not with the next
 #: liveness stamp). Larger than the young tasks' 1.8 s gap, so their checks stay silent.
 NEXT_CHECK_SLACK = 2.0
-
-# Order of states in counts and in the text form: ends first, then what still runs.
-_STATE_ORDER = ("SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING")
 
 
 @dataclass(frozen=True)
@@ -200,7 +195,7 @@ def row_of(entry: Entry) -> dict[str, Any]:
 def _started_ms(entry: Entry) -> float | None:
     """When the task was first seen running (epoch ms), for the list's timeline; None if
     no check found it in PROGRESS (e.g. it was queued, then done, between two checks)."""
-    seen = entry.stage_times.get("PROGRESS")
+    seen = entry.stage_times.get(PROGRESS)
     return None if seen is None else epoch_ms(seen)
 
 
@@ -528,7 +523,7 @@ class TaskGroup:
             running = [e for e in self._entries.values() if not e.ended and e.fatal is None]
             states: dict[str, int] = {}
             for e in running:
-                state = e.state or "not checked yet"
+                state = e.state or NOT_CHECKED_YET
                 states[state] = states.get(state, 0) + 1
             detail = ", ".join(f"{n} {s}" for s, n in states.items())
             return (
@@ -569,11 +564,7 @@ class TaskGroup:
     def counts(self) -> dict[str, int]:
         """How many tasks are in each state, ends first (:data:`UNCHECKED`: no answer yet)."""
         with self.lock:
-            found: dict[str, int] = {}
-            for entry in self._entries.values():
-                state = entry.state or UNCHECKED
-                found[state] = found.get(state, 0) + 1
-        return dict(sorted(found.items(), key=lambda item: _state_rank(item[0])))
+            return count_states(entry.state for entry in self._entries.values())
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per task (see :func:`row_of`), in the order added."""
@@ -592,7 +583,7 @@ class TaskGroup:
             return {
                 "total": len(entries),
                 "done": len(ended),
-                "failed": sum(1 for task in ended if task.state == "FAILED"),
+                "failed": sum(1 for task in ended if task.state == FAILED),
                 "polling": self._active > 0,
                 "first_submitted": min(created)[1] if created else None,
                 "last_completed": max(completed)[1] if all_ended and completed else None,
@@ -720,11 +711,3 @@ def _overall_error(entries: list[Entry]) -> str:
         n = len(retrying)
         parts.append(f"Retrying {n} task{'' if n == 1 else 's'}: {retrying[0].trouble}")
     return " ".join(parts)
-
-
-def _state_rank(state: str) -> tuple[int, str]:
-    if state in _STATE_ORDER:
-        return _STATE_ORDER.index(state), state
-    if state == UNCHECKED:
-        return len(_STATE_ORDER) + 2, state
-    return len(_STATE_ORDER) + (0 if state in TERMINAL_STATES else 1), state

@@ -229,6 +229,18 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
 
     # -- display: a live view plus static text that is brought up to date at the end ----
 
+    @classmethod
+    def _view_traits(cls) -> tuple[str, ...]:
+        """The synced traits this kind of widget adds to the sign-in panel's and the bell's:
+        what its front end reads (``TASK_TRAITS`` / ``LIST_TRAITS`` in js/vocabulary.js;
+        tests/test_vocabulary.py checks they agree) and what its documents freeze."""
+        shared = set(PolledWidget.class_trait_names(sync=True))
+        return tuple(name for name in cls.class_trait_names(sync=True) if name not in shared)
+
+    def _view_state(self) -> dict[str, Any]:
+        """The values of :meth:`_view_traits`, as the front end would receive them."""
+        return self.get_state(self._view_traits())
+
     def _snapshot_html(self) -> str:
         """An escaped HTML summary of the current state, for widget-less viewers."""
         raise NotImplementedError

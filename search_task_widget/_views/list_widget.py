@@ -29,23 +29,18 @@ from .._documents.static import standalone_html
 from .._documents.timeline_svg import with_static_copy
 from .._model.errors import PollingStoppedError, SearchTaskError, TaskListError
 from .._model.task import Task, format_duration, normalize_task_id
+from .._model.vocabulary import count_word
 from .._service.reply import TaskReference, task_reference
-from .._tracking.group import UNCHECKED, Entry, News
+from .._tracking.group import Entry, News
 from .._tracking.poller import Poller
 from .._tracking.schedule import epoch_ms
 from .assets import front_end
 from .base import PolledWidget, checked_timeout, connection_settings
 from .front_end import front_end_traits
 
-__all__ = ["UNCHECKED", "TaskListError", "TaskListWidget"]
+__all__ = ["TaskListError", "TaskListWidget"]
 
 log = logging.getLogger("search_task_widget")
-
-# What to_html() freezes: every synced trait the list's front end reads.
-_EXPORT_TRAITS = (
-    "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
-    "error", "last_checked",
-)  # fmt: skip
 
 
 class TaskListWidget(PolledWidget):
@@ -353,7 +348,7 @@ class TaskListWidget(PolledWidget):
             standalone_html(
                 front_end("list", "js"),
                 front_end("list", "css"),
-                self.get_state(_EXPORT_TRAITS),
+                self._view_state(),
                 title=f"Search tasks: {self.describe()}",
             ),
             self._snapshot_html(),
@@ -371,9 +366,7 @@ class TaskListWidget(PolledWidget):
                 text += " (sign-in needed)"
             if not total:
                 return text
-            counts = ", ".join(
-                f"{n} {'not checked yet' if s == UNCHECKED else s}" for s, n in self.counts.items()
-            )
+            counts = ", ".join(f"{n} {count_word(s)}" for s, n in self.counts.items())
             text += f": {counts}"
             elapsed = self._group.elapsed()
             if elapsed is not None:

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import anywidget
 import traitlets
 
-from .._model.errors import SearchTaskError, SignInRequiredError
-from .._service.auth import Credentials, expired_advice, resolve_auth
+from .._model.errors import SearchTaskError, SignInRequiredError, expired_advice
+from .._service.auth import Credentials, resolve_auth
 from .._service.client import Authorizer
 from .._service.login import SignInError
 from .assets import bundle
@@ -86,7 +86,7 @@ class SignIn:
         """Show the link and code box; return the link (see the widgets' start_sign_in)."""
         login = self.credentials.login
         if login is None:
-            raise SignInRequiredError(self.credentials.missing or expired_advice(self.credentials))
+            raise SignInRequiredError(self.credentials.missing or self._expired_advice())
         login.subscribe(self)
         url = login.start()
         host = self._surface()
@@ -179,10 +179,14 @@ class SignIn:
             f"The credentials from {self.credentials.source} were refused ({error.message}): "
             "they expired or were revoked."
         )
-        text = f"{refused} {expired_advice(self.credentials)}"
+        text = f"{refused} {self._expired_advice()}"
         # With a way to sign in, the panel's button says what to do.
         self._ask(refused if self.credentials.login else text, offer=True)
         return text
+
+    def _expired_advice(self) -> str:
+        credentials = self.credentials
+        return expired_advice(credentials.source, can_sign_in=credentials.login is not None)
 
     def handle(self, content: object) -> None:
         """A message of the panel's front end (the host registers it with ``on_msg``)."""

@@ -20,6 +20,7 @@ from .._documents.document import task_document
 from .._documents.static import standalone_html
 from .._model.errors import PollingStoppedError, SearchTaskError
 from .._model.task import Task, format_duration, normalize_task_id
+from .._model.vocabulary import NOT_CHECKED_YET
 from .._service.reply import task_reference
 from .._tracking.group import News, shown_fields
 from .._tracking.poller import Poller, Schedule
@@ -29,17 +30,6 @@ from .base import PolledWidget, checked_timeout, connection_settings
 from .front_end import front_end_traits
 
 log = logging.getLogger("search_task_widget")
-
-#: Traits shown by the static snapshot and carried by the standalone export.
-_DOCUMENT_TRAITS = (
-    "task_id", "state", "task_type", "state_description", "index_id", "message",
-    "additional_details", "creation_date", "completion_date",
-)  # fmt: skip
-_SNAPSHOT_TRAITS = (*_DOCUMENT_TRAITS, "error")
-_EXPORT_TRAITS = (
-    *_SNAPSHOT_TRAITS, "trouble", "polling", "stage_times", "last_checked", "next_check",
-    "poll_interval",
-)  # fmt: skip
 
 
 class TaskWidget(PolledWidget):
@@ -226,7 +216,7 @@ class TaskWidget(PolledWidget):
         return f"<TaskWidget {self.describe()}>"
 
     def _snapshot_html(self) -> str:
-        return task_document(self.get_state(_EXPORT_TRAITS))
+        return task_document(self._view_state())
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """A self-contained HTML page of the widget as it is now (works offline).
@@ -237,7 +227,7 @@ class TaskWidget(PolledWidget):
         page = standalone_html(
             front_end("widget", "js"),
             front_end("widget", "css"),
-            self.get_state(_EXPORT_TRAITS),
+            self._view_state(),
             title=f"Search task {self.task_id}",
         )
         if path is not None:
@@ -246,7 +236,7 @@ class TaskWidget(PolledWidget):
 
     def describe(self) -> str:
         """One line for people: id, state, description, elapsed, and any error."""
-        text = f"task {self.task_id}: {self.state or 'not checked yet'}"
+        text = f"task {self.task_id}: {self.state or NOT_CHECKED_YET}"
         if self.state_description:
             text += f" ({self.state_description})"
         task = self._entry.task

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any
 
+from search_task_widget._model.vocabulary import CANCELLED, CREATING, FAILED, PENDING
 from search_task_widget.simulator import scenarios as engine
 from search_task_widget.simulator.documents import (
     SCENARIO_PREFIX,
@@ -72,7 +73,7 @@ _SCENARIO_LIST = (
         "failure",
         "The task runs, then ends FAILED at 4 s with a message and error details.",
         # The message and details are derived from what each task was sent.
-        lifecycle(done_at=4.0, end="FAILED"),
+        lifecycle(done_at=4.0, end=FAILED),
     ),
     Scenario(
         "slow-queue",
@@ -95,9 +96,9 @@ _SCENARIO_LIST = (
         "cancelled",
         "The task waits PENDING, then at 3 s turns CANCELLED, a state outside the docs.",
         (
-            phase(0.0, "CREATING"),
-            phase(0.5, "PENDING"),
-            phase(3.0, "CANCELLED"),
+            phase(0.0, CREATING),
+            phase(0.5, PENDING),
+            phase(3.0, CANCELLED),
         ),
     ),
 )
