@@ -212,3 +212,32 @@ def test_the_traits_every_widget_has_agree():
 
     assert public(PolledWidget) == _fields(types, "SignInTraits") | _fields(types, "NotifyTraits")
     assert public(SignInWidget) == _fields(types, "SignInWidgetTraits")
+
+
+# -- lists that other lists used to repeat --------------------------------------------------
+
+
+def test_the_cli_help_names_every_scenario_of_the_simulator(capsys):
+    from search_task_widget._terminal import cli
+    from search_task_widget.simulator import SCENARIOS
+
+    _, watch = cli._parsers()
+    text = " ".join(watch.format_help().split())
+
+    assert (
+        "SCENARIO: "
+        + ", ".join(f"{name} (default)" if name == "success" else name for name in SCENARIOS)
+        in text
+    )
+
+
+def test_every_call_that_creates_a_task_is_routed_and_recognised():
+    from search_task_widget._service.reply import _TASK_CREATING_PATH
+    from search_task_widget.simulator import service
+
+    index = "/v1/index/85a76897-0d62-4677-a00b-06f5ed2acb0c/"
+    assert set(service._TASK_ROUTES) == set(vocabulary.TASK_CALLS)
+    for action, (method, _task_type) in vocabulary.TASK_CALLS.items():
+        assert service._TASK_ROUTES[action][0] == method
+        assert _TASK_CREATING_PATH.search(index + action), action
+    assert not _TASK_CREATING_PATH.search(index + "search")

@@ -54,6 +54,20 @@ OUTCOME_WORDS: Mapping[str, str] = MappingProxyType(
     {SUCCESS: "succeeded", FAILED: "failed", CANCELLED: "cancelled"}
 )
 
+# -- the calls that create a task ------------------------------------------------------
+
+#: The Task API's calls that create a task: last part of ``/v1/index/<index_id>/...`` ->
+#: (HTTP method, the ``task_type`` of the task it creates).
+TASK_CALLS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "ingest": ("POST", "ingest"),
+        "batch_delete_by_subject": ("POST", "delete-by-subject"),
+        "delete_by_query": ("POST", "delete-by-query"),
+        "subject": ("DELETE", "delete-by-subject"),
+        "entry": ("DELETE", "delete-by-entry-id"),
+    }
+)
+
 # -- counting ---------------------------------------------------------------------------
 
 #: The key of a list's counts for tasks not checked yet.

@@ -19,10 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._model.task import normalize_task_id
+from .._model.vocabulary import TASK_CALLS
 
-# The Search calls that create a task, as the last parts of their URL path.
+# The URL path of a Search call that creates a task.
 _TASK_CREATING_PATH = re.compile(
-    r"/v1/index/(?P<index>[^/]+)/(?:ingest|delete_by_query|batch_delete_by_subject|subject|entry)/?$"
+    rf"/v1/index/(?P<index>[^/]+)/(?:{'|'.join(map(re.escape, TASK_CALLS))})/?$"
 )
 
 

@@ -163,6 +163,20 @@ def _program_name() -> str:
     return "search-task-watch"
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Names the simulator's scenarios where an option's help says ``{scenarios}``: read
+    from the simulator only when help is shown (watching a real task never loads it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if text is None or "{scenarios}" not in text:
+            return text
+        from ..simulator import SCENARIOS
+
+        names = [f"{name} (default)" if name == action.const else name for name in SCENARIOS]
+        return text.replace("{scenarios}", ", ".join(names))
+
+
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The program's parser and its ``watch`` subcommand's."""
     from .._version import __version__
@@ -181,7 +195,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
             "showing its state as it changes, then print a summary."
         ),
         epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     _watch_options(watch)
     return parser, watch
@@ -254,7 +268,7 @@ def _watch_options(watch: argparse.ArgumentParser) -> None:
         metavar="SCENARIO",
         help=(
             "watch a new task on the built-in simulator instead (no account, no network); "
-            "SCENARIO: success (default), failure, slow-queue, outage, proxy-error, cancelled"
+            "SCENARIO: {scenarios}"
         ),
     )
     watch.add_argument(

@@ -50,6 +50,7 @@ from .._model.vocabulary import (
     PROGRESS,
     STATE_DESCRIPTIONS,
     SUCCESS,
+    TASK_CALLS,
     TERMINAL_STATES,
 )
 from .loopback import Handler, LoopbackServer, Response
@@ -132,18 +133,6 @@ def list_body(index_id: str, documents: Iterable[dict[str, Any]]) -> dict[str, A
     """The body of ``GET /v1/task_list/<index_id>``; ``documents`` newest first."""
     return {"index_id": index_id, "tasks": list(itertools.islice(documents, TASK_LIST_LIMIT))}
 
-
-#: The calls that create a task: last part of ``/v1/index/<index_id>/...`` -> (HTTP method,
-#: the ``task_type`` of the task it creates).
-TASK_CALLS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "ingest": ("POST", "ingest"),
-        "batch_delete_by_subject": ("POST", "delete-by-subject"),
-        "delete_by_query": ("POST", "delete-by-query"),
-        "subject": ("DELETE", "delete-by-subject"),
-        "entry": ("DELETE", "delete-by-entry-id"),
-    }
-)
 
 #: The task types Search creates.
 TASK_TYPES = tuple(dict.fromkeys(task_type for _method, task_type in TASK_CALLS.values()))

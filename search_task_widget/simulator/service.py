@@ -513,16 +513,17 @@ def _query_param(request: Request, name: str) -> str:
 
 _TaskHandler = Callable[[Simulator, str, Request, object], dict[str, Any]]
 
-# The calls that create a task: last path part -> (method, handler).
-# The calls that create a task: last path part -> handler (the method is the engine's).
+# What plays each task type; the calls that create them (and their methods) are TASK_CALLS.
 _HANDLERS: dict[str, _TaskHandler] = {
     "ingest": Simulator._ingest,
-    "delete_by_query": Simulator._delete_by_query,
-    "batch_delete_by_subject": Simulator._delete_by_subjects,
-    "subject": Simulator._delete_by_subjects,
-    "entry": Simulator._delete_entry,
+    "delete-by-query": Simulator._delete_by_query,
+    "delete-by-subject": Simulator._delete_by_subjects,
+    "delete-by-entry-id": Simulator._delete_entry,
 }
-_TASK_ROUTES = {action: (engine.TASK_CALLS[action][0], h) for action, h in _HANDLERS.items()}
+_TASK_ROUTES = {
+    action: (method, _HANDLERS[task_type])
+    for action, (method, task_type) in engine.TASK_CALLS.items()
+}
 
 
 _shared: dict[float, Simulator] = {}
