@@ -17,6 +17,7 @@ from search_task_widget._model.task import Task
 from search_task_widget._service.auth import resolve_auth
 from search_task_widget._service.client import shared_clients
 from search_task_widget._tracking.group import News, TaskGroup
+from search_task_widget._tracking.news import PerAnswer, PerRound
 from search_task_widget._tracking.poller import Schedule
 from search_task_widget._tracking.schedule import STAMP_EVERY
 
@@ -48,8 +49,9 @@ class RecordingView:
 
 def make_group(fake_search, poller, view, *, single: bool = False, **kwargs) -> TaskGroup:
     credentials = resolve_auth(None, loopback=True)
+    news = PerAnswer() if single else PerRound()
     return TaskGroup(
-        fake_search.base_url, credentials, view=view, poller=poller, single=single, **kwargs
+        fake_search.base_url, credentials, view=view, poller=poller, news=news, **kwargs
     )
 
 

@@ -31,6 +31,7 @@ from .._service.auth import TOKEN_ENV_VAR, resolve_auth
 from .._service.client import host_of, is_loopback, resolve_base_url
 from .._service.login import CLIENT_ID_ENV_VAR
 from .._tracking.group import TaskGroup
+from .._tracking.news import PerAnswer
 from .._tracking.poller import Poller
 from .._tracking.schedule import MAX_INTERVAL_FACTOR, Clock, SystemClock, polling_bounds
 from .view import (
@@ -413,7 +414,7 @@ def _group(
             view=view,
             poller=poller,
             intervals=(interval, interval * MAX_INTERVAL_FACTOR),
-            single=True,
+            news=PerAnswer(),
             otherwise="",  # no start() to call in a terminal
         )
     except (TypeError, ValueError) as error:

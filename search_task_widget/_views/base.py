@@ -15,10 +15,10 @@ import traitlets
 
 from .._model.errors import SearchTaskError, SignInRequiredError
 from .._service.auth import Credentials, is_search_client, resolve_auth
-from .._service.client import Authorizer, TaskClient, host_of, is_loopback, resolve_base_url
+from .._service.client import TaskClient, host_of, is_loopback, resolve_base_url
 from .._tracking.cells import after_next_execution, current_execution
-from .._tracking.group import News, TaskGroup
-from .._tracking.poller import Listener, Poller
+from .._tracking.group import News, NewsPolicy, TaskGroup
+from .._tracking.poller import Poller
 from .._tracking.schedule import check_interval, polling_bounds
 from .assets import loader
 from .display import ShownOnce
@@ -122,19 +122,17 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         client_id: str | None = None,
         *,
         intervals: tuple[float, float],
-        single: bool,
-        listener: Listener | None = None,
+        news: NewsPolicy,
     ) -> None:
         """Set up the tracking core (a pooled client for ``url`` with ``credentials``,
-        none until signed in) that this widget draws."""
+        none until signed in) that this widget draws, told as ``news`` says."""
         self._group = TaskGroup(
             url,
             credentials,
             view=self,
             poller=poller,
             intervals=intervals,
-            single=single,
-            listener=listener,
+            news=news,
         )
         self._lock = self._group.lock  # one writer at a time, for the group and the traits
         self._display_ids: list[str] = []
@@ -202,10 +200,6 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         service stays the one the widget was created for.
         """
         self._sign_in.set_auth(auth)
-
-    def on_signed_in(self, authorizer: Authorizer) -> None:
-        """The shared login succeeded: use its tokens (the login calls this)."""
-        self._sign_in.on_signed_in(authorizer)
 
     def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
         self._sign_in.handle(content)

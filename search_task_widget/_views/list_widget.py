@@ -32,6 +32,7 @@ from .._model.task import Task, format_duration, normalize_task_id
 from .._model.vocabulary import count_word
 from .._service.reply import TaskReference, task_reference
 from .._tracking.group import Entry, News
+from .._tracking.news import PerRound
 from .._tracking.poller import Poller
 from .._tracking.schedule import epoch_ms
 from .assets import front_end
@@ -147,7 +148,7 @@ class TaskListWidget(PolledWidget):
             poller,
             client_id,
             intervals=(self._min_interval, self._max_interval),
-            single=False,
+            news=PerRound(),
         )
         self._started = False
         with self._lock:

@@ -269,10 +269,6 @@ class SignInWidget(ShownOnce, anywidget.AnyWidget):
         """Use new credentials (any form ``auth=`` takes)."""
         self._sign_in.set_auth(auth)
 
-    def on_signed_in(self, authorizer: Authorizer) -> None:
-        """The shared login succeeded: use its tokens (the login calls this)."""
-        self._sign_in.on_signed_in(authorizer)
-
     def _credentials_changed(self, credentials: Credentials) -> None:
         pass  # nothing polls here
 

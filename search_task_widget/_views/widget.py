@@ -18,12 +18,14 @@ import traitlets
 
 from .._documents.document import task_document
 from .._documents.static import standalone_html
-from .._model.errors import PollingStoppedError, SearchTaskError
-from .._model.task import Task, format_duration, normalize_task_id
+from .._model.errors import PollingStoppedError
+from .._model.task import format_duration, normalize_task_id
 from .._model.vocabulary import NOT_CHECKED_YET
 from .._service.reply import task_reference
-from .._tracking.group import News, shown_fields
-from .._tracking.poller import Poller, Schedule
+from .._tracking.group import News
+from .._tracking.news import PerAnswer
+from .._tracking.poller import Poller
+from .._tracking.rows import shown_fields
 from .._tracking.schedule import epoch_ms
 from .assets import front_end
 from .base import PolledWidget, checked_timeout, connection_settings
@@ -155,8 +157,7 @@ class TaskWidget(PolledWidget):
             poller,
             client_id,
             intervals=(self._min_interval, self._max_interval),
-            single=True,
-            listener=self,  # the poller calls on_task() & co. of the widget, as it always did
+            news=PerAnswer(),
         )
         entry = self._group.add(normalized_id, hint or None)
         assert entry is not None  # a new group holds nothing else
@@ -247,17 +248,6 @@ class TaskWidget(PolledWidget):
         elif self.sign_in:
             text += "; sign-in needed"
         return text
-
-    # -- Listener: called on the poller thread; the core decides what to show ------------
-
-    def on_task(self, task: Task, schedule: Schedule) -> None:
-        self._group.task_seen(self._entry, task, schedule)
-
-    def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
-        self._group.trouble_seen(self._entry, error, schedule)
-
-    def on_fatal(self, error: SearchTaskError) -> None:
-        self._group.fatal_seen(self._entry, error)
 
     # -- drawing (the core calls this, lock held) ----------------------------------------
 
