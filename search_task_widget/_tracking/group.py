@@ -270,7 +270,7 @@ class TaskGroup:
 
     def _release(self, client: TaskClient | None) -> None:
         if client is not None and shared_clients.release(client):
-            self.poller.retire(client)  # closed between its requests
+            self.poller._retire(client)  # closed between its requests
 
     def use(self, credentials: Credentials) -> None:
         """Poll with ``credentials`` from now on (stops polling; :meth:`start` resumes)."""
@@ -358,7 +358,7 @@ class TaskGroup:
             try:
                 # Under the lock, so a concurrent stop() finds the watches registered. (The
                 # poller never takes a group's lock while holding its own: no deadlock.)
-                self.poller.add_all(watches)
+                self.poller._add_all(watches)
             except BaseException:  # e.g. the poller was shut down: nothing half-started
                 self.stop()
                 raise
@@ -386,7 +386,7 @@ class TaskGroup:
         with self.lock:
             for entry in self._entries.values():
                 if entry.watch is not None:
-                    self.poller.remove(entry.watch)
+                    self.poller._remove(entry.watch)
                     entry.watch = entry.listener = None
             self._active = 0
             self.expect_next(None)

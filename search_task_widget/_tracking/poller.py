@@ -135,7 +135,8 @@ class _Seen:
 
 
 class Poller:
-    """Polls every registered :class:`Watch` from one background thread.
+    """Polls the tasks of every widget that uses it from one background thread (widgets
+    register a :class:`Watch` per task through ``_add_all``; nothing to call for users).
 
     Args:
         rate: requests per second for all watches together.
@@ -181,12 +182,12 @@ class Poller:
 
     # -- registration (any thread) ----------------------------------------------------
 
-    def add(self, watch: Watch) -> Watch:
+    def _add(self, watch: Watch) -> Watch:
         """Start polling ``watch``."""
-        self.add_all([watch])
+        self._add_all([watch])
         return watch
 
-    def add_all(self, watches: Iterable[Watch]) -> None:
+    def _add_all(self, watches: Iterable[Watch]) -> None:
         """Start polling ``watches`` together: the first round sees them all, so tasks of
         one index are batched from the start."""
         with self._lock:
@@ -204,14 +205,14 @@ class Poller:
     def _thread_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def remove(self, watch: Watch) -> None:
+    def _remove(self, watch: Watch) -> None:
         """Stop polling ``watch`` (idempotent). No listener call for it happens afterwards."""
         with self._lock:
             watch.active = False
             self._watches.pop(watch.serial, None)
         self._wake.set()
 
-    def retire(self, client: TaskClient) -> None:
+    def _retire(self, client: TaskClient) -> None:
         """Close ``client`` once no request of this poller can be using it.
 
         Requests run on the poller thread, so that thread closes retired clients between
@@ -669,13 +670,13 @@ class Poller:
     def _fatal(self, watch: Watch, error: SearchTaskError) -> None:
         if not watch.active:
             return
-        self.remove(watch)
+        self._remove(watch)
         self._notify(watch, "on_fatal", error)
 
     def _notify(self, watch: Watch, method: str, *args: object) -> None:
         listener = watch.deliver()
         if listener is None:  # the widget was garbage-collected: nobody is watching
-            self.remove(watch)
+            self._remove(watch)
             return
         self._round[id(listener)] = listener
         try:
