@@ -48,8 +48,9 @@ class TaskListWidget(PolledWidget):
     """A live view of many Globus Search tasks: aggregate progress, counts and one row each.
 
     Args:
-        tasks: task ids (str or :class:`uuid.UUID`) or replies of ``SearchClient.ingest``
-            / ``delete_by_query`` / ``batch_delete_by_subject``. Given such replies and no
+        tasks: task ids (str or :class:`uuid.UUID`), replies of ``SearchClient.ingest``
+            / ``delete_by_query`` / ``batch_delete_by_subject``, or
+            :class:`~search_task_widget.Task` objects. Given such replies and no
             ``auth``, the list polls with the client that sent them (its sign-in and
             service URL), and each task's index is that of its request.
         auth: what :class:`~search_task_widget.TaskWidget` takes: a ``SearchClient``, a
@@ -240,7 +241,7 @@ class TaskListWidget(PolledWidget):
     # -- public API -------------------------------------------------------------------
 
     def add(self, task: object, *, index_id: str | None = None) -> str:
-        """Watch one more task (an id or an ingest reply); return its id.
+        """Watch one more task (an id, an ingest reply or a :class:`Task`); return its id.
 
         A task already in the list is ignored (its id is returned). While the list polls,
         the new task is polled at once.

@@ -40,7 +40,8 @@ class TaskWidget(PolledWidget):
     Args:
         task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`), or the reply of
             ``SearchClient.ingest`` / ``delete_by_query`` / ``batch_delete_by_subject`` /
-            ``get_task``. Given such a reply and no ``auth``, the widget polls with the
+            ``get_task``, or a :class:`~search_task_widget.Task` (its index is used too).
+            Given such a reply and no ``auth``, the widget polls with the
             client that sent it (its sign-in and service URL, as ``auth=`` that client)
             and takes the index id from the request.
         auth: a ``globus_sdk.SearchClient`` (its service URL is used too), a

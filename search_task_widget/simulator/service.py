@@ -115,12 +115,15 @@ def _canonical_uuid(value: str) -> str | None:
         return None
 
 
-def _scenario(name: str) -> Scenario:
+def _scenario(scenario: str | Scenario) -> Scenario:
+    """``scenario`` itself, or the one of :data:`SCENARIOS` it names."""
+    if isinstance(scenario, Scenario):
+        return scenario
     try:
-        return SCENARIOS[name]
+        return SCENARIOS[scenario]
     except KeyError:
         known = ", ".join(SCENARIOS)
-        raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}") from None
+        raise ValueError(f"unknown scenario {scenario!r}; known scenarios: {known}") from None
 
 
 # A task's errors list is cut here, like a service that doesn't echo a whole batch back.
@@ -156,10 +159,10 @@ class Simulator:
 
     ``clock`` returns POSIX seconds (inject a fake one to step through a timeline without
     sleeping); ``speed`` divides every scenario time; ``latency`` delays each HTTP answer;
-    ``scenario`` is what new tasks follow unless their index (:meth:`set_scenario`) or
-    their request names another; ``required_token`` makes every request need that bearer
-    token. Serve it with :meth:`start` (or a ``with`` block); reading :attr:`base_url`
-    starts it too.
+    ``scenario`` (a :class:`Scenario`, or the name of one of :data:`SCENARIOS`) is what new
+    tasks follow unless their index (:meth:`set_scenario`) or their request names another;
+    ``required_token`` makes every request need that bearer token. Serve it with
+    :meth:`start` (or a ``with`` block); reading :attr:`base_url` starts it too.
     """
 
     def __init__(
@@ -169,9 +172,9 @@ class Simulator:
         speed: float = 1.0,
         latency: float = 0.0,
         required_token: str | None = None,
-        scenario: str = "success",
+        scenario: str | Scenario = "success",
     ) -> None:
-        self._scenario = _scenario(scenario).name  # refuse an unknown name at once
+        self._scenario = _scenario(scenario)  # refuse an unknown name at once
         if not (math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be a positive number, not {speed!r}")
         if not (math.isfinite(latency) and latency >= 0):
@@ -181,7 +184,7 @@ class Simulator:
         self._latency = latency
         self._required_token = required_token
         self._book = TaskBook(clock, speed)
-        self._index_scenarios: dict[str, str] = {}
+        self._index_scenarios: dict[str, Scenario] = {}
         self._field_types: dict[str, FieldTypes] = {}  # per index, like Search's schemas
         self._lock = threading.Lock()  # guards _index_scenarios and _field_types
         self._server: LoopbackServer | None = None
@@ -190,8 +193,9 @@ class Simulator:
 
     # -- the Python API ---------------------------------------------------------------------
 
-    def set_scenario(self, index_id: str, scenario: str | None) -> None:
-        """Make every new task of ``index_id`` follow ``scenario`` (None: the simulator's).
+    def set_scenario(self, index_id: str, scenario: str | Scenario | None) -> None:
+        """Make every new task of ``index_id`` follow ``scenario`` (a :class:`Scenario` or
+        a name; None: the simulator's).
 
         A scenario named in a request (a ``simulate:<scenario>:`` subject or query, or the
         ``X-Simulator-Scenario`` header) still wins for that request.
@@ -203,23 +207,28 @@ class Simulator:
             if scenario is None:
                 self._index_scenarios.pop(index, None)
             else:
-                self._index_scenarios[index] = _scenario(scenario).name
+                self._index_scenarios[index] = _scenario(scenario)
 
     def scenario_for(self, index_id: str) -> str:
-        """The scenario new tasks of ``index_id`` follow unless a request names one."""
+        """The name of the scenario new tasks of ``index_id`` follow unless a request names
+        one."""
+        return self._scenario_of(index_id).name
+
+    def _scenario_of(self, index_id: str) -> Scenario:
         index = _canonical_uuid(index_id) or index_id
         with self._lock:
             return self._index_scenarios.get(index, self._scenario)
 
     def submit(
         self,
-        scenario: str | None = None,
+        scenario: str | Scenario | None = None,
         *,
         index_id: str | None = None,
         task_type: str = "ingest",
     ) -> dict[str, Any]:
-        """Create a task following ``scenario`` (default: the index's, see
-        :meth:`set_scenario`, else the simulator's); answer like Search's ingest call.
+        """Create a task following ``scenario`` (a :class:`Scenario` or a name; default: the
+        index's, see :meth:`set_scenario`, else the simulator's); answer like Search's
+        ingest call.
 
         No documents are sent this way, so a failing ingest reports the demo's three
         sample records, the last of which failed on a field type.
@@ -227,7 +236,7 @@ class Simulator:
         index = _canonical_uuid(index_id) if index_id is not None else TUTORIAL_INDEX_ID
         if index is None:
             raise ValueError(f"index_id must be a UUID, not {index_id!r}")
-        chosen = _scenario(scenario or self.scenario_for(index))
+        chosen = _scenario(scenario) if scenario else self._scenario_of(index)
         if task_type not in TASK_TYPES:
             raise ValueError(f"task_type must be one of {', '.join(TASK_TYPES)}")
         failure = None
@@ -365,7 +374,7 @@ class Simulator:
                     return _scenario(name)
                 except ValueError as exc:
                     raise Invalid([(location, str(exc))]) from None
-        return _scenario(self.scenario_for(index_id))
+        return self._scenario_of(index_id)
 
     def _ingest(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
         entries = ingest_entries(body)
