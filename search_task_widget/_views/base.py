@@ -24,7 +24,7 @@ from .assets import loader
 from .display import ShownOnce
 from .front_end import FrontEnd, is_shared_layout
 from .host import keeps_live_views
-from .sign_in import SIGN_IN_STATES, SignIn
+from .sign_in import SIGN_IN_STATES, SignIn, SignInMethods
 
 log = logging.getLogger("search_task_widget")
 
@@ -69,7 +69,7 @@ def connection_settings(
     return credentials, url, low, high
 
 
-class PolledWidget(ShownOnce, anywidget.AnyWidget):
+class PolledWidget(SignInMethods, ShownOnce, anywidget.AnyWidget):
     """A widget that draws a :class:`~._group.TaskGroup`: subclasses call :meth:`_connect`
     and define ``start``, ``stop`` and ``_render``. It holds a :class:`~._sign_in.SignIn`
     and shows its panel when there are no usable credentials, and resumes polling once
@@ -174,35 +174,6 @@ class PolledWidget(ShownOnce, anywidget.AnyWidget):
         return self._sign_in.expired(error)
 
     # -- sign-in (main thread only; see _sign_in.SignIn) ----------------------------------
-
-    def start_sign_in(self) -> str:
-        """Show the sign-in link and code box; return the link (to open in a browser).
-
-        Raises:
-            SignInRequiredError: no notebook sign-in is possible here (the message says
-                what to configure).
-        """
-        return self._sign_in.start()
-
-    def finish_sign_in(self, code: str) -> None:
-        """Complete the sign-in with the code Globus showed; polling starts at once.
-
-        Raises:
-            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
-                (the panel then offers a fresh link).
-        """
-        self._sign_in.finish(code)
-
-    def set_auth(self, auth: object) -> None:
-        """Use new credentials (any form ``auth=`` takes) and resume.
-
-        For a token that expired mid-session: the timings observed so far are kept. The
-        service stays the one the widget was created for.
-        """
-        self._sign_in.set_auth(auth)
-
-    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
-        self._sign_in.handle(content)
 
     def _sign_in_error(self) -> SignInRequiredError | None:
         """Why nothing can be fetched now, or None when the credentials are usable."""

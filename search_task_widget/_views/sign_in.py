@@ -210,7 +210,43 @@ class SignIn:
                 host.sign_in = "offer" if self.credentials.login else "unavailable"
 
 
-class SignInWidget(ShownOnce, anywidget.AnyWidget):
+class SignInMethods:
+    """What a widget with a sign-in panel (its ``_sign_in``) offers for signing in."""
+
+    _sign_in: SignIn
+
+    def start_sign_in(self) -> str:
+        """Show the sign-in link and code box; return the link (to open in a browser).
+
+        Raises:
+            SignInRequiredError: no notebook sign-in is possible here (the message says
+                what to configure).
+        """
+        return self._sign_in.start()
+
+    def finish_sign_in(self, code: str) -> None:
+        """Complete the sign-in with the code Globus showed (a widget that polls starts
+        polling at once).
+
+        Raises:
+            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
+                (the panel then offers a fresh link).
+        """
+        self._sign_in.finish(code)
+
+    def set_auth(self, auth: object) -> None:
+        """Use new credentials (any form ``auth=`` takes); a widget that polls resumes.
+
+        For a token that expired mid-session: the timings observed so far are kept. The
+        service stays the one the widget was created for.
+        """
+        self._sign_in.set_auth(auth)
+
+    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
+        self._sign_in.handle(content)
+
+
+class SignInWidget(SignInMethods, ShownOnce, anywidget.AnyWidget):
     """Just the sign-in panel, for signing in before anything is watched.
 
     For example before the first ``SearchClient.ingest`` of a tutorial whose client uses
@@ -247,33 +283,8 @@ class SignInWidget(ShownOnce, anywidget.AnyWidget):
         """True once there are usable credentials."""
         return not self._sign_in.needed
 
-    def start_sign_in(self) -> str:
-        """Show the sign-in link and code box; return the link (to open in a browser).
-
-        Raises:
-            SignInRequiredError: no notebook sign-in is possible here (the message says
-                what to configure).
-        """
-        return self._sign_in.start()
-
-    def finish_sign_in(self, code: str) -> None:
-        """Complete the sign-in with the code Globus showed.
-
-        Raises:
-            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
-                (the panel then offers a fresh link).
-        """
-        self._sign_in.finish(code)
-
-    def set_auth(self, auth: object) -> None:
-        """Use new credentials (any form ``auth=`` takes)."""
-        self._sign_in.set_auth(auth)
-
     def _credentials_changed(self, credentials: Credentials) -> None:
         pass  # nothing polls here
-
-    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
-        self._sign_in.handle(content)
 
     def _signed_in(self) -> None:
         credentials = self._sign_in.credentials
