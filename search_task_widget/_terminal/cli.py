@@ -100,14 +100,19 @@ def _argparse_output(out: TextIO, err: TextIO) -> Iterator[None]:
             emit(err, complained.getvalue())
 
 
-def _seconds(text: str) -> float:
+def _positive(text: str, what: str) -> float:
+    """``text`` as a finite number above 0 (``what`` names it in the complaint)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be {what} above 0, got {text!r}")
     return value
+
+
+def _seconds(text: str) -> float:
+    return _positive(text, "a number of seconds")
 
 
 def _exit_code(text: str) -> int:
@@ -123,13 +128,7 @@ def _exit_code(text: str) -> int:
 
 
 def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
-    return value
+    return _positive(text, "a number")
 
 
 def no_credentials_advice(url: str, environ: Mapping[str, str] | None = None) -> str:

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import Any
 
 from search_task_widget._model.vocabulary import CANCELLED, CREATING, FAILED, PENDING
@@ -27,7 +27,7 @@ from search_task_widget.simulator.documents import (
     scenario_in,
     shown,
 )
-from search_task_widget.simulator.loopback import LoopbackServer, Request, Response
+from search_task_widget.simulator.loopback import LoopbackServer, Request, Response, Serving
 from search_task_widget.simulator.scenarios import (
     Failure,
     Fault,
@@ -154,7 +154,7 @@ def _simulated(name: str) -> str:
     return f"simulated error (scenario {name!r})"
 
 
-class Simulator:
+class Simulator(Serving):
     """An in-memory Search task service whose tasks follow :data:`SCENARIOS`.
 
     ``clock`` returns POSIX seconds (inject a fake one to step through a timeline without
@@ -491,17 +491,6 @@ class Simulator:
             self._stopped = True
         if server is not None:
             server.stop()
-
-    def __enter__(self) -> Simulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _invalid_uuid(name: str, value: str) -> Response:
