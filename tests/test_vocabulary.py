@@ -241,3 +241,15 @@ def test_every_call_that_creates_a_task_is_routed_and_recognised():
         assert service._TASK_ROUTES[action][0] == method
         assert _TASK_CREATING_PATH.search(index + action), action
     assert not _TASK_CREATING_PATH.search(index + "search")
+
+
+def test_the_stylesheets_paint_the_state_tones_with_the_palette():
+    # The front end's colours live in its stylesheets (theme variables with fallbacks); the
+    # tones of states must fall back to the same values as the documents' palette.
+    fallbacks = re.compile(r"var\((--jp-[a-z0-9-]+),\s*(#[0-9a-fA-F]+)\)")
+    used = {
+        (v, c.lower()) for path in JS.glob("*.css") for v, c in fallbacks.findall(path.read_text())
+    }
+    for tone in ("success", "failed", "running"):
+        variable, plain = vocabulary.PALETTE[tone]
+        assert {c for v, c in used if v == variable} == {plain}, tone
