@@ -10,7 +10,7 @@ kept; text is escaped and inherits the page's colour. Bars are capped at :data:`
 (the rest are counted), so a saved notebook stays small.
 
 ``started`` in a row is when the widget first saw the task running (epoch ms): the service
-does not say when a task left the queue (see ``_group.row_of``).
+does not say when a task left the queue (see ``_tracking.rows.row_of``).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def _kind(row: Mapping[str, Any]) -> str:
 
 
 def with_static_copy(page: str, document: str) -> str:
-    """``page`` (from :func:`._static.standalone_html`) with ``document`` in a
+    """``page`` (from :func:`.static.standalone_html`) with ``document`` in a
     ``<noscript>`` after the live view's element: read where scripts do not run."""
     marker = '<div id="stw-export"></div>'
     return page.replace(marker, f"{marker}\n<noscript>{document}</noscript>", 1)
