@@ -50,6 +50,7 @@ export const STAGES = ["Submitted", "Queued", "Running", "Done"];
 /** @type {Readonly<Record<string, number>>} stage reached by each documented state */
 export const STAGE_OF = Object.freeze({ [CREATING]: 1, [PENDING]: 2, [PROGRESS]: 3, [SUCCESS]: 4, [FAILED]: 4 });
 
+/** @typedef {import("./model.js").SignInTraits} SignInTraits */
 /** @typedef {import("./model.js").TaskOwnTraits} TaskOwnTraits */
 /** @typedef {import("./model.js").ListOwnTraits} ListOwnTraits */
 
@@ -57,6 +58,8 @@ export const STAGE_OF = Object.freeze({ [CREATING]: 1, [PENDING]: 2, [PROGRESS]:
 // checked against model.d.ts by tsc (an object literal of the type's keys: none missing, none
 // extra) and against the Python traitlets by tests/test_vocabulary.py.
 
+/** @type {Readonly<Record<keyof SignInTraits, true>>} */
+const SIGN_IN_TRAIT_SET = Object.freeze({ sign_in: true, sign_in_url: true, sign_in_message: true });
 /** @type {Readonly<Record<keyof TaskOwnTraits, true>>} */
 const TASK_TRAIT_SET = Object.freeze({
   task_id: true, state: true, task_type: true, state_description: true, index_id: true,
@@ -70,6 +73,8 @@ const LIST_TRAIT_SET = Object.freeze({
   last_completed: true, error: true, last_checked: true,
 });
 
+/** The sign-in panel's traits, which every widget has (js/signin.js). */
+export const SIGN_IN_TRAITS = /** @type {(keyof SignInTraits)[]} */ (Object.keys(SIGN_IN_TRAIT_SET));
 /** TaskWidget's traits (js/widget.js). */
 export const TASK_TRAITS = /** @type {(keyof TaskOwnTraits)[]} */ (Object.keys(TASK_TRAIT_SET));
 /** TaskListWidget's traits (js/list.js). */

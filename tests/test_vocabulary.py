@@ -211,6 +211,7 @@ def test_the_traits_every_widget_has_agree():
         return {name for name in names if not name.startswith("_")}
 
     assert public(PolledWidget) == _fields(types, "SignInTraits") | _fields(types, "NotifyTraits")
+    assert _fields(types, "SignInTraits") == _js_trait_set("SIGN_IN_TRAIT_SET")
     assert public(SignInWidget) == _fields(types, "SignInWidgetTraits")
 
 
