@@ -176,6 +176,20 @@ def expired_advice(source: str, *, can_sign_in: bool) -> str:
     return "Call set_auth() with fresh credentials (a token, authorizer or GlobusApp)."
 
 
+#: What a notebook sign-in needs and lacks.
+SIGN_IN_NOT_CONFIGURED = (
+    "notebook sign-in needs the client id of a Globus native app: set "
+    f"${CLIENT_ID_ENV_VAR} (or pass client_id=...); "
+    "register one at https://app.globus.org/settings/developers "
+    "(see 'Signing in' in the search_task_widget docs)"
+)
+
+#: What to do in a notebook when no credentials were found.
+NO_CREDENTIALS_ADVICE = (
+    "No Globus credentials were found. Pass auth= (a SearchClient, GlobusApp, authorizer "
+    f"or access token), set ${TOKEN_ENV_VAR}, or {SIGN_IN_NOT_CONFIGURED}."
+)
+
 #: What to do after a 401 in a terminal (which never signs in).
 TERMINAL_EXPIRED_ADVICE = (
     f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope, "

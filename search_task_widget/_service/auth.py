@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
 from .._model.config import HUB_ENV_VAR, LOOPBACK_AUTH_ENV_VAR, TOKEN_ENV_VAR
-from .._model.errors import unsendable_reason
+from .._model.errors import NO_CREDENTIALS_ADVICE, unsendable_reason
 from .client import Authorizer, host_of, is_loopback
 from .hub import hub_search_token
 from .login import (
@@ -38,7 +38,6 @@ from .login import (
     login_app,
     login_for,
     needs_sign_in,
-    not_configured_message,
     require_task_scope,
 )
 
@@ -135,12 +134,8 @@ def _from_environment(loopback: bool, client_id: str | None) -> Credentials:
         return Credentials(None, ("none",), "no token (a service on this machine)")
     return Credentials(
         None, ("none",), "nothing", needs_sign_in=True,
-        missing=f"No Globus credentials were found. Pass auth= ({_SHORT_ACCEPTED}), set "
-        f"${TOKEN_ENV_VAR}, or {not_configured_message()}.",
+        missing=NO_CREDENTIALS_ADVICE,
     )  # fmt: skip
-
-
-_SHORT_ACCEPTED = "a SearchClient, GlobusApp, authorizer or access token"
 
 
 def _static(token: str, source: str, client_id: str | None) -> Credentials:
