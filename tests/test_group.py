@@ -119,7 +119,7 @@ def test_an_error_stops_one_watch_and_the_outcome_names_it(fake_search, ticked, 
     entry = group.get(gone["task_id"])
     assert entry is not None
     assert entry.fatal is not None
-    assert entry.row["trouble"] == "fatal"
+    assert group.rows()[1]["trouble"] == "fatal"
     assert "Task not found (HTTP 404" in entry.fatal_text
     assert "base_url" in entry.fatal_advice  # says what to do
     assert group.totals()["error"].startswith("1 task could not be checked")

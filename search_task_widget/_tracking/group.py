@@ -99,6 +99,9 @@ class NewsPolicy(Protocol):
     def still_running(self, entries: list[Entry], timeout: float) -> str:
         """What a timeout of ``wait()`` says about what has not ended yet."""
 
+    def rows(self, entries: list[Entry]) -> list[dict[str, Any]]:
+        """One row per entry (see :func:`.rows.row_of`)."""
+
 
 @dataclass(frozen=True)
 class Stamp:
@@ -129,8 +132,6 @@ class Entry:
     stage_times: dict[str, float] = field(default_factory=dict)
     created: datetime | None = None
     completed: datetime | None = None
-    #: The shown fields of a row of many (see :func:`.rows.row_of`), kept to tell changes.
-    row: dict[str, Any] = field(default_factory=dict)
     watch: Watch | None = None
     listener: _EntryListener | None = None
 
@@ -501,7 +502,7 @@ class TaskGroup:
     def rows(self) -> list[dict[str, Any]]:
         """One row per task (see :func:`.rows.row_of`), in the order added."""
         with self.lock:
-            return [e.row for e in self._entries.values()]
+            return self.news.rows(list(self._entries.values()))
 
     def totals(self) -> dict[str, Any]:
         """What a view of many shows above its rows: ``total``, ``done``, ``failed``,

@@ -14,6 +14,8 @@ The last end is told at once by both. Every method runs with the group's lock he
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._model.vocabulary import NOT_CHECKED_YET
 from .group import Entry, News, TaskGroup
 from .poller import Schedule
@@ -56,6 +58,9 @@ class PerAnswer:
         (entry,) = entries
         return f"task {entry.task_id} is still {entry.state or 'unknown'} after {timeout:g} s"
 
+    def rows(self, entries: list[Entry]) -> list[dict[str, Any]]:
+        return [row_of(entry) for entry in entries]  # a view of one reads the entry itself
+
 
 def _sooner(group: TaskGroup, schedule: Schedule) -> bool:
     """Whether the next check moved clearly before the one told: another task of the index
@@ -70,13 +75,18 @@ class PerRound:
 
     def __init__(self) -> None:
         self._checked_at: float | None = None  # when this round's news was fetched
+        #: Each task's row as last built (rows are replaced, never changed), to tell changes.
+        self._rows: dict[str, dict[str, Any]] = {}
 
     def shown_changed(self, entry: Entry) -> bool:
         row = row_of(entry)
-        if row == entry.row:
+        if row == self._rows.get(entry.task_id):
             return False
-        entry.row = row
+        self._rows[entry.task_id] = row
         return True
+
+    def rows(self, entries: list[Entry]) -> list[dict[str, Any]]:
+        return [self._rows[entry.task_id] for entry in entries]
 
     def answered(self, group: TaskGroup, schedule: Schedule, first: bool) -> None:
         pass  # the stamp moves at the round's end
