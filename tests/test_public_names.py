@@ -20,9 +20,9 @@ SLOW_START = Scenario(
     "slow-start",
     "Queued for 10 s, a short outage, then done.",
     (
-        Phase(0.0, "PENDING", "Task is waiting to start"),
-        Phase(10.0, "PROGRESS", "Task is running"),
-        Phase(20.0, "SUCCESS", "Task succeeded"),
+        Phase(0.0, "PENDING"),
+        Phase(10.0, "PROGRESS", "Task is running (slowly)"),
+        Phase(20.0, "SUCCESS"),
     ),
     (Fault(12.0, 14.0, "unavailable"),),
 )
@@ -50,7 +50,9 @@ def test_the_simulator_takes_scenario_objects_as_well_as_names(clock):
             return httpx.get(url, timeout=5)
 
         clock.now = T0 + 5
-        assert answer().json()["state"] == "PENDING"
+        assert answer().json()["state_description"] == "Task is waiting to start"
+        clock.now = T0 + 11
+        assert answer().json()["state_description"] == "Task is running (slowly)"
         clock.now = T0 + 13
         assert answer().status_code == 503  # the scenario's own fault
         clock.now = T0 + 21

@@ -368,13 +368,18 @@ FAULT_KINDS: Mapping[str, _FaultAnswer] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Phase:
-    """From ``at`` seconds after submit (at speed 1.0) the task shows this state."""
+    """From ``at`` seconds after submit (at speed 1.0) the task shows this state, with
+    ``description`` as its ``state_description`` (default: the service's usual one)."""
 
     at: float
     state: str
     description: str = ""
     message: str | None = None
     additional_details: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            object.__setattr__(self, "description", describe(self.state))
 
     @property
     def ended(self) -> bool:
