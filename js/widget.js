@@ -7,16 +7,11 @@ import { fmtAgo, fmtDuration, fmtLocal, fmtUtc, parseUtc } from "./format.js";
 import { mountEndWord } from "./notify.js";
 import { mountSignIn } from "./signin.js";
 import { ACTIVE, observedSpan, STAGES, stageOf, stageText, taskRunning, toneOf } from "./stages.js";
+import { FAILED, PENDING, PROGRESS, TASK_TRAITS } from "./vocabulary.js";
 
 /** @typedef {import("./model.js").TaskTraits} TaskTraits */
 /** @typedef {import("./model.js").Model<TaskTraits>} Model */
 
-/** @type {(keyof TaskTraits & string)[]} */
-const TRAITS = [
-  "task_id", "state", "task_type", "state_description", "index_id", "message",
-  "additional_details", "creation_date", "completion_date", "error", "trouble",
-  "polling", "stage_times", "last_checked", "next_check", "poll_interval",
-];
 const COPIED_MS = 1500;
 
 /** @typedef {ReturnType<typeof snapshot>} Snap */
@@ -162,9 +157,9 @@ function renderClocks(v, s, now, ticking) {
   else if (!Number.isNaN(start) && taskRunning(s)) elapsed = fmtDuration(now - start);
   setText(v.t.elapsed, elapsed);
 
-  const queued = observedSpan(s.stage_times, s.state, "PENDING", now);
+  const queued = observedSpan(s.stage_times, s.state, PENDING, now);
   setText(v.t.queued, queued == null ? "—" : fmtDuration(queued));
-  const running = observedSpan(s.stage_times, s.state, "PROGRESS", now);
+  const running = observedSpan(s.stage_times, s.state, PROGRESS, now);
   setText(v.t.running, running == null ? "—" : fmtDuration(running));
 
   // "N s ago" only while the clock ticks; a frozen "ago" would lie.
@@ -237,7 +232,7 @@ function render({ model, el }) {
     if (disposed) return;
     const s = snapshot(model);
     // Open the details when the task turns FAILED; otherwise leave the user's choice alone.
-    if (s.state === "FAILED" && lastState !== "FAILED") v.details.open = true;
+    if (s.state === FAILED && lastState !== FAILED) v.details.open = true;
     lastState = s.state;
     renderStatic(v, s);
     // One 1 s interval per view, only while something moves.
@@ -273,7 +268,7 @@ function render({ model, el }) {
     }, COPIED_MS);
   };
 
-  for (const name of TRAITS) model.on(`change:${name}`, schedule);
+  for (const name of TASK_TRAITS) model.on(`change:${name}`, schedule);
   model.on("change:state", announce);
   v.copy.addEventListener("click", onCopy);
   update();
@@ -284,7 +279,7 @@ function render({ model, el }) {
     signIn.dispose();
     endWord.dispose();
     disposed = true;
-    for (const name of TRAITS) model.off(`change:${name}`, schedule);
+    for (const name of TASK_TRAITS) model.off(`change:${name}`, schedule);
     model.off("change:state", announce);
     v.copy.removeEventListener("click", onCopy);
     if (ticker != null) clearInterval(ticker);

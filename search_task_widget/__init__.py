@@ -23,8 +23,8 @@ _logging.getLogger("search_task_widget").addHandler(_logging.NullHandler())
 
 #: Each public name and the module (relative to this package) that defines it.
 _LAZY: dict[str, str] = {
-    "KNOWN_STATES": "._model.task",
-    "TERMINAL_STATES": "._model.task",
+    "KNOWN_STATES": "._model.vocabulary",
+    "TERMINAL_STATES": "._model.vocabulary",
     "Task": "._model.task",
     "PollingStoppedError": "._model.errors",
     "SearchTaskError": "._model.errors",
@@ -93,7 +93,8 @@ if TYPE_CHECKING:  # type checkers and IDEs see every name eagerly
         TaskNetworkError,
         TaskResponseError,
     )
-    from ._model.task import KNOWN_STATES, TERMINAL_STATES, Task
+    from ._model.task import Task
+    from ._model.vocabulary import KNOWN_STATES, TERMINAL_STATES
     from ._service.login import login_app
     from ._service.reply import task_id_of
     from ._tracking.poller import Poller, default_poller

@@ -26,12 +26,9 @@ TUTORIALS = sorted((DOCS / "tutorials").glob("*.nblink"))
 BUILD_TIMEOUT = 170  # s; about 35 s on 2 cores, most of it the tutorials' simulated tasks
 #: A finished widget's document (its opening, up to the end of its first part).
 SNAPSHOT = re.compile(r'<div class="stw-(?:list-)?root stw-document"[^>]*>(.*?)</div>', re.S)
-# Public names a widget has that the reference leaves out on purpose: callbacks that the
-# shared sign-in (on_signed_in) and the poller thread (the rest) call, not users.
-UNDOCUMENTED = {"on_signed_in", "on_task", "on_trouble", "on_fatal", "on_round_end"} | {
-    "tabbable",  # ipywidgets' own, redefined only to keep them out of saved notebooks
-    "tooltip",
-}
+# Public names a widget has that the reference leaves out on purpose: ipywidgets' own,
+# redefined only to keep them out of saved notebooks.
+UNDOCUMENTED = {"tabbable", "tooltip"}
 
 
 # -- without a build ------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def threaded() -> Iterator[Poller]:
 def watch(poller: Poller, client: TaskClient, task_id: str, **kwargs) -> Recorder:
     recorder = Recorder()
     interval = AdaptiveInterval(kwargs.pop("minimum", 0.05), 0.2)
-    poller.add(Watch(task_id, client, recorder, interval, **kwargs))
+    poller._add(Watch(task_id, client, recorder, interval, **kwargs))
     return recorder
 
 

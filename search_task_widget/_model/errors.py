@@ -12,7 +12,13 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from .config import SDK_ENVIRONMENT_ENV_VAR, VERIFY_SSL_ENV_VAR
+from .config import (
+    CLIENT_ID_ENV_VAR,
+    HUB_ENV_VAR,
+    SDK_ENVIRONMENT_ENV_VAR,
+    TOKEN_ENV_VAR,
+    VERIFY_SSL_ENV_VAR,
+)
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -168,6 +174,74 @@ _ADVICE_BY_CODE = {
     "CertificateError": "Check base_url; behind a proxy that inspects TLS, set "
     f"{VERIFY_SSL_ENV_VAR} to the path of its CA bundle.",
 }
+
+
+def expired_advice(source: str, *, can_sign_in: bool) -> str:
+    """What to do after a 401 that the credentials could not fix, in a notebook:
+    ``source`` says where they came from, ``can_sign_in`` whether a notebook sign-in
+    can renew them."""
+    if can_sign_in:
+        return "Use 'Sign in again' in the widget (or start_sign_in()); polling then resumes."
+    if HUB_ENV_VAR in source:
+        return (
+            "JupyterHub's tokens expire: log in to the hub again and restart your server "
+            "from its control panel to get fresh ones, or set "
+            f"${CLIENT_ID_ENV_VAR} to sign in here."
+        )
+    if TOKEN_ENV_VAR in source:
+        return f"Set a fresh ${TOKEN_ENV_VAR} and call set_auth(None), or pass auth=."
+    return "Call set_auth() with fresh credentials (a token, authorizer or GlobusApp)."
+
+
+#: What a notebook sign-in needs and lacks.
+SIGN_IN_NOT_CONFIGURED = (
+    "notebook sign-in needs the client id of a Globus native app: set "
+    f"${CLIENT_ID_ENV_VAR} (or pass client_id=...); "
+    "register one at https://app.globus.org/settings/developers "
+    "(see 'Signing in' in the search_task_widget docs)"
+)
+
+#: What to do in a notebook when no credentials were found.
+NO_CREDENTIALS_ADVICE = (
+    "No Globus credentials were found. Pass auth= (a SearchClient, GlobusApp, authorizer "
+    f"or access token), set ${TOKEN_ENV_VAR}, or {SIGN_IN_NOT_CONFIGURED}."
+)
+
+#: What to do after a 401 in a terminal (which never signs in).
+TERMINAL_EXPIRED_ADVICE = (
+    f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope, "
+    "or sign in again from a notebook."
+)
+
+
+def no_credentials_advice(url: str, *, client_id: str = "", on_hub: bool = False) -> str:
+    """What to do in a terminal when no credentials were found for ``url``: environment
+    variables to set, and what was found but is not usable (``client_id``: the one set;
+    ``on_hub``: JupyterHub's variable is set). Never a token."""
+    lines = [f"no Globus credentials for {url}. This command never signs in; either:"]
+    lines.append(
+        f"  - put an access token (Search ingest or all scope) in ${TOKEN_ENV_VAR} without "
+        f"typing it on the command line: read -rs {TOKEN_ENV_VAR} && export {TOKEN_ENV_VAR}"
+    )
+    if client_id:
+        lines.append(
+            f"  - sign in once from a notebook (stw.sign_in()) with the same "
+            f"${CLIENT_ID_ENV_VAR}: none is stored yet for {client_id} under ~/.globus/app/"
+        )
+    else:
+        lines.append(
+            "  - sign in once from a notebook (stw.sign_in()), then export "
+            f"{CLIENT_ID_ENV_VAR}=<that native app's client id> here so its stored tokens "
+            "are found"
+        )
+    if on_hub:
+        lines.append(
+            f"${HUB_ENV_VAR} is set (JupyterHub) but holds no Search token: the hub admin "
+            "must add a Search scope to GlobusOAuthenticator.scope and keep auth state; then "
+            "log in to the hub again and restart your server"
+        )
+    return "\n".join(lines)
+
 
 #: What replaces a secret in text for people.
 REDACTED = "[redacted]"

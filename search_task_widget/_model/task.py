@@ -16,40 +16,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from types import MappingProxyType
 from typing import Any
 
-# The states, spelled as the service spells them. Every other module (and the simulator,
-# the tests' fake service and the bench) takes them from here.
-CREATING = "CREATING"
-PENDING = "PENDING"
-PROGRESS = "PROGRESS"
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
-#: Outside the documented enum: Search moves the pending tasks of a deleted index there.
-CANCELLED = "CANCELLED"
-
-#: States the service documents, in lifecycle order.
-KNOWN_STATES = (CREATING, PENDING, PROGRESS, SUCCESS, FAILED)
-
-#: States in which the service is still working on a task.
-ACTIVE_STATES = frozenset({CREATING, PENDING, PROGRESS})
-
-#: States after which a task never changes again. ``CANCELLED`` is outside the documented
-#: enum but Search moves pending tasks of a deleted index there, and they stay there.
-TERMINAL_STATES = frozenset({SUCCESS, FAILED, CANCELLED})
-
-#: The ``state_description`` Search writes with each state.
-STATE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
-    {
-        CREATING: "Task is being created",
-        PENDING: "Task is waiting to start",
-        PROGRESS: "Task is running",
-        SUCCESS: "Task succeeded",
-        FAILED: "Task failed",
-        CANCELLED: "Task cancelled because its index was deleted",
-    }
-)
+from .vocabulary import TERMINAL_STATES
 
 #: The fields of a Task document, in the order the service sends them.
 FIELDS = (

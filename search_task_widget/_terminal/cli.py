@@ -25,11 +25,13 @@ from collections.abc import Iterator, Mapping
 from typing import TextIO
 
 from .._model.config import HUB_ENV_VAR, environment
+from .._model.errors import no_credentials_advice as credentials_advice
 from .._model.task import normalize_task_id
 from .._service.auth import TOKEN_ENV_VAR, resolve_auth
 from .._service.client import host_of, is_loopback, resolve_base_url
 from .._service.login import CLIENT_ID_ENV_VAR
 from .._tracking.group import TaskGroup
+from .._tracking.news import PerAnswer
 from .._tracking.poller import Poller
 from .._tracking.schedule import MAX_INTERVAL_FACTOR, Clock, SystemClock, polling_bounds
 from .view import (
@@ -98,14 +100,19 @@ def _argparse_output(out: TextIO, err: TextIO) -> Iterator[None]:
             emit(err, complained.getvalue())
 
 
-def _seconds(text: str) -> float:
+def _positive(text: str, what: str) -> float:
+    """``text`` as a finite number above 0 (``what`` names it in the complaint)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be {what} above 0, got {text!r}")
     return value
+
+
+def _seconds(text: str) -> float:
+    return _positive(text, "a number of seconds")
 
 
 def _exit_code(text: str) -> int:
@@ -121,43 +128,18 @@ def _exit_code(text: str) -> int:
 
 
 def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
-    return value
+    return _positive(text, "a number")
 
 
 def no_credentials_advice(url: str, environ: Mapping[str, str] | None = None) -> str:
-    """What to do in a terminal when no credentials were found for ``url``: environment
-    variables to set, and what was found but is not usable (never a token)."""
+    """What to do in a terminal when no credentials were found for ``url`` (the sentences
+    are :func:`~.._model.errors.no_credentials_advice`'s; the environment says which)."""
     env = environment(environ)
-    lines = [f"no Globus credentials for {url}. This command never signs in; either:"]
-    lines.append(
-        f"  - put an access token (Search ingest or all scope) in ${TOKEN_ENV_VAR} without "
-        f"typing it on the command line: read -rs {TOKEN_ENV_VAR} && export {TOKEN_ENV_VAR}"
+    return credentials_advice(
+        url,
+        client_id=env.get(CLIENT_ID_ENV_VAR, "").strip(),
+        on_hub=bool(env.get(HUB_ENV_VAR, "").strip()),
     )
-    client_id = env.get(CLIENT_ID_ENV_VAR, "").strip()
-    if client_id:
-        lines.append(
-            f"  - sign in once from a notebook (stw.sign_in()) with the same "
-            f"${CLIENT_ID_ENV_VAR}: none is stored yet for {client_id} under ~/.globus/app/"
-        )
-    else:
-        lines.append(
-            "  - sign in once from a notebook (stw.sign_in()), then export "
-            f"{CLIENT_ID_ENV_VAR}=<that native app's client id> here so its stored tokens "
-            "are found"
-        )
-    if env.get(HUB_ENV_VAR, "").strip():
-        lines.append(
-            f"${HUB_ENV_VAR} is set (JupyterHub) but holds no Search token: the hub admin "
-            "must add a Search scope to GlobusOAuthenticator.scope and keep auth state; then "
-            "log in to the hub again and restart your server"
-        )
-    return "\n".join(lines)
 
 
 def _epilog() -> str:
@@ -181,6 +163,20 @@ def _program_name() -> str:
     return "search-task-watch"
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Names the simulator's scenarios where an option's help says ``{scenarios}``: read
+    from the simulator only when help is shown (watching a real task never loads it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if text is None or "{scenarios}" not in text:
+            return text
+        from ..simulator import SCENARIOS
+
+        names = [f"{name} (default)" if name == action.const else name for name in SCENARIOS]
+        return text.replace("{scenarios}", ", ".join(names))
+
+
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The program's parser and its ``watch`` subcommand's."""
     from .._version import __version__
@@ -199,7 +195,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
             "showing its state as it changes, then print a summary."
         ),
         epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     _watch_options(watch)
     return parser, watch
@@ -272,7 +268,7 @@ def _watch_options(watch: argparse.ArgumentParser) -> None:
         metavar="SCENARIO",
         help=(
             "watch a new task on the built-in simulator instead (no account, no network); "
-            "SCENARIO: success (default), failure, slow-queue, outage, proxy-error, cancelled"
+            "SCENARIO: {scenarios}"
         ),
     )
     watch.add_argument(
@@ -418,7 +414,7 @@ def _group(
             view=view,
             poller=poller,
             intervals=(interval, interval * MAX_INTERVAL_FACTOR),
-            single=True,
+            news=PerAnswer(),
             otherwise="",  # no start() to call in a terminal
         )
     except (TypeError, ValueError) as error:

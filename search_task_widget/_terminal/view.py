@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TextIO
 
-from .._model.errors import SearchTaskError
+from .._model.errors import TERMINAL_EXPIRED_ADVICE, SearchTaskError
 from .._model.task import Task, format_duration
-from .._service.auth import TOKEN_ENV_VAR
+from .._model.vocabulary import SUCCESS, utc_stamp
 from .._tracking.group import Entry, News, TaskGroup
 from .._tracking.poller import Schedule
 from .._tracking.schedule import Clock
@@ -47,12 +47,6 @@ EXIT_INTERRUPTED = 130
 
 #: Back to the start of the line and erase it (a live status line on a terminal).
 CLEAR_LINE = "\r\x1b[2K"
-
-#: What to do after a 401 in a terminal (which never signs in).
-EXPIRED_ADVICE = (
-    f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope, "
-    "or sign in again from a notebook."
-)
 
 
 # -- safe output ----------------------------------------------------------------------------
@@ -88,14 +82,10 @@ def visible(text: str) -> str:
     )
 
 
-def _utc_stamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _date_text(moment: datetime | None, as_sent: str | None) -> str | None:
     """A task's date as the progress lines write theirs (UTC, ``Z``); as the service sent it
     if it could not be read."""
-    return as_sent if moment is None else _utc_stamp(moment.timestamp())
+    return as_sent if moment is None else utc_stamp(moment.timestamp())
 
 
 #: Where a live line was cut (ASCII: a terminal's encoding may have no "…").
@@ -202,7 +192,7 @@ class TerminalView:
         """Nothing to do: the last news says how it ended."""
 
     def _credentials_expired(self, error: SearchTaskError) -> str:
-        return EXPIRED_ADVICE
+        return TERMINAL_EXPIRED_ADVICE
 
     # -- the loop (main thread) -------------------------------------------------------------
 
@@ -258,7 +248,7 @@ class TerminalView:
                 schedule = news.schedule
                 wait = math.ceil(max(0.0, (schedule.next_check or 0) - schedule.checked_at))
                 self._line(
-                    f"{_utc_stamp(schedule.checked_at)} RETRYING in {wait} s "
+                    f"{utc_stamp(schedule.checked_at)} RETRYING in {wait} s "
                     f"(attempt {schedule.failures}): {news.error}"
                 )
             return None
@@ -270,7 +260,7 @@ class TerminalView:
         self.task = task
         recovered, self.trouble = self.trouble is not None, None
         shown = (task.state, task.state_description)
-        stamp = _utc_stamp(schedule.checked_at)
+        stamp = utc_stamp(schedule.checked_at)
         # A terminal keeps the history of states above its live line, which shows retries.
         if shown != self._shown or (recovered and not self.live):
             self._line(f"{stamp} {task.state} {task.state_description}".rstrip())
@@ -282,12 +272,12 @@ class TerminalView:
             return None
         self._clear()
         self._report(task)
-        return EXIT_SUCCESS if task.state == "SUCCESS" else EXIT_FAILED
+        return EXIT_SUCCESS if task.state == SUCCESS else EXIT_FAILED
 
     def _fatal(self, error: SearchTaskError, hint: str) -> int:
         self._clear()
         if not self.live:
-            self._line(f"{_utc_stamp(self.clock.time())} STOPPED polling: {error.summary}")
+            self._line(f"{utc_stamp(self.clock.time())} STOPPED polling: {error.summary}")
         text = f"Error: {error}"
         if error.request_id:
             text += f" (request id {error.request_id})"

@@ -136,7 +136,8 @@ class _Seen:
 
 
 class Poller:
-    """Polls every registered :class:`Watch` from one background thread.
+    """Polls the tasks of every widget that uses it from one background thread (widgets
+    register a :class:`Watch` per task through ``_add_all``; nothing to call for users).
 
     Args:
         rate: requests per second for all watches together.
@@ -185,12 +186,12 @@ class Poller:
 
     # -- registration (any thread) ----------------------------------------------------
 
-    def add(self, watch: Watch) -> Watch:
+    def _add(self, watch: Watch) -> Watch:
         """Start polling ``watch``."""
-        self.add_all([watch])
+        self._add_all([watch])
         return watch
 
-    def add_all(self, watches: Iterable[Watch]) -> None:
+    def _add_all(self, watches: Iterable[Watch]) -> None:
         """Start polling ``watches`` together: the first round sees them all, so tasks of
         one index are batched from the start."""
         with self._lock:
@@ -208,7 +209,7 @@ class Poller:
     def _thread_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def ensure_polling(self, watches: Iterable[Watch]) -> None:
+    def _ensure_polling(self, watches: Iterable[Watch]) -> None:
         """Make sure ``watches`` are polled by a live thread: those a fork parked come
         back, and a thread that is gone without saying so (it did not follow a fork) is
         started again. :meth:`TaskGroup.wait_idle` calls it at every slice of its wait,
@@ -229,7 +230,7 @@ class Poller:
         its requests in flight will never answer. Fresh locks, no thread, a new request
         runner; the inherited watches are parked: their widgets belong to the parent,
         which goes on polling them, so a child (a multiprocessing worker) polls them only
-        if it waits for them (:meth:`ensure_polling`), and new watches as usual."""
+        if it waits for them (:meth:`_ensure_polling`), and new watches as usual."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread = None
@@ -238,7 +239,7 @@ class Poller:
         self._parked.update(self._watches)
         self._watches = {}
 
-    def remove(self, watch: Watch) -> None:
+    def _remove(self, watch: Watch) -> None:
         """Stop polling ``watch`` (idempotent). No listener call for it happens afterwards."""
         with self._lock:
             watch.active = False
@@ -246,7 +247,7 @@ class Poller:
             self._parked.pop(watch.serial, None)
         self._wake.set()
 
-    def retire(self, client: TaskClient) -> None:
+    def _retire(self, client: TaskClient) -> None:
         """Close ``client`` once no request of this poller can be using it.
 
         Requests run on the poller thread, so that thread closes retired clients between
@@ -704,13 +705,13 @@ class Poller:
     def _fatal(self, watch: Watch, error: SearchTaskError) -> None:
         if not watch.active:
             return
-        self.remove(watch)
+        self._remove(watch)
         self._notify(watch, "on_fatal", error)
 
     def _notify(self, watch: Watch, method: str, *args: object) -> None:
         listener = watch.deliver()
         if listener is None:  # the widget was garbage-collected: nobody is watching
-            self.remove(watch)
+            self._remove(watch)
             return
         self._round[id(listener)] = listener
         try:
