@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from search_task_widget import Poller
-from search_task_widget._model.task import PROGRESS, Task
+from search_task_widget._model.task import Task
+from search_task_widget._model.vocabulary import PROGRESS
 from search_task_widget._service.client import TaskClient
 from search_task_widget._tracking.poller import Schedule, Watch
 from search_task_widget._tracking.schedule import AdaptiveInterval
@@ -120,7 +121,7 @@ def run_case(slow: int, *, pace: float, latency: float) -> Result:
 
 def _watch(poller: Poller, client: TaskClient) -> _FirstAnswer:
     listener = _FirstAnswer()
-    poller.add(Watch(str(uuid.uuid4()), client, listener, AdaptiveInterval(1.0, 10.0)))
+    poller._add(Watch(str(uuid.uuid4()), client, listener, AdaptiveInterval(1.0, 10.0)))
     return listener
 
 
