@@ -1,0 +1,579 @@
+"""The ingest job: read, validate, batch, submit, watch, map failures, resume.
+
+An :class:`IngestJob` runs on one thread of its own (the "feeder"): it reads the catalogue,
+checks each entry, makes batches, sends them one after the other (in order, within the
+poller's request budget) and hands each batch's task to a
+:class:`~.._tracking.group.TaskGroup`, whose watches the shared poller thread serves with
+one ``task_list`` request per round for the whole index. When a task ends, the feeder
+maps it back to entries: SUCCESS indexes them all; FAILED fails the entries its details
+name and sends the others again, or bisects the batch (see :mod:`.failures`).
+
+At most ``window_batches`` batches (and ``window_bytes`` of entries) are open at a time,
+so memory stays bounded by a few batches whatever the catalogue's size. Every step is in
+the journal before and after it happens (see :mod:`.journal`).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .._model.errors import SearchTaskError, SignInRequiredError
+from .._model.task import Task, format_duration, normalize_task_id
+from .._service.auth import Credentials, expired_advice, resolve_auth
+from .._service.client import host_of, is_loopback, resolve_base_url
+from .._tracking.group import News, TaskGroup
+from .._tracking.poller import Poller, default_poller
+from .._tracking.schedule import Clock, SystemClock, polling_bounds, wait_slice
+from .batches import SENDING, SENT, Batch, grouped, halves
+from .entries import Catalogue
+from .failures import named_positions, named_subjects
+from .journal import FAILED, INVALID, SUPERSEDED, Journal
+from .limits import DEFAULT_LIMITS, Limits
+from .submit import Sender, Stopped
+from .validate import Invalid, Item, Validator
+
+log = logging.getLogger("search_task_widget")
+
+#: Bytes of entries open (sent or queued, task not ended) at most, by default.
+WINDOW_BYTES = 64 * 1000 * 1000
+#: Batches open at most, by default.
+WINDOW_BATCHES = 32
+#: Seconds the feeder sleeps when nothing wakes it (news from the poller does).
+IDLE_WAKE = 0.5
+#: A retry of failed entries is journaled as a batch with this parent (no batch 0 exists).
+RETRY_PARENT = 0
+
+
+class IngestError(SearchTaskError):
+    """The job stopped before the end; the journal (if any) resumes it."""
+
+    @property
+    def summary(self) -> str:
+        return "The ingest stopped"
+
+
+class IngestJob:
+    """Ingest ``entries`` into ``index_id`` (see :func:`ingest`, which makes one).
+
+    Args:
+        index_id: the index (a UUID).
+        entries: the catalogue (see :mod:`.entries`).
+        credentials: resolved credentials (see :func:`~.._service.auth.resolve_auth`).
+        url: the Search service.
+        journal: the journal's path, or None (in memory: no resume).
+        limits: Search's limits (default :data:`~.limits.DEFAULT_LIMITS`).
+        poller: the poller whose thread watches the tasks and whose budget submissions
+            spend (default: the kernel-wide one).
+        clock: times retries and throughput (tests pass a fake one).
+        poll_interval: seconds between the first checks of a batch's task.
+        give_up_after: seconds of transient trouble before a submission gives up.
+        window_bytes, window_batches: the most entries open at once (memory bound).
+        start: start the feeder thread now (else :meth:`start`).
+    """
+
+    def __init__(
+        self,
+        index_id: str,
+        entries: object,
+        *,
+        credentials: Credentials,
+        url: str,
+        journal: object = None,
+        limits: Limits | None = None,
+        poller: Poller | None = None,
+        clock: Clock | None = None,
+        poll_interval: float = 1.0,
+        give_up_after: float = 300.0,
+        window_bytes: int = WINDOW_BYTES,
+        window_batches: int = WINDOW_BATCHES,
+        start: bool = True,
+    ) -> None:
+        self.index_id = normalize_task_id(index_id, "index id")
+        self.limits = limits or DEFAULT_LIMITS
+        self._catalogue = Catalogue(entries)
+        if credentials.needs_sign_in:
+            raise SignInRequiredError(
+                credentials.missing or "sign in first (stw.sign_in()), or pass auth="
+            )
+        self.url = url
+        self._credentials = credentials
+        self._clock = clock or SystemClock()
+        self._window = (window_bytes, window_batches)
+        low, high = polling_bounds(
+            poll_interval, None, loopback=is_loopback(host_of(url)), host=host_of(url)
+        )
+        self.journal = Journal(_path(journal), self.index_id, self._catalogue.describe())
+        self._poller = poller or default_poller()
+        self.group = TaskGroup(
+            url, credentials, view=self, poller=self._poller, intervals=(low, high)
+        )
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._done = threading.Event()
+        self._lock = threading.Lock()  # the queue and whether the feeder runs
+        self._queue: collections.deque[Batch] = collections.deque()
+        self._in_flight: dict[int, Batch] = {}
+        self._validator = Validator(self.limits)
+        self._read = 0
+        self._exhausted = False
+        self._error: BaseException | None = None
+        self._listeners: list[Callable[[], None]] = []
+        self.notes: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._started_at = self._clock.monotonic()
+        self._ended_at: float | None = None
+        self._indexed_at_start = 0
+        self._sender = Sender(
+            self._client(), self.index_id, self._poller.budget, self._clock, self._stop,
+            give_up_after,
+        )  # fmt: skip
+        self._skip_until = self._resume()
+        self._indexed_at_start = self.journal.counts()["indexed"]
+        self._items: Iterator[Item] = self._valid_items()
+        self._batches = grouped(self._items, self.limits)
+        if start:
+            self.start()
+
+    # -- public API -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the feeder thread (does nothing while it runs)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._done.clear()
+            self._error = None
+            self._ended_at = None
+            context = contextvars.copy_context()  # ipykernel 7: see the poller's docstring
+            self._thread = threading.Thread(
+                target=context.run, args=(self._run,), name="search-task-ingest", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sending and watching; the journal keeps everything (resume with it)."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10.0)
+        self.group.stop()
+
+    def close(self) -> None:
+        """Stop, give the HTTP client back and close the journal."""
+        self.stop()
+        self.group.close()
+        self.journal.close()
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until every entry was indexed, failed or refused; return :meth:`summary`.
+
+        Raises:
+            TimeoutError: after ``timeout`` seconds (the job goes on).
+            IngestError: the job stopped on an error (401, 403, an outage it gave up on);
+                the journal resumes it.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._done.wait(wait_slice(deadline)):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"the ingest is still running after {timeout:g} s: {self.describe()}"
+                    )
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        if self._error is not None:
+            raise self._error
+        return self.summary()
+
+    @property
+    def done(self) -> bool:
+        """Whether the job ended (every entry settled, or an error stopped it)."""
+        return self._done.is_set()
+
+    @property
+    def error(self) -> BaseException | None:
+        """What stopped the job, if anything did."""
+        return self._error
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """Invalid and failed entries in catalogue order: ``subject``, ``reason`` (which
+        starts with the rule broken, or says which task failed), ``task_id`` (None when
+        never sent) and ``position`` (the entry's place in the catalogue, from 0)."""
+        return self.journal.failed_rows()
+
+    def retry_failed(self) -> int:
+        """Send the entries that failed again (not the invalid ones), as new batches;
+        return how many. The job runs again; :meth:`wait` for it."""
+        items = self.journal.take_failed()
+        superseded = self.journal.superseded_among(items)
+        todo = [item for item in items if item.position not in superseded]
+        with self._lock:
+            for part in grouped(todo, self.limits):
+                number = self.journal.new_batch(part, read_upto=None, parent=RETRY_PARENT)
+                self._queue.append(Batch(number, part, RETRY_PARENT))
+        if todo:
+            self.start()
+        self._changed()
+        return len(todo)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts of entries and batches, timing, and the error if the job stopped on one."""
+        counts = self.journal.counts()
+        read = max(counts["read_upto"], self._read)
+        indexed = counts["indexed"]
+        rate = self._rate(indexed)
+        return {
+            "entries": {
+                "read": read,
+                "invalid": counts[INVALID],
+                "sent": counts["sent"],
+                "indexed": indexed,
+                "failed": counts[FAILED],
+                "superseded": counts[SUPERSEDED],
+            },
+            "batches": {
+                "submitted": counts["batches_sent"]
+                + counts["batches_succeeded"]
+                + counts["batches_split"],
+                "succeeded": counts["batches_succeeded"],
+                "failed": counts["batches_split"],
+                "in_flight": counts["batches_sent"] + counts["batches_sending"],
+                "queued": counts["batches_pending"],
+                "resent_unknown_fate": counts["resent_unknown_fate"],
+            },
+            "done": self.done,
+            "elapsed_seconds": round(self._elapsed(), 3),
+            "entries_per_second": None if rate is None else round(rate, 1),
+            "seconds_left": self._seconds_left(read, counts, rate),
+            "error": None if self._error is None else str(self._error),
+        }
+
+    def describe(self) -> str:
+        """A few lines for people: counts, batches, throughput, time left, failures."""
+        s = self.summary()
+        e, b = s["entries"], s["batches"]
+        state = "done" if s["done"] else "running"
+        if s["error"]:
+            state = "stopped"
+        lines = [
+            f"Ingest into {self.index_id} ({state}): {e['read']} read, {e['invalid']} invalid, "
+            f"{e['sent']} sent, {e['indexed']} indexed, {e['failed']} failed",
+            f"batches: {b['submitted']} submitted, {b['succeeded']} succeeded, "
+            f"{b['failed']} failed, {b['in_flight']} in flight, {b['queued']} queued; "
+            f"elapsed {format_duration(s['elapsed_seconds'])}" + _pace(s),
+        ]
+        if e["superseded"]:
+            lines.append(
+                f"{e['superseded']} failed entries not resent: a later entry replaced them"
+            )
+        if b["resent_unknown_fate"]:
+            lines.append(
+                f"{b['resent_unknown_fate']} request(s) got no answer and were sent again "
+                "(safe: ingest is an upsert)"
+            )
+        failed = self.failed[:5]
+        lines += [f"  failed: {f['subject'] or '(no subject)'}: {f['reason']}" for f in failed]
+        if s["error"]:
+            lines.append(f"error: {s['error']}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<IngestJob\n{self.describe()}\n>"
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` (on the job's or the poller's thread) when something moved."""
+        self._listeners.append(callback)
+
+    # -- GroupView (the poller thread, group lock held) -----------------------------------
+
+    def _render(self, news: News) -> None:
+        self._wake.set()
+        self._changed()
+
+    def _group_ended(self) -> None:
+        self._wake.set()
+
+    def _credentials_expired(self, error: SearchTaskError) -> str:
+        return expired_advice(self._credentials)
+
+    # -- the feeder thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                self._collect_ends()
+                batch = self._next_batch() if self._has_room() else None
+                if batch is not None:
+                    self._send(batch)
+                    self._changed()
+                    continue
+                with self._lock:
+                    if self._exhausted and not self._queue and not self._in_flight:
+                        break
+                self._wake.wait(IDLE_WAKE)
+        except Stopped:
+            pass
+        except BaseException as error:  # reported by wait() and the view, never lost
+            self._error = _as_ingest_error(error)
+            log.warning("search_task_widget: the ingest stopped: %s", self._error)
+        finally:
+            self._ended_at = self._clock.monotonic()
+            self._done.set()
+            self._changed()
+
+    def _has_room(self) -> bool:
+        most_bytes, most_batches = self._window
+        open_bytes = sum(batch.size for batch in self._in_flight.values())
+        return len(self._in_flight) < most_batches and open_bytes < most_bytes
+
+    def _next_batch(self) -> Batch | None:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        if self._exhausted:
+            return None
+        items = next(self._batches, None)
+        if items is None:
+            self.journal.set_read_upto(self._read)
+            with self._lock:
+                self._exhausted = True
+            return None
+        number = self.journal.new_batch(items, read_upto=items[-1].position + 1, parent=None)
+        return Batch(number, items, state=SENDING)
+
+    def _valid_items(self) -> Iterator[Item]:
+        for read in self._catalogue:
+            self._read = read.position + 1
+            if read.position < self._skip_until:
+                continue  # settled before a restart (see the journal)
+            checked = self._validator.check(read)
+            if isinstance(checked, Invalid):
+                self.journal.invalid(checked.position, checked.subject, checked.reason)
+                continue
+            yield checked
+
+    def _send(self, batch: Batch) -> None:
+        if batch.state != SENDING:
+            self.journal.sending(batch.number)
+            batch.state = SENDING
+
+        def unknown_fate(error: SearchTaskError) -> None:
+            self.journal.sending(batch.number, resent=True)
+            self._say(f"{batch.describe()}: no answer ({error.message}); sent again (safe: upsert)")
+
+        try:
+            task_id = self._sender.send(batch.body, unknown_fate)
+        except SearchTaskError as error:
+            if error.http_status in (400, 413):
+                self._refused(batch, error)
+                return
+            raise
+        self.journal.sent(batch.number, task_id)
+        batch.task_id, batch.state = task_id, SENT
+        self._watch(batch)
+
+    def _watch(self, batch: Batch) -> None:
+        assert batch.task_id is not None
+        self._in_flight[batch.number] = batch
+        entry = self.group.add(batch.task_id, self.index_id)
+        if entry is not None:
+            self.group.start([entry], tell=False)
+
+    def _collect_ends(self) -> None:
+        for number, batch in list(self._in_flight.items()):
+            entry = self.group.get(batch.task_id or "")
+            if entry is None:
+                continue
+            if entry.ended and entry.task is not None:
+                del self._in_flight[number]
+                self._settle(batch, entry.task)
+            elif entry.fatal is not None:
+                raise IngestError(
+                    f"watching the task {batch.task_id} of {batch.describe()} stopped: "
+                    f"{entry.fatal_text}",
+                    code="WatchStopped",
+                )
+
+    def _settle(self, batch: Batch, task: Task) -> None:
+        if task.state == "SUCCESS":
+            self.journal.succeeded(batch.number)
+            return
+        reason = f"task {task.task_id} ended {task.state}"
+        if task.message:
+            reason += f": {task.message[:300]}"
+        if task.state != "FAILED":  # e.g. CANCELLED: the index went away; resending is vain
+            self._map(batch, {i.subject: reason for i in batch.items}, reason, bisect=False)
+            return
+        named = named_subjects(task.additional_details, {i.subject for i in batch.items})
+        detailed = {s: f"{reason}; {why}" if why else reason for s, why in named.items()}
+        self._map(batch, detailed, reason, bisect=True)
+
+    def _refused(self, batch: Batch, error: SearchTaskError) -> None:
+        """The service refused the request (400, 413): entries it names failed, the others
+        are sent again; a 413 naming none is bisected, a 400 naming none fails them all."""
+        reason = f"refused by Search (HTTP {error.http_status} {error.code}): {error.message[:300]}"
+        indexes = named_positions(error.message, len(batch.items))
+        named = {batch.items[n].subject: reason for n in indexes}
+        if not named and error.http_status == 400:
+            named = {item.subject: reason for item in batch.items}
+        self._map(batch, named, reason, bisect=True, task_id=None)
+
+    def _map(
+        self,
+        batch: Batch,
+        named: dict[str, str],
+        reason: str,
+        *,
+        bisect: bool,
+        task_id: str | None = "",
+    ) -> None:
+        """Record what failed, and queue what must be sent again (before new batches)."""
+        items = batch.items
+        if named:
+            failed = [(i, named[i.subject]) for i in items if i.subject in named]
+            parts = [[i for i in items if i.subject not in named]]
+        elif len(items) == 1 or not bisect:
+            failed, parts = [(i, reason) for i in items], []
+        else:
+            failed, parts = [], halves(items)
+        resend = [i for part in parts for i in part]
+        superseded = self.journal.superseded_among(resend)
+        parts = [[i for i in part if i.position not in superseded] for part in parts]
+        parts = [part for part in parts if part]
+        numbers = self.journal.split(
+            batch.number, parts, failed, [i for i in resend if i.position in superseded],
+            batch.task_id if task_id == "" else task_id,
+        )  # fmt: skip
+        children = [Batch(n, part, batch.number) for n, part in zip(numbers, parts, strict=True)]
+        with self._lock:
+            self._queue.extendleft(reversed(children))
+
+    # -- resume ---------------------------------------------------------------------------
+
+    def _resume(self) -> int:
+        """Take up what the journal left open; return where reading goes on."""
+        resumed = self.journal.resume()
+        for batch in resumed.open_batches:
+            if batch.state == SENT:
+                self._watch(batch)
+            else:
+                if batch.state == SENDING:
+                    self._say(
+                        f"{batch.describe()}: its fate is unknown (the process stopped while "
+                        "sending it); sending it again (safe: upsert)"
+                    )
+                self._queue.append(batch)
+        if resumed.read_upto or resumed.open_batches:
+            self._say(
+                f"resumed from the journal: {resumed.read_upto} entries settled or in batches, "
+                f"{len(resumed.open_batches)} batches open"
+            )
+        return resumed.read_upto
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _client(self) -> Any:
+        client = self.group.client
+        if client is None:
+            raise SignInRequiredError("no usable credentials: pass auth=")
+        return client
+
+    def _say(self, note: str) -> None:
+        log.warning("search_task_widget: ingest: %s", note)
+        self.notes.append(note)
+
+    def _changed(self) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback()
+            except Exception:
+                log.exception("search_task_widget: an ingest view failed")
+
+    def _elapsed(self) -> float:
+        end = self._ended_at if self._ended_at is not None else self._clock.monotonic()
+        return max(0.0, end - self._started_at)
+
+    def _rate(self, indexed: int) -> float | None:
+        elapsed = self._elapsed()
+        done = indexed - self._indexed_at_start
+        return done / elapsed if elapsed > 0 and done > 0 else None
+
+    def _seconds_left(self, read: int, counts: dict[str, int], rate: float | None) -> float | None:
+        if self.done:
+            return 0.0
+        if rate is None:
+            return None
+        settled = counts["indexed"] + counts[INVALID] + counts[FAILED] + counts[SUPERSEDED]
+        if self._exhausted:
+            return round(max(0, read - settled) / rate, 1)
+        progress = self._catalogue.progress
+        if not progress:
+            return None
+        return round(self._elapsed() * (1 - progress) / progress, 1)
+
+
+def _pace(summary: dict[str, Any]) -> str:
+    text = ""
+    if summary["entries_per_second"]:
+        text += f"; {summary['entries_per_second']:g} entries/s"
+    left = summary["seconds_left"]
+    if left and not summary["done"]:
+        text += f"; about {format_duration(left)} left"
+    return text
+
+
+def _as_ingest_error(error: BaseException) -> BaseException:
+    if isinstance(error, SearchTaskError):
+        return error
+    if isinstance(error, (OSError, ValueError, TypeError)):
+        return error  # e.g. a file of the catalogue could not be read: as it is
+    return IngestError(f"internal error ({type(error).__name__}) in the ingest", code="Internal")
+
+
+def _path(journal: object) -> Any:
+    if journal is None or isinstance(journal, str) or hasattr(journal, "__fspath__"):
+        return journal
+    raise TypeError(f"journal must be a path (str or Path) or None, not {type(journal).__name__}")
+
+
+def ingest(
+    index_id: str,
+    entries: object,
+    auth: object = None,
+    base_url: str | None = None,
+    journal: object = None,
+    **options: Any,
+) -> IngestJob:
+    """Ingest a catalogue into ``index_id``: validated, batched, sent within the request
+    budget, watched, failures mapped to entries; see :class:`IngestJob` for ``options``.
+
+    ``auth`` takes what :class:`~search_task_widget.TaskWidget` takes (a ``SearchClient``
+    too, whose service is then used unless ``base_url`` says otherwise).
+    """
+    credentials, url = connect(auth, base_url)
+    return IngestJob(
+        index_id, entries, credentials=credentials, url=url, journal=journal, **options
+    )
+
+
+def connect(auth: object, base_url: str | None) -> tuple[Credentials, str]:
+    """The credentials and service URL for ``auth`` and ``base_url``."""
+    url = resolve_base_url(base_url) if base_url is not None else None
+    if url is None and auth is None:
+        url = resolve_base_url(None)
+    credentials = resolve_auth(auth, loopback=url is not None and is_loopback(host_of(url)))
+    return credentials, url or resolve_base_url(credentials.base_url)
+
+
+__all__ = ["IngestError", "IngestJob", "connect", "ingest"]
