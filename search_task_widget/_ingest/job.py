@@ -281,8 +281,10 @@ class IngestJob:
                 f"{b['resent_unknown_fate']} request(s) got no answer and were sent again "
                 "(safe: ingest is an upsert)"
             )
-        failed = self.failed[:5]
-        lines += [f"  failed: {f['subject'] or '(no subject)'}: {f['reason']}" for f in failed]
+        failed = self.journal.failed_rows(limit=5)
+        lines += [f"  failed: {_short(f['subject'])}: {f['reason']}" for f in failed]
+        if len(failed) < s["entries"]["failed"] + s["entries"]["invalid"]:
+            lines.append("  (all of them in .failed)")
         if s["error"]:
             lines.append(f"error: {s['error']}")
         return "\n".join(lines)
@@ -409,14 +411,13 @@ class IngestJob:
         if task.state == "SUCCESS":
             self.journal.succeeded(batch.number)
             return
-        reason = f"task {task.task_id} ended {task.state}"
-        if task.message:
-            reason += f": {task.message[:300]}"
+        ended = f"task {task.task_id} ended {task.state}"
+        reason = f"{ended}: {task.message[:300]}" if task.message else ended
         if task.state != "FAILED":  # e.g. CANCELLED: the index went away; resending is vain
             self._map(batch, {i.subject: reason for i in batch.items}, reason, bisect=False)
             return
         named = named_subjects(task.additional_details, {i.subject for i in batch.items})
-        detailed = {s: f"{reason}; {why}" if why else reason for s, why in named.items()}
+        detailed = {s: f"{ended}: {why}" if why else reason for s, why in named.items()}
         self._map(batch, detailed, reason, bisect=True)
 
     def _refused(self, batch: Batch, error: SearchTaskError) -> None:
@@ -521,6 +522,13 @@ class IngestJob:
         if not progress:
             return None
         return round(self._elapsed() * (1 - progress) / progress, 1)
+
+
+def _short(subject: str) -> str:
+    """A subject as a line shows it: cut, and said when empty."""
+    if not subject:
+        return "(no subject)"
+    return subject if len(subject) <= 80 else subject[:77] + "..."
 
 
 def _pace(summary: dict[str, Any]) -> str:

@@ -225,13 +225,14 @@ class Journal:
             **{f"batches_{state}": states.get(state, 0) for state in _STATES},
         }
 
-    def failed_rows(self) -> list[dict[str, Any]]:
-        """Invalid and failed entries, in catalogue order, for people."""
+    def failed_rows(self, limit: int = -1) -> list[dict[str, Any]]:
+        """Invalid and failed entries, in catalogue order, for people (the first
+        ``limit``; all when negative)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT position, subject, reason, task_id FROM entries WHERE kind IN (?, ?) "
-                "ORDER BY position",
-                (INVALID, FAILED),
+                "ORDER BY position LIMIT ?",
+                (INVALID, FAILED, limit),
             ).fetchall()
         return [
             {"subject": subject, "reason": reason, "task_id": task_id, "position": position}

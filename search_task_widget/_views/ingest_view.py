@@ -1,0 +1,125 @@
+"""``stw.ingest``: an :class:`~.._ingest.job.IngestJob` that shows itself live in a notebook.
+
+Displayed, a job is two views: a header (entries read / invalid / sent / indexed / failed,
+batches, throughput and time left, the first failed subjects with their reasons, and what
+the job had to say, e.g. a resend after no answer) and a
+:class:`~.list_widget.TaskListWidget` of its batches' tasks, whose timeline shows them
+queue, run and end. The list polls on the same pooled client and poller as the job, so
+its watches share the job's ``task_list`` requests and request budget. Without a browser,
+the job's ``repr`` says the same in text.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from typing import Any
+
+from .._ingest.job import IngestJob, connect
+from .list_widget import TaskListWidget
+
+#: Seconds between two redraws of the header (the end is always drawn).
+REDRAW_EVERY = 0.5
+#: Failed entries the header lists (all of them are in ``job.failed``).
+SHOWN_FAILURES = 10
+
+
+class NotebookIngestJob(IngestJob):
+    """An :class:`IngestJob` with a live notebook view (see the module docstring)."""
+
+    def __init__(self, *args: Any, auth: object = None, **kwargs: Any) -> None:
+        self._auth = auth
+        self._header: Any = None
+        self._batches_view: TaskListWidget | None = None
+        self._view_lock = threading.Lock()
+        self._drawn_at = 0.0
+        super().__init__(*args, **kwargs)
+        self.on_change(self._redraw)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        header, batches = self._views()
+        display(header)
+        display(batches)
+
+    def _views(self) -> tuple[Any, TaskListWidget]:
+        import ipywidgets
+
+        with self._view_lock:
+            if self._header is None or self._batches_view is None:
+                self._header = ipywidgets.HTML(value=self._header_html())
+                self._batches_view = TaskListWidget(
+                    auth=self._auth, base_url=self.url, index_id=self.index_id,
+                    poller=self._poller, start=True,
+                )  # fmt: skip
+        self._redraw(force=True)
+        return self._header, self._batches_view
+
+    def _redraw(self, force: bool = False) -> None:
+        """Bring the views up to date (at most every :data:`REDRAW_EVERY` seconds, and at
+        the end). Called on the job's and the poller's threads."""
+        now = time.monotonic()
+        if not (force or self.done or now - self._drawn_at >= REDRAW_EVERY):
+            return
+        with self._view_lock:
+            if self._header is None or self._batches_view is None:
+                return
+            self._drawn_at = now
+            for entry in self.group.entries:
+                self._batches_view.add(entry.task_id)
+            self._header.value = self._header_html()
+
+    def _header_html(self) -> str:
+        lines = self.describe().splitlines()
+        shown = [f"<b>{html.escape(lines[0])}</b>"]
+        shown += [html.escape(line) for line in lines[1:2]]
+        failures = self.journal.failed_rows(limit=SHOWN_FAILURES)
+        if failures:
+            items = "".join(
+                f"<li><code>{html.escape(f['subject'][:120] or '(no subject)')}</code>: "
+                f"{html.escape(f['reason'])}</li>"
+                for f in failures
+            )
+            shown.append(
+                f"Failed or invalid entries (all in <code>job.failed</code>):<ul>{items}</ul>"
+            )
+        shown += [html.escape(note) for note in self.notes[-3:]]
+        return "<div class='stw-ingest'>" + "<br>".join(shown) + "</div>"
+
+
+def ingest(
+    index_id: str,
+    entries: object,
+    auth: object = None,
+    base_url: str | None = None,
+    journal: object = None,
+    **options: Any,
+) -> NotebookIngestJob:
+    """Ingest a catalogue into an index: validated against Search's limits, batched in
+    order under the request size limit, sent within the request budget the poller uses,
+    each batch's task watched, failures mapped back to entries, all in a journal.
+
+    Args:
+        index_id: the index (a UUID).
+        entries: GMetaEntry dicts (any iterable: a generator is streamed), a GIngest
+            dict, or paths of ``.json`` / ``.jsonl`` files (or a list mixing these).
+        auth: what :class:`~search_task_widget.TaskWidget` accepts (a ``SearchClient``,
+            with its service URL, a ``GlobusApp``, an authorizer, an access token, or None).
+        base_url: the Search service (default: that of ``auth``, else globus-sdk's).
+        journal: a file path: the job is recorded there, and calling ``ingest`` again with
+            it (after a kernel restart, say) goes on where it stopped, sending nothing that
+            succeeded. None: no journal (in memory).
+        options: ``limits`` (a :class:`Limits`), ``poller``, ``poll_interval``,
+            ``give_up_after``, ``window_bytes``, ``window_batches``.
+
+    Returns the running job: display it (last line of a cell) for the live view;
+    ``job.wait()`` blocks until it ends and returns ``job.summary()``; ``job.failed`` lists
+    invalid and failed entries with the reason; ``job.retry_failed()`` sends the failed
+    ones again.
+    """
+    credentials, url = connect(auth, base_url)
+    return NotebookIngestJob(
+        index_id, entries, credentials=credentials, url=url, journal=journal, auth=auth, **options
+    )
