@@ -51,7 +51,7 @@ class Sender:
         failures = 0
         started = self.clock.monotonic()
         while True:
-            if not self.budget.take(self.stop, self.clock):
+            if not self.budget.take(self.stop):
                 raise Stopped()
             try:
                 return self.client.ingest(self.index_id, body)

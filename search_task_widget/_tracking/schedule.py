@@ -194,15 +194,13 @@ class RateBudget:
             self._tokens = max(0.0, self._tokens - 1.0)
             return True
 
-    def take(self, stop: threading.Event, clock: Clock | None = None) -> bool:
+    def take(self, stop: threading.Event) -> bool:
         """Block until one request may be spent, and spend it; False if ``stop`` was set
-        first. For threads other than the poller's (they wait on ``clock``, default the
-        budget's own)."""
-        waiter = clock or self._clock
+        first. For threads other than the poller's (the poller never blocks on it)."""
         while not stop.is_set():
             if self.try_take():
                 return True
-            waiter.wait(stop, max(0.001, self.seconds_until_available()))
+            self._clock.wait(stop, max(0.001, self.seconds_until_available()))
         return False
 
     def seconds_until_available(self) -> float:
