@@ -289,6 +289,10 @@ class IngestJob:
             lines.append(f"error: {s['error']}")
         return "\n".join(lines)
 
+    def describe_source(self) -> str:
+        """What is being ingested (file names, or the kind of iterable)."""
+        return self._catalogue.describe()
+
     def __repr__(self) -> str:
         return f"<IngestJob\n{self.describe()}\n>"
 
