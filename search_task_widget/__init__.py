@@ -45,7 +45,7 @@ _LAZY: dict[str, str] = {
     "watch": "._views.watch",
     "ingest": "._views.ingest_view",
     "IngestJob": "._ingest.job",
-    "Limits": "._ingest.limits",
+    "Limits": "._model.limits",
 }
 
 __all__ = [
@@ -91,7 +91,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # type checkers and IDEs see every name eagerly
     from ._ingest.job import IngestJob
-    from ._ingest.limits import Limits
+    from ._model.limits import Limits
     from ._model.errors import (
         PollingStoppedError,
         SearchTaskError,

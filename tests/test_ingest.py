@@ -25,7 +25,7 @@ from search_task_widget._ingest.batches import grouped
 from search_task_widget._ingest.entries import Catalogue
 from search_task_widget._ingest.failures import bisection_bound, named_subjects
 from search_task_widget._ingest.job import IngestJob, ingest
-from search_task_widget._ingest.limits import Limits
+from search_task_widget._model.limits import Limits
 from search_task_widget._ingest.validate import RULES, Invalid, Item, Validator
 from search_task_widget._tracking.poller import Poller
 from search_task_widget._tracking.schedule import RateBudget
@@ -305,7 +305,7 @@ def test_stw_ingest_returns_a_job_whose_repr_says_how_it_went(fake, poller):
 _CHILD = """
 import sys
 from search_task_widget._ingest.job import ingest
-from search_task_widget._ingest.limits import Limits
+from search_task_widget._model.limits import Limits
 from search_task_widget._tracking.poller import Poller
 entries = ({"subject": f"s{n}", "visible_to": ["public"], "content": {"n": n}} for n in range(60))
 job = ingest(sys.argv[1], entries, base_url=sys.argv[2], journal=sys.argv[3],

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .limits import Limits
+from .._model.limits import Limits
 from .validate import ENVELOPE, Item
 
 #: A batch's states in the journal: made but not sent; being sent (its fate unknown

@@ -34,7 +34,7 @@ from .batches import SENDING, SENT, Batch, grouped, halves
 from .entries import Catalogue
 from .failures import named_positions, named_subjects
 from .journal import FAILED, INVALID, SUPERSEDED, Journal
-from .limits import DEFAULT_LIMITS, Limits
+from .._model.limits import DEFAULT_LIMITS, Limits
 from .submit import Sender, Stopped
 from .validate import Invalid, Item, Validator
 

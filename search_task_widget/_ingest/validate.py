@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .entries import Read
-from .limits import Limits
+from .._model.limits import Limits
 
 #: Every rule, and what it checks.
 RULES = {

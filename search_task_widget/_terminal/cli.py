@@ -572,7 +572,7 @@ def _watch_many(
 
 def _ingest(argv: list[str], out: TextIO, err: TextIO, clock: Clock, poller: Poller | None) -> int:
     from .._ingest.job import IngestJob, connect
-    from .._ingest.limits import Limits
+    from .._model.limits import Limits
     from .many import run_ingest
 
     parser, _watch = _parsers()
