@@ -91,7 +91,6 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # type checkers and IDEs see every name eagerly
     from ._ingest.job import IngestJob
-    from ._model.limits import Limits
     from ._model.errors import (
         PollingStoppedError,
         SearchTaskError,
@@ -101,6 +100,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see every name eagerly
         TaskNetworkError,
         TaskResponseError,
     )
+    from ._model.limits import Limits
     from ._model.task import KNOWN_STATES, TERMINAL_STATES, Task
     from ._service.login import login_app
     from ._service.reply import task_id_of

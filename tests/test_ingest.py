@@ -25,8 +25,8 @@ from search_task_widget._ingest.batches import grouped
 from search_task_widget._ingest.entries import Catalogue
 from search_task_widget._ingest.failures import bisection_bound, named_subjects
 from search_task_widget._ingest.job import IngestJob, ingest
-from search_task_widget._model.limits import Limits
 from search_task_widget._ingest.validate import RULES, Invalid, Item, Validator
+from search_task_widget._model.limits import Limits
 from search_task_widget._tracking.poller import Poller
 from search_task_widget._tracking.schedule import RateBudget
 from search_task_widget.simulator.scenarios import http_error

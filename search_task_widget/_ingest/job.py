@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._model.errors import SearchTaskError, SignInRequiredError
+from .._model.limits import DEFAULT_LIMITS, Limits
 from .._model.task import Task, format_duration, normalize_task_id
 from .._service.auth import Credentials, expired_advice, resolve_auth
 from .._service.client import host_of, is_loopback, resolve_base_url
@@ -34,7 +35,6 @@ from .batches import SENDING, SENT, Batch, grouped, halves
 from .entries import Catalogue
 from .failures import named_positions, named_subjects
 from .journal import FAILED, INVALID, SUPERSEDED, Journal
-from .._model.limits import DEFAULT_LIMITS, Limits
 from .submit import Sender, Stopped
 from .validate import Invalid, Item, Validator
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .entries import Read
 from .._model.limits import Limits
+from .entries import Read
 
 #: Every rule, and what it checks.
 RULES = {
