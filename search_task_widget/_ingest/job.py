@@ -126,6 +126,7 @@ class IngestJob:
         self._listeners: list[Callable[[], None]] = []
         self.notes: list[str] = []
         self._thread: threading.Thread | None = None
+        self._leaving = False  # the feeder decided to end (under _lock): start() anew
         self._started_at = self._clock.monotonic()
         self._ended_at: float | None = None
         self._indexed_at_start = 0
@@ -145,8 +146,15 @@ class IngestJob:
     def start(self) -> None:
         """Start the feeder thread (does nothing while it runs)."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            old = self._thread
+            if old is not None and old.is_alive() and not self._leaving:
                 return
+        if old is not None and old is not threading.current_thread():
+            old.join(10.0)  # it decided to end: let it, then start afresh
+        with self._lock:
+            if self._thread is not old:
+                return  # another start() won the race
+            self._leaving = False
             self._stop.clear()
             self._done.clear()
             self._error = None
@@ -326,6 +334,7 @@ class IngestJob:
                     continue
                 with self._lock:
                     if self._exhausted and not self._queue and not self._in_flight:
+                        self._leaving = True  # decided with the queue's lock: see start()
                         break
                 self._wake.wait(IDLE_WAKE)
         except Stopped:
@@ -333,7 +342,10 @@ class IngestJob:
         except BaseException as error:  # reported by wait() and the view, never lost
             self._error = _as_ingest_error(error)
             log.warning("search_task_widget: the ingest stopped: %s", self._error)
+            self.group.stop()  # what is in flight is in the journal: resumed, not lost
         finally:
+            with self._lock:
+                self._leaving = True
             self._ended_at = self._clock.monotonic()
             self._done.set()
             self._changed()

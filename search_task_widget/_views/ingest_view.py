@@ -34,6 +34,7 @@ class NotebookIngestJob(IngestJob):
         self._batches_view: TaskListWidget | None = None
         self._view_lock = threading.Lock()
         self._drawn_at = 0.0
+        self._listed = 0  # batches' tasks already in the list view
         super().__init__(*args, **kwargs)
         self.on_change(self._redraw)
 
@@ -67,8 +68,9 @@ class NotebookIngestJob(IngestJob):
             if self._header is None or self._batches_view is None:
                 return
             self._drawn_at = now
-            for entry in self.group.entries:
+            for entry in self.group.entries[self._listed :]:
                 self._batches_view.add(entry.task_id)
+                self._listed += 1
             self._header.value = self._header_html()
 
     def _header_html(self) -> str:
