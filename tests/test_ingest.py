@@ -387,3 +387,22 @@ def test_an_entry_replaced_later_in_the_catalogue_is_not_resent(tmp_path):
     journal.new_batch([late], read_upto=8, parent=None)
 
     assert journal.superseded_among([early, other]) == {2}
+
+
+def test_retry_failed_can_fix_each_entry_on_the_way(fake, poller):
+    fake.failing = {"s2": "n must be a number", "s4": "n must be a number"}
+    job = run(fake, poller, catalogue(6))
+    fake.failing = {}
+
+    def fix(failed: dict[str, Any]) -> dict[str, Any] | None:
+        if failed["subject"] == "s4":
+            return None  # left failed
+        return {**failed, "content": {"n": 2, "fixed": True}}
+
+    assert job.retry_failed(fix=fix) == 1
+    job.wait(WAIT)
+
+    assert fake.index[("s2", None)] == {"n": 2, "fixed": True}
+    assert [(f["subject"], f["reason"]) for f in job.failed] == [
+        ("s4", "left out by retry_failed(fix=...)")
+    ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import contextvars
+import json
 import logging
 import threading
 import time
@@ -32,7 +33,7 @@ from .._tracking.group import News, TaskGroup
 from .._tracking.poller import Poller, default_poller
 from .._tracking.schedule import Clock, SystemClock, polling_bounds, wait_slice
 from .batches import SENDING, SENT, Batch, grouped, halves
-from .entries import Catalogue
+from .entries import Catalogue, Read
 from .failures import named_positions, named_subjects
 from .journal import FAILED, INVALID, SUPERSEDED, Journal
 from .submit import Sender, Stopped
@@ -219,10 +220,17 @@ class IngestJob:
         never sent) and ``position`` (the entry's place in the catalogue, from 0)."""
         return self.journal.failed_rows()
 
-    def retry_failed(self) -> int:
+    def retry_failed(self, fix: Callable[[dict[str, Any]], object] | None = None) -> int:
         """Send the entries that failed again (not the invalid ones), as new batches;
-        return how many. The job runs again; :meth:`wait` for it."""
+        return how many. The job runs again; :meth:`wait` for it.
+
+        ``fix``, if given, is called with each failed entry (a dict) and returns the entry
+        to send instead (checked again like any entry), or None to leave it failed: a
+        field of the wrong type can be corrected on the way.
+        """
         items = self.journal.take_failed()
+        if fix is not None:
+            items = self._fixed(items, fix)
         superseded = self.journal.superseded_among(items)
         todo = [item for item in items if item.position not in superseded]
         with self._lock:
@@ -233,6 +241,21 @@ class IngestJob:
             self.start()
         self._changed()
         return len(todo)
+
+    def _fixed(self, items: list[Item], fix: Callable[[dict[str, Any]], object]) -> list[Item]:
+        """``items`` as ``fix`` corrects them (those it leaves out stay failed)."""
+        kept = []
+        for item in items:
+            fixed = fix(json.loads(item.data))
+            if fixed is None:
+                self.journal.fail(item, "left out by retry_failed(fix=...)")
+                continue
+            checked = self._validator.check(Read(item.position, fixed, "fixed entry"))
+            if isinstance(checked, Invalid):
+                self.journal.invalid(checked.position, checked.subject, checked.reason)
+            else:
+                kept.append(checked)
+        return kept
 
     def summary(self) -> dict[str, Any]:
         """Counts of entries and batches, timing, and the error if the job stopped on one."""

@@ -159,6 +159,14 @@ class Journal:
                 (position, INVALID, subject, reason),
             )
 
+    def fail(self, item: Item, reason: str, task_id: str | None = None) -> None:
+        """Record ``item`` as failed (again), with its JSON for a later retry."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (item.position, FAILED, item.subject, reason, task_id, item.key, item.data),
+            )
+
     def set_read_upto(self, position: int) -> None:
         with self._transaction():
             self._set_read_upto(position)

@@ -2,7 +2,7 @@
 
 Displayed, a job is two views: a header (entries read / invalid / sent / indexed / failed,
 batches, throughput and time left, the first failed subjects with their reasons, and what
-the job had to say, e.g. a resend after no answer) and a
+the job had to say, e.g. a resend after no answer), plain HTML updated in place, and a
 :class:`~.list_widget.TaskListWidget` of its batches' tasks, whose timeline shows them
 queue, run and end. The list polls on the same pooled client and poller as the job, so
 its watches share the job's ``task_list`` requests and request budget. Without a browser,
@@ -11,12 +11,15 @@ the job's ``repr`` says the same in text.
 
 from __future__ import annotations
 
+import functools
 import html
 import threading
 import time
+import uuid
 from typing import Any
 
 from .._ingest.job import IngestJob, connect
+from .._tracking.cells import after_next_execution, follow_executions, in_current_execution
 from .list_widget import TaskListWidget
 
 #: Seconds between two redraws of the header (the end is always drawn).
@@ -26,13 +29,19 @@ SHOWN_FAILURES = 10
 
 
 class NotebookIngestJob(IngestJob):
-    """An :class:`IngestJob` with a live notebook view (see the module docstring)."""
+    """An :class:`IngestJob` with a live notebook view (see the module docstring).
+
+    The header is a plain HTML display (no widget model) brought up to date in place, so
+    a saved notebook keeps its last state; the batches are a
+    :class:`~.list_widget.TaskListWidget`, which becomes a static document once its
+    tasks ended, as every list does.
+    """
 
     def __init__(self, *args: Any, auth: object = None, **kwargs: Any) -> None:
         self._auth = auth
-        self._header: Any = None
+        self._display_ids: list[str] = []
         self._batches_view: TaskListWidget | None = None
-        self._view_lock = threading.Lock()
+        self._view_lock = threading.RLock()
         self._drawn_at = 0.0
         self._listed = 0  # batches' tasks already in the list view
         super().__init__(*args, **kwargs)
@@ -41,37 +50,64 @@ class NotebookIngestJob(IngestJob):
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        header, batches = self._views()
-        display(header)
-        display(batches)
-
-    def _views(self) -> tuple[Any, TaskListWidget]:
-        import ipywidgets
-
+        follow_executions()  # later updates go out with the cell that runs then
         with self._view_lock:
-            if self._header is None or self._batches_view is None:
-                self._header = ipywidgets.HTML(value=self._header_html())
+            if self._batches_view is None:
                 self._batches_view = TaskListWidget(
                     auth=self._auth, base_url=self.url, index_id=self.index_id,
                     poller=self._poller, start=True,
                 )  # fmt: skip
+            display_id = uuid.uuid4().hex
+            self._display_ids.append(display_id)
+            display(self._bundle(), raw=True, display_id=display_id)
+            self._add_new_batches()
+            display(self._batches_view)
+        if not self.done:
+            after_next_execution(self._redraw_at_the_end)
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """As :meth:`IngestJob.wait`; the views show the end before it returns."""
+        summary = super().wait(timeout)
         self._redraw(force=True)
-        return self._header, self._batches_view
+        if self._batches_view is not None:
+            self._batches_view.wait(timeout)  # its tasks ended: one more check at most
+        return summary
+
+    def _redraw_at_the_end(self) -> None:
+        """After an execution: draw again if the job ended, else ask after the next one
+        (an end between two executions would be dropped by headless executors)."""
+        self._redraw(force=True)
+        if not self.done:
+            after_next_execution(self._redraw_at_the_end)
 
     def _redraw(self, force: bool = False) -> None:
         """Bring the views up to date (at most every :data:`REDRAW_EVERY` seconds, and at
-        the end). Called on the job's and the poller's threads."""
+        the end). Called on the job's and the poller's threads, and the main thread."""
         now = time.monotonic()
         if not (force or self.done or now - self._drawn_at >= REDRAW_EVERY):
             return
+        from IPython.display import update_display
+
         with self._view_lock:
-            if self._header is None or self._batches_view is None:
+            if not self._display_ids:
                 return
             self._drawn_at = now
-            for entry in self.group.entries[self._listed :]:
-                self._batches_view.add(entry.task_id)
-                self._listed += 1
-            self._header.value = self._header_html()
+            self._add_new_batches()
+            bundle = self._bundle()
+            for display_id in self._display_ids:
+                in_current_execution(
+                    functools.partial(update_display, bundle, raw=True, display_id=display_id)
+                )
+
+    def _add_new_batches(self) -> None:
+        if self._batches_view is None:
+            return
+        for entry in self.group.entries[self._listed :]:
+            self._batches_view.add(entry.task_id)
+            self._listed += 1
+
+    def _bundle(self) -> dict[str, str]:
+        return {"text/html": self._header_html(), "text/plain": repr(self)}
 
     def _header_html(self) -> str:
         lines = self.describe().splitlines()
@@ -84,10 +120,11 @@ class NotebookIngestJob(IngestJob):
                 f"{html.escape(f['reason'])}</li>"
                 for f in failures
             )
-            shown.append(
-                f"Failed or invalid entries (all in <code>job.failed</code>):<ul>{items}</ul>"
-            )
+            where = "all of them in <code>job.failed</code>"
+            shown.append(f"Failed or invalid entries ({where}):<ul>{items}</ul>")
         shown += [html.escape(note) for note in self.notes[-3:]]
+        if self.error is not None:
+            shown.append(f"<b>Stopped:</b> {html.escape(str(self.error))}")
         return "<div class='stw-ingest'>" + "<br>".join(shown) + "</div>"
 
 
