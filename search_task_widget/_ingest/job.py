@@ -125,6 +125,7 @@ class IngestJob:
         self._exhausted = False
         self._error: BaseException | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._news = False  # the poller saw something since the views were told
         self.notes: list[str] = []
         self._thread: threading.Thread | None = None
         self._leaving = False  # the feeder decided to end (under _lock): start() anew
@@ -328,14 +329,17 @@ class IngestJob:
         return f"<IngestJob\n{self.describe()}\n>"
 
     def on_change(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` (on the job's or the poller's thread) when something moved."""
+        """Call ``callback()`` when something moved: on the job's own thread (or the
+        caller's, for :meth:`retry_failed`), never with a lock of the job held."""
         self._listeners.append(callback)
 
     # -- GroupView (the poller thread, group lock held) -----------------------------------
 
     def _render(self, news: News) -> None:
+        # Only a flag: views are told on the feeder thread, never under the group's lock
+        # (a view taking its own lock, then the group's, would deadlock with this one).
+        self._news = True
         self._wake.set()
-        self._changed()
 
     def _group_ended(self) -> None:
         self._wake.set()
@@ -350,6 +354,9 @@ class IngestJob:
             while not self._stop.is_set():
                 self._wake.clear()
                 self._collect_ends()
+                if self._news:
+                    self._news = False
+                    self._changed()
                 batch = self._next_batch() if self._has_room() else None
                 if batch is not None:
                     self._send(batch)

@@ -82,7 +82,7 @@ class NotebookIngestJob(IngestJob):
 
     def _redraw(self, force: bool = False) -> None:
         """Bring the views up to date (at most every :data:`REDRAW_EVERY` seconds, and at
-        the end). Called on the job's and the poller's threads, and the main thread."""
+        the end). Called on the job's thread and the main thread."""
         now = time.monotonic()
         if not (force or self.done or now - self._drawn_at >= REDRAW_EVERY):
             return
