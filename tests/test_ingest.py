@@ -406,3 +406,21 @@ def test_retry_failed_can_fix_each_entry_on_the_way(fake, poller):
     assert [(f["subject"], f["reason"]) for f in job.failed] == [
         ("s4", "left out by retry_failed(fix=...)")
     ]
+
+
+def test_a_stopped_job_goes_on_when_started_again(fake, poller):
+    gate = threading.Event()
+    fake.script("ok", gate)
+    job = ingest(
+        INDEX_ID, catalogue(30), base_url=fake.base_url, poller=poller, poll_interval=0.05,
+        limits=Limits(batch_entries=10),
+    )  # fmt: skip
+    assert fake.arrived.wait(WAIT)
+    gate.set()  # answered 503: the job waits to retry, and is stopped meanwhile
+    job.stop()
+
+    job.start()
+    summary = job.wait(WAIT)
+
+    assert summary["entries"]["indexed"] == 30
+    assert len(fake.index) == 30

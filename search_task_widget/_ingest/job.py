@@ -68,7 +68,7 @@ class IngestJob:
         credentials: resolved credentials (see :func:`~.._service.auth.resolve_auth`).
         url: the Search service.
         journal: the journal's path, or None (in memory: no resume).
-        limits: Search's limits (default :data:`~.limits.DEFAULT_LIMITS`).
+        limits: Search's limits (default :data:`~.._model.limits.DEFAULT_LIMITS`).
         poller: the poller whose thread watches the tasks and whose budget submissions
             spend (default: the kernel-wide one).
         clock: times retries and throughput (tests pass a fake one).
@@ -161,6 +161,7 @@ class IngestJob:
             self._done.clear()
             self._error = None
             self._ended_at = None
+            self.group.start(tell=False)  # batches whose watching stop() ended
             context = contextvars.copy_context()  # ipykernel 7: see the poller's docstring
             self._thread = threading.Thread(
                 target=context.run, args=(self._run,), name="search-task-ingest", daemon=True
@@ -187,8 +188,10 @@ class IngestJob:
 
         Raises:
             TimeoutError: after ``timeout`` seconds (the job goes on).
-            IngestError: the job stopped on an error (401, 403, an outage it gave up on);
-                the journal resumes it.
+            SearchTaskError: the job stopped on an error (401, 403, an outage it gave up
+                on, a task that could not be watched: :class:`IngestError`); the journal
+                resumes it, and :meth:`start` goes on in this process.
+            OSError: a file of the catalogue could not be read.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
@@ -426,10 +429,19 @@ class IngestJob:
             if error.http_status in (400, 413):
                 self._refused(batch, error)
                 return
+            self._requeue(batch)
+            raise
+        except BaseException:  # Stopped, among others
+            self._requeue(batch)
             raise
         self.journal.sent(batch.number, task_id)
         batch.task_id, batch.state = task_id, SENT
         self._watch(batch)
+
+    def _requeue(self, batch: Batch) -> None:
+        """Keep a batch that could not be sent: first to go when the job starts again."""
+        with self._lock:
+            self._queue.appendleft(batch)
 
     def _watch(self, batch: Batch) -> None:
         assert batch.task_id is not None
