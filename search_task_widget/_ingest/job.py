@@ -47,6 +47,11 @@ WINDOW_BYTES = 64 * 1000 * 1000
 WINDOW_BATCHES = 32
 #: Seconds the feeder sleeps when nothing wakes it (news from the poller does).
 IDLE_WAKE = 0.5
+#: Seconds between the first checks of a batch's task, by default. Longer than a widget's
+#: 1 s: polls and submissions share one budget (5 requests/s), and up to the window's
+#: batches may be in flight without holding the sending up, so time spent polling is time
+#: not spent sending. (One ``task_list`` request checks every batch at once.)
+POLL_INTERVAL = 3.0
 #: A retry of failed entries is journaled as a batch with this parent (no batch 0 exists).
 RETRY_PARENT = 0
 
@@ -72,7 +77,8 @@ class IngestJob:
         poller: the poller whose thread watches the tasks and whose budget submissions
             spend (default: the kernel-wide one).
         clock: times retries and throughput (tests pass a fake one).
-        poll_interval: seconds between the first checks of a batch's task.
+        poll_interval: seconds between the first checks of a batch's task (default
+            :data:`POLL_INTERVAL`).
         give_up_after: seconds of transient trouble before a submission gives up.
         window_bytes, window_batches: the most entries open at once (memory bound).
         start: start the feeder thread now (else :meth:`start`).
@@ -89,7 +95,7 @@ class IngestJob:
         limits: Limits | None = None,
         poller: Poller | None = None,
         clock: Clock | None = None,
-        poll_interval: float = 1.0,
+        poll_interval: float = POLL_INTERVAL,
         give_up_after: float = 300.0,
         window_bytes: int = WINDOW_BYTES,
         window_batches: int = WINDOW_BATCHES,
@@ -120,6 +126,8 @@ class IngestJob:
         self._lock = threading.Lock()  # the queue and whether the feeder runs
         self._queue: collections.deque[Batch] = collections.deque()
         self._in_flight: dict[int, Batch] = {}
+        self._unwatched: list[Batch] = []  # sent, their tasks not watched yet
+        self._next_watches = 0.0  # when (job clock) sent batches are next watched
         self._validator = Validator(self.limits)
         self._read = 0
         self._exhausted = False
@@ -361,6 +369,7 @@ class IngestJob:
                     self._news = False
                     self._changed()
                 batch = self._next_batch() if self._has_room() else None
+                self._start_watches(idle=batch is None)
                 if batch is not None:
                     self._send(batch)
                     self._changed()
@@ -444,11 +453,22 @@ class IngestJob:
             self._queue.appendleft(batch)
 
     def _watch(self, batch: Batch) -> None:
+        """Watch ``batch``'s task, from the next :meth:`_start_watches` on."""
         assert batch.task_id is not None
         self._in_flight[batch.number] = batch
-        entry = self.group.add(batch.task_id, self.index_id)
-        if entry is not None:
-            self.group.start([entry], tell=False)
+        self._unwatched.append(batch)
+
+    def _start_watches(self, *, idle: bool) -> None:
+        """Start watching the batches sent lately, together: at most every poll interval
+        while sending (a new watch is checked at once, so one by one each new batch would
+        cost a request of the budget the sending needs), at once when idle."""
+        now = self._clock.monotonic()
+        if not self._unwatched or not (idle or now >= self._next_watches):
+            return
+        self._next_watches = now + self.group.min_interval
+        added = [self.group.add(b.task_id or "", self.index_id) for b in self._unwatched]
+        self._unwatched = []
+        self.group.start([entry for entry in added if entry is not None], tell=False)
 
     def _collect_ends(self) -> None:
         for number, batch in list(self._in_flight.items()):
