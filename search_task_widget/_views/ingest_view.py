@@ -55,7 +55,7 @@ class NotebookIngestJob(IngestJob):
             if self._batches_view is None:
                 self._batches_view = TaskListWidget(
                     auth=self._auth, base_url=self.url, index_id=self.index_id,
-                    poller=self._poller, start=True,
+                    poller=self._poller, poll_interval=self.group.min_interval, start=True,
                 )  # fmt: skip
             display_id = uuid.uuid4().hex
             self._display_ids.append(display_id)
