@@ -64,8 +64,8 @@ EXIT_USAGE = 2
 DEFAULT_TIMEOUT_EXIT_CODE = 124
 
 EXIT_STATUSES = (
-    (EXIT_SUCCESS, "the task ended in SUCCESS"),
-    (EXIT_FAILED, "the task ended in FAILED, CANCELLED or another state that is not SUCCESS"),
+    (EXIT_SUCCESS, "the task ended in SUCCESS (several tasks: every one of them)"),
+    (EXIT_FAILED, "a task ended in FAILED, CANCELLED or another state that is not SUCCESS"),
     (EXIT_USAGE, "usage error: bad option, bad task id, unknown scenario"),
     (EXIT_POLLING_ERROR, "polling stopped on an error (401, 403, 404, gave up after an outage)"),
     (DEFAULT_TIMEOUT_EXIT_CODE, "--timeout ran out (change it with --timeout-exit-code)"),
@@ -174,6 +174,7 @@ def _epilog() -> str:
         "on the task's index; there is no option for it on purpose. It is never printed.\n\n"
         "examples:\n"
         "  search-task-watch watch 05c1ec1b-2400-44e2-9797-922c29199042 --timeout 600\n"
+        "  search-task-watch watch --from-file tonight.txt   # many: one line, then a summary\n"
         '  search-task-watch watch "$TASK_ID" --format json > task.json\n'
         "  python -m search_task_widget watch --demo failure"
     )

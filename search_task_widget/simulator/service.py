@@ -4,6 +4,7 @@ user guide; this module may import the other simulator modules and the model onl
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -522,7 +523,9 @@ class _RateLimit:
         self._seen: dict[str | None, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allows(self, client: str | None) -> bool:
+    def allows(self, authorization: str | None) -> bool:
+        # Clients are told apart by a digest: the simulator keeps no token.
+        client = hashlib.sha256(authorization.encode()).hexdigest() if authorization else None
         now = self._clock()
         with self._lock:
             recent = self._seen.setdefault(client, deque())
