@@ -11,6 +11,7 @@ the job's ``repr`` says the same in text.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import threading
@@ -19,6 +20,7 @@ import uuid
 from typing import Any
 
 from .._ingest.job import IngestJob, connect
+from .._model.errors import SearchTaskError
 from .._tracking.cells import after_next_execution, follow_executions, in_current_execution
 from .list_widget import TaskListWidget
 
@@ -70,7 +72,10 @@ class NotebookIngestJob(IngestJob):
         summary = super().wait(timeout)
         self._redraw(force=True)
         if self._batches_view is not None:
-            self._batches_view.wait(timeout)  # its tasks ended: one more check at most
+            # Its tasks ended: one more check at most. The view's own trouble (closed by
+            # the user, say) is no reason to fail the job's wait().
+            with contextlib.suppress(SearchTaskError, TimeoutError):
+                self._batches_view.wait(timeout)
         return summary
 
     def _redraw_at_the_end(self) -> None:
