@@ -162,3 +162,14 @@ def test_ingest_usage_errors_exit_2(argv, message, poller, monkeypatch, tmp_path
 
     assert result.code == 2
     assert message in result.err
+
+
+def test_ingest_help_documents_its_exit_statuses(poller):
+    import re
+
+    result = run(["ingest", "--help"], poller)
+
+    assert result.code == 0
+    for code in ("0", "1", "2", "3", "124", "130"):
+        assert re.search(rf"^\s+{code}  \S", result.out, re.M), code
+    assert "SEARCH_TASK_WIDGET_TOKEN" in result.out

@@ -26,10 +26,13 @@ class Limits:
         depth: levels of nested objects in an entry's content.
         fields_per_index: distinct field names (dotted paths) in the index; only the
             fields this job sends are counted.
-        batch_entries: the most entries one request carries (not Search's limit: a batch
-            this size is resent whole when its task fails without naming entries).
-        requests_per_second: Search's rate per client (the poller's budget, default 5,
-            stays under it: polls and submissions spend from that one budget).
+        batch_entries: the most entries one request carries (not one of Search's limits:
+            a failed batch whose task names no entry is bisected, which costs requests in
+            proportion to the log of its size).
+
+    Search's rate (5 to 10 requests a second per client) is not here: it is the poller's
+    budget (:class:`~search_task_widget.Poller` ``rate=``), which submissions and polls
+    share.
     """
 
     request_bytes: int = 10 * MB
@@ -40,7 +43,6 @@ class Limits:
     depth: int = 20
     fields_per_index: int = 1000
     batch_entries: int = 1000
-    requests_per_second: float = 10.0
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -224,11 +224,20 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return parser, watch
 
 
+INGEST_EXIT_STATUSES = (
+    (EXIT_SUCCESS, "every entry was indexed"),
+    (EXIT_FAILED, "some entries were invalid or failed (they are listed)"),
+    (EXIT_USAGE, "usage error: bad option, bad index id, a file that is not there"),
+    (EXIT_POLLING_ERROR, "stopped on an error (401, 403, an outage); --journal resumes it"),
+    (DEFAULT_TIMEOUT_EXIT_CODE, "--timeout ran out (--journal resumes it)"),
+    (EXIT_INTERRUPTED, "interrupted with Ctrl-C (--journal resumes it)"),
+)
+
+
 def _ingest_epilog() -> str:
+    statuses = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in INGEST_EXIT_STATUSES)
     return (
-        "exit statuses:\n  0  every entry was indexed\n  1  some entries were invalid or "
-        "failed (listed)\n  2  usage error\n  3  stopped on an error (401, 403, an outage); "
-        "the journal resumes it\n 124  --timeout ran out\n 130  interrupted with Ctrl-C\n\n"
+        f"exit statuses:\n{statuses}\n\n"
         f"The access token comes from ${TOKEN_ENV_VAR} (as for watch).\n\n"
         "example:\n  search-task-watch ingest $INDEX_ID part-*.jsonl --journal load.sqlite"
     )
