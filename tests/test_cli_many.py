@@ -173,3 +173,16 @@ def test_ingest_help_documents_its_exit_statuses(poller):
     for code in ("0", "1", "2", "3", "124", "130"):
         assert re.search(rf"^\s+{code}  \S", result.out, re.M), code
     assert "SEARCH_TASK_WIDGET_TOKEN" in result.out
+
+
+def test_many_tasks_on_a_terminal_get_one_live_line_written_by_the_main_thread(fake_search, poller):
+    from test_cli import CLEAR_LINE, ThreadCheckingStream
+
+    ids = ended(fake_search, "SUCCESS", "SUCCESS")
+    out = ThreadCheckingStream(tty=True)
+
+    result = run(["watch", *ids, "--base-url", fake_search.base_url, *FAST], poller, stdout=out)
+
+    assert result.code == 0
+    assert CLEAR_LINE in result.out
+    assert out.writers == {"MainThread"}

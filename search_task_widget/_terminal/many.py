@@ -87,17 +87,19 @@ def _loop(
     line: Callable[[], str],
     timeout: float | None,
 ) -> bool:
-    """Redraw ``line()`` until ``finished()``; False when ``timeout`` ran out first."""
+    """Redraw ``line()`` (at least once) until ``finished()``; False when ``timeout`` ran
+    out first."""
     deadline = None if timeout is None else progress.started + timeout
-    while not finished():
+    while True:
+        progress.show(line())
+        if finished():
+            return True
         now = progress.clock.monotonic()
         if deadline is not None and now >= deadline:
             return False
-        progress.show(line())
         pause = 1.0 if deadline is None else min(1.0, deadline - now)
         progress.clock.wait(ready, pause)
         ready.clear()
-    return True
 
 
 # -- many tasks -------------------------------------------------------------------------------
