@@ -403,9 +403,24 @@ def test_retry_failed_can_fix_each_entry_on_the_way(fake, poller):
     job.wait(WAIT)
 
     assert fake.index[("s2", None)] == {"n": 2, "fixed": True}
-    assert [(f["subject"], f["reason"]) for f in job.failed] == [
-        ("s4", "left out by retry_failed(fix=...)")
-    ]
+    assert [f["subject"] for f in job.failed] == ["s4"]  # left out: still failed, and why
+    assert "n must be a number" in job.failed[0]["reason"]
+
+
+def test_a_fix_that_raises_loses_no_failed_entry(fake, poller):
+    fake.failing = {"s1": "bad"}
+    job = run(fake, poller, catalogue(4))
+
+    def broken(entry: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("temperature")
+
+    with pytest.raises(KeyError):
+        job.retry_failed(fix=broken)
+
+    assert [f["subject"] for f in job.failed] == ["s1"]
+    fake.failing = {}
+    assert job.retry_failed() == 1
+    assert job.wait(WAIT)["entries"]["indexed"] == 4
 
 
 def test_a_stopped_job_goes_on_when_started_again(fake, poller):

@@ -240,15 +240,18 @@ class IngestJob:
         to send instead (checked again like any entry), or None to leave it failed: a
         field of the wrong type can be corrected on the way.
         """
-        items = self.journal.take_failed()
+        items = self.journal.failed_items()  # they stay failed until queued (fix may raise)
         if fix is not None:
             items = self._fixed(items, fix)
-        superseded = self.journal.superseded_among(items)
-        todo = [item for item in items if item.position not in superseded]
+        later = self.journal.superseded_among(items)
+        todo = [item for item in items if item.position not in later]
+        parts = list(grouped(todo, self.limits))
         with self._lock:
-            for part in grouped(todo, self.limits):
-                number = self.journal.new_batch(part, read_upto=None, parent=RETRY_PARENT)
-                self._queue.append(Batch(number, part, RETRY_PARENT))
+            superseded = [item for item in items if item.position in later]
+            numbers = self.journal.retry(parts, superseded, RETRY_PARENT)
+            self._queue.extend(
+                Batch(n, part, RETRY_PARENT) for n, part in zip(numbers, parts, strict=True)
+            )
         if todo:
             self.start()
         self._changed()
@@ -260,8 +263,7 @@ class IngestJob:
         for item in items:
             fixed = fix(json.loads(item.data))
             if fixed is None:
-                self.journal.fail(item, "left out by retry_failed(fix=...)")
-                continue
+                continue  # stays failed, with the reason it failed for
             checked = self._validator.check(Read(item.position, fixed, "fixed entry"))
             if isinstance(checked, Invalid):
                 self.journal.invalid(checked.position, checked.subject, checked.reason)

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS latest (key INTEGER PRIMARY KEY, position INTEGER NOT
 #: Kinds of entry rows: not sent (broke a rule), failed in a task, or not resent because
 #: a later entry of the catalogue with the same subject and id was sent after it.
 INVALID, FAILED, SUPERSEDED = "invalid", "failed", "superseded"
+_SUPERSEDED_REASON = "a later entry with this subject and id was sent after it"
 
 
 @dataclass(frozen=True)
@@ -159,27 +160,32 @@ class Journal:
                 (position, INVALID, subject, reason),
             )
 
-    def fail(self, item: Item, reason: str, task_id: str | None = None) -> None:
-        """Record ``item`` as failed (again), with its JSON for a later retry."""
-        with self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (item.position, FAILED, item.subject, reason, task_id, item.key, item.data),
-            )
-
     def set_read_upto(self, position: int) -> None:
         with self._transaction():
             self._set_read_upto(position)
 
-    def take_failed(self) -> list[Item]:
-        """The failed entries (not the invalid ones), out of the failed list, in order."""
-        with self._transaction():
+    def failed_items(self) -> list[Item]:
+        """The failed entries (not the invalid ones), in order, as they were sent."""
+        with self._lock:
             rows = self._db.execute(
                 "SELECT position, subject, key, data FROM entries WHERE kind = ? ORDER BY position",
                 (FAILED,),
             ).fetchall()
-            self._db.execute("DELETE FROM entries WHERE kind = ?", (FAILED,))
         return [Item(position, subject, key, bytes(data)) for position, subject, key, data in rows]
+
+    def retry(self, parts: list[list[Item]], superseded: list[Item], parent: int) -> list[int]:
+        """Failed entries sent again: ``parts`` become pending batches (their entries leave
+        the failed list), ``superseded`` ones are marked so; one transaction."""
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM entries WHERE position = ?",
+                [(item.position,) for part in parts for item in part],
+            )
+            self._db.executemany(
+                "UPDATE entries SET kind = ?, reason = ? WHERE position = ?",
+                [(SUPERSEDED, _SUPERSEDED_REASON, item.position) for item in superseded],
+            )
+            return [self._insert(part, PENDING, parent) for part in parts]
 
     def superseded_among(self, items: list[Item]) -> set[int]:
         """Positions of ``items`` that a later entry with the same key was sent after."""
