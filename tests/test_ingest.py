@@ -354,6 +354,17 @@ def test_a_killed_ingest_resumes_from_its_journal_sending_nothing_twice(tmp_path
     assert any("fate is unknown" in note for note in job.notes)
 
 
+def test_a_journal_that_cannot_be_used_is_a_clear_error(tmp_path, fake):
+    not_a_journal = tmp_path / "notes.txt"
+    not_a_journal.write_text("shopping list\n" * 100)
+
+    with pytest.raises(OSError, match="as a journal"):
+        ingest(INDEX_ID, [], base_url=fake.base_url, journal=tmp_path / "no" / "such.sqlite")
+    with pytest.raises(OSError, match="as a journal"):
+        ingest(INDEX_ID, [], base_url=fake.base_url, journal=not_a_journal)
+    assert not_a_journal.read_text() == "shopping list\n" * 100
+
+
 def test_a_journal_of_another_index_is_refused(tmp_path, fake, poller):
     journal = tmp_path / "j.sqlite"
     run(fake, poller, catalogue(3), journal=journal)

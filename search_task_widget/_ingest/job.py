@@ -52,6 +52,8 @@ IDLE_WAKE = 0.5
 #: batches may be in flight without holding the sending up, so time spent polling is time
 #: not spent sending. (One ``task_list`` request checks every batch at once.)
 POLL_INTERVAL = 3.0
+#: The most notes a job keeps (the newest).
+MAX_NOTES = 100
 #: A retry of failed entries is journaled as a batch with this parent (no batch 0 exists).
 RETRY_PARENT = 0
 
@@ -573,6 +575,7 @@ class IngestJob:
     def _say(self, note: str) -> None:
         log.warning("search_task_widget: ingest: %s", note)
         self.notes.append(note)
+        del self.notes[:-MAX_NOTES]  # the log has them all
 
     def _changed(self) -> None:
         for callback in list(self._listeners):

@@ -62,14 +62,17 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str] | None, index_id: str, source: str) -> None:
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            str(self.path) if self.path else ":memory:",
-            check_same_thread=False,
-            isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE)
-        )
-        if self.path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")  # survives a killed process
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(
+                str(self.path) if self.path else ":memory:",
+                check_same_thread=False,
+                isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE)
+            )
+            if self.path is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")  # survives a killed process
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as error:  # no such folder, not a journal, read-only...
+            raise OSError(f"cannot use {self.path} as a journal: {error}") from None
         self._claim(index_id, source)
 
     def _claim(self, index_id: str, source: str) -> None:
