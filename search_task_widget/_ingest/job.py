@@ -305,16 +305,23 @@ class IngestJob:
             "error": None if self._error is None else str(self._error),
         }
 
+    def status_line(self) -> str:
+        """One line for people: the entries' counts, throughput and time left."""
+        s = self.summary()
+        e = s["entries"]
+        return (
+            f"Ingest ({_state(s)}): {e['read']} read, {e['invalid']} invalid, {e['sent']} sent, "
+            f"{e['indexed']} indexed, {e['failed']} failed{_pace(s)}"
+        )
+
     def describe(self) -> str:
         """A few lines for people: counts, batches, throughput, time left, failures."""
         s = self.summary()
         e, b = s["entries"], s["batches"]
-        state = "done" if s["done"] else "running"
-        if s["error"]:
-            state = "stopped"
         lines = [
-            f"Ingest into {self.index_id} ({state}): {e['read']} read, {e['invalid']} invalid, "
-            f"{e['sent']} sent, {e['indexed']} indexed, {e['failed']} failed",
+            f"Ingest into {self.index_id} ({_state(s)}): {e['read']} read, "
+            f"{e['invalid']} invalid, {e['sent']} sent, {e['indexed']} indexed, "
+            f"{e['failed']} failed",
             f"batches: {b['submitted']} submitted, {b['succeeded']} succeeded, "
             f"{b['failed']} failed, {b['in_flight']} in flight, {b['queued']} queued; "
             f"elapsed {format_duration(s['elapsed_seconds'])}" + _pace(s),
@@ -605,6 +612,12 @@ class IngestJob:
         if not progress:
             return None
         return round(self._elapsed() * (1 - progress) / progress, 1)
+
+
+def _state(summary: dict[str, Any]) -> str:
+    if summary["error"]:
+        return "stopped"
+    return "done" if summary["done"] else "running"
 
 
 def _short(subject: str) -> str:

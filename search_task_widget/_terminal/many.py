@@ -195,9 +195,7 @@ def run_ingest(job: IngestJob, output: Output, clock: Clock, timeout: float | No
     job.on_change(ready.set)
     progress.line(f"Ingesting {job.describe_source()} into {job.index_id} on {job.url}")
     try:
-        ended = _loop(
-            progress, ready, lambda: job.done, lambda: job.describe().splitlines()[0], timeout
-        )
+        ended = _loop(progress, ready, lambda: job.done, job.status_line, timeout)
     except KeyboardInterrupt:
         job.stop()
         progress.line("Interrupted: stopped sending." + _resume_hint(job))
