@@ -450,3 +450,23 @@ def test_a_stopped_job_goes_on_when_started_again(fake, poller):
 
     assert summary["entries"]["indexed"] == 30
     assert len(fake.index) == 30
+
+
+def test_wait_after_stop_goes_on_and_done_means_every_entry_settled(fake, poller):
+    gate = threading.Event()
+    fake.script("ok", gate)
+    job = ingest(
+        INDEX_ID, catalogue(30), base_url=fake.base_url, poller=poller, poll_interval=0.05,
+        limits=Limits(batch_entries=10),
+    )  # fmt: skip
+    assert fake.arrived.wait(WAIT)
+    gate.set()
+    job.stop()
+    assert job.ended
+    assert not job.done
+    assert not job.summary()["done"]
+
+    summary = job.wait(WAIT)  # as for the widgets: waiting after stop() goes on
+
+    assert summary["done"]
+    assert summary["entries"]["indexed"] == 30

@@ -124,7 +124,8 @@ class IngestJob:
         )
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._done = threading.Event()
+        self._done = threading.Event()  # the feeder thread ended, however
+        self._complete = False  # ... and every entry was settled
         self._lock = threading.Lock()  # the queue and whether the feeder runs
         self._queue: collections.deque[Batch] = collections.deque()
         self._in_flight: dict[int, Batch] = {}
@@ -169,6 +170,7 @@ class IngestJob:
             self._leaving = False
             self._stop.clear()
             self._done.clear()
+            self._complete = False
             self._error = None
             self._ended_at = None
             self.group.start(tell=False)  # batches whose watching stop() ended
@@ -204,6 +206,8 @@ class IngestJob:
             OSError: a file of the catalogue could not be read.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self._done.is_set() and not self._complete and self._error is None:
+            self.start()  # stopped with stop(): waiting means going on, as for the widgets
         try:
             while not self._done.wait(wait_slice(deadline)):
                 if deadline is not None and time.monotonic() >= deadline:
@@ -218,9 +222,15 @@ class IngestJob:
         return self.summary()
 
     @property
-    def done(self) -> bool:
-        """Whether the job ended (every entry settled, or an error stopped it)."""
+    def ended(self) -> bool:
+        """Whether the job's thread ended: :attr:`done`, stopped, or stopped by an error."""
         return self._done.is_set()
+
+    @property
+    def done(self) -> bool:
+        """Whether every entry was settled: indexed, failed, invalid or superseded (not
+        after :meth:`stop`, nor when an error stopped the job: see :attr:`error`)."""
+        return self._complete
 
     @property
     def error(self) -> BaseException | None:
@@ -388,6 +398,7 @@ class IngestJob:
                 with self._lock:
                     if self._exhausted and not self._queue and not self._in_flight:
                         self._leaving = True  # decided with the queue's lock: see start()
+                        self._complete = True
                         break
                 self._wake.wait(IDLE_WAKE)
         except Stopped:

@@ -195,7 +195,7 @@ def run_ingest(job: IngestJob, output: Output, clock: Clock, timeout: float | No
     job.on_change(ready.set)
     progress.line(f"Ingesting {job.describe_source()} into {job.index_id} on {job.url}")
     try:
-        ended = _loop(progress, ready, lambda: job.done, job.status_line, timeout)
+        ended = _loop(progress, ready, lambda: job.ended, job.status_line, timeout)
     except KeyboardInterrupt:
         job.stop()
         progress.line("Interrupted: stopped sending." + _resume_hint(job))

@@ -64,7 +64,7 @@ class NotebookIngestJob(IngestJob):
             display(self._bundle(), raw=True, display_id=display_id)
             self._add_new_batches()
             display(self._batches_view)
-        if not self.done:
+        if not self.ended:
             after_next_execution(self._redraw_at_the_end)
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
@@ -82,14 +82,14 @@ class NotebookIngestJob(IngestJob):
         """After an execution: draw again if the job ended, else ask after the next one
         (an end between two executions would be dropped by headless executors)."""
         self._redraw(force=True)
-        if not self.done:
+        if not self.ended:
             after_next_execution(self._redraw_at_the_end)
 
     def _redraw(self, force: bool = False) -> None:
         """Bring the views up to date (at most every :data:`REDRAW_EVERY` seconds, and at
         the end). Called on the job's thread and the main thread."""
         now = time.monotonic()
-        if not (force or self.done or now - self._drawn_at >= REDRAW_EVERY):
+        if not (force or self.ended or now - self._drawn_at >= REDRAW_EVERY):
             return
         from IPython.display import update_display
 
