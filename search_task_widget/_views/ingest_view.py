@@ -67,6 +67,10 @@ class NotebookIngestJob(IngestJob):
         if not self.ended:
             after_next_execution(self._redraw_at_the_end)
 
+    def _repr_html_(self) -> str:
+        """The header alone, for front ends that show HTML but not IPython displays."""
+        return self._header_html()
+
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """As :meth:`IngestJob.wait`; the views show the end before it returns."""
         summary = super().wait(timeout)
