@@ -470,3 +470,15 @@ def test_wait_after_stop_goes_on_and_done_means_every_entry_settled(fake, poller
 
     assert summary["done"]
     assert summary["entries"]["indexed"] == 30
+
+
+def test_a_resume_from_another_file_says_so(tmp_path, fake, poller):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    for path in (first, second):
+        path.write_text("".join(json.dumps(entry(n)) + "\n" for n in range(3)))
+    journal = tmp_path / "j.sqlite"
+    run(fake, poller, first, journal=journal)
+
+    again = run(fake, poller, second, journal=journal)
+
+    assert any("the journal was written for" in note for note in again.notes)

@@ -575,6 +575,12 @@ class IngestJob:
                         "sending it); sending it again (safe: upsert)"
                     )
                 self._queue.append(batch)
+        described = self._catalogue.describe()
+        if resumed.read_upto and self.journal.source != described:
+            self._say(
+                f"the journal was written for {self.journal.source}, not {described}: "
+                "entries are known by their positions, so the catalogue must be the same"
+            )
         if resumed.read_upto or resumed.open_batches:
             self._say(
                 f"resumed from the journal: {resumed.read_upto} entries settled or in batches, "

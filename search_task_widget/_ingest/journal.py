@@ -87,6 +87,8 @@ class Journal:
                 "INSERT OR IGNORE INTO meta VALUES (?, ?)",
                 [("index_id", index_id), ("source", source), ("read_upto", "0")],
             )
+        #: What the journal was first written for (to tell a different catalogue).
+        self.source = str(known.get("source", source))
 
     def close(self) -> None:
         with self._lock:
