@@ -514,11 +514,12 @@ class IngestJob:
         ended = f"task {task.task_id} ended {task.state}"
         reason = f"{ended}: {task.message[:300]}" if task.message else ended
         if task.state != "FAILED":  # e.g. CANCELLED: the index went away; resending is vain
-            self._map(batch, {i.subject: reason for i in batch.items}, reason, bisect=False)
+            everything = {i.subject: reason for i in batch.items}
+            self._map(batch, everything, reason, bisect=False, task_id=task.task_id)
             return
         named = named_subjects(task.additional_details, {i.subject for i in batch.items})
         detailed = {s: f"{ended}: {why}" if why else reason for s, why in named.items()}
-        self._map(batch, detailed, reason, bisect=True)
+        self._map(batch, detailed, reason, bisect=True, task_id=task.task_id)
 
     def _refused(self, batch: Batch, error: SearchTaskError) -> None:
         """The service refused the request (400, 413): entries it names failed, the others
@@ -537,9 +538,10 @@ class IngestJob:
         reason: str,
         *,
         bisect: bool,
-        task_id: str | None = "",
+        task_id: str | None,
     ) -> None:
-        """Record what failed, and queue what must be sent again (before new batches)."""
+        """Record what failed (``task_id``: the task that failed it, None when refused
+        outright), and queue what must be sent again, before any new batch."""
         items = batch.items
         if named:
             failed = [(i, named[i.subject]) for i in items if i.subject in named]
@@ -554,7 +556,7 @@ class IngestJob:
         parts = [part for part in parts if part]
         numbers = self.journal.split(
             batch.number, parts, failed, [i for i in resend if i.position in superseded],
-            batch.task_id if task_id == "" else task_id,
+            task_id,
         )  # fmt: skip
         children = [Batch(n, part, batch.number) for n, part in zip(numbers, parts, strict=True)]
         with self._lock:
