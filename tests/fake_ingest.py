@@ -37,6 +37,7 @@ class FakeIngest:
         self.index: dict[tuple[str, str | None], dict[str, Any]] = {}
         self.sent = Counter[str]()  # subject -> times it arrived in an ingest body
         self.posts: list[list[str]] = []  # the subjects of each ingest request, in order
+        self.task_subjects: dict[str, list[str]] = {}  # task id -> the subjects it was sent
         self.gets = 0
         self.arrived = threading.Event()  # set when a gated request arrives
         self._script: deque[Scripted] = deque()
@@ -102,6 +103,7 @@ class FakeIngest:
                 if entry["subject"] not in self.failing:
                     self.index[(entry["subject"], entry.get("id"))] = entry["content"]
             task_id = str(uuid.uuid4())
+            self.task_subjects[task_id] = [entry["subject"] for entry in entries]
             now = time.time()
             details = None
             if failed:

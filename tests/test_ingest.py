@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -352,6 +353,51 @@ def test_a_killed_ingest_resumes_from_its_journal_sending_nothing_twice(tmp_path
     assert sorted(resent, key=lambda s: int(s[1:])) == [f"s{n}" for n in range(20, 60)]
     assert [fake.sent[f"s{n}"] for n in range(20)] == [1] * 20  # sent before: not again
     assert any("fate is unknown" in note for note in job.notes)
+
+
+_SLOW_CHILD = _CHILD.replace("Poller(rate=200)", "Poller(rate=10)").replace(
+    "range(60)", "range(400)"
+)
+
+
+def _succeeded_tasks(journal: Path) -> list[str]:
+    """The task ids of the batches the journal says succeeded (none before it exists)."""
+    if not journal.exists():
+        return []
+    try:
+        with sqlite3.connect(f"{journal.as_uri()}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT task_id FROM batches WHERE state = 'succeeded'").fetchall()
+    except sqlite3.OperationalError:  # the schema is being created
+        return []
+    return [task_id for (task_id,) in rows]
+
+
+def test_killed_after_some_batches_succeeded_it_resends_none_of_them(tmp_path, fake, poller):
+    journal = tmp_path / "ingest.sqlite"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_CHILD, INDEX_ID, fake.base_url, str(journal)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        # 40 batches at 10 requests a second take 4 s at least: it is killed mid-run.
+        deadline = time.monotonic() + WAIT
+        while len(_succeeded_tasks(journal)) < 3 and time.monotonic() < deadline:
+            assert child.poll() is None, "the ingest ended before it could be killed"
+            time.sleep(0.05)  # a bounded wait for a condition in another process
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(WAIT)
+    succeeded = {s for task in _succeeded_tasks(journal) for s in fake.task_subjects[task]}
+    assert len(succeeded) >= 30
+    posts_before = len(fake.posts)
+
+    job = run(fake, poller, catalogue(400), journal=journal)
+
+    assert job.summary()["entries"]["indexed"] == 400
+    assert sorted(fake.index) == sorted((f"s{n}", None) for n in range(400))
+    resent = {s for post in fake.posts[posts_before:] for s in post}
+    assert resent & succeeded == set()
+    assert all(fake.sent[s] == 1 for s in succeeded)
 
 
 def test_a_journal_that_cannot_be_used_is_a_clear_error(tmp_path, fake):
