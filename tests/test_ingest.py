@@ -528,3 +528,20 @@ def test_a_resume_from_another_file_says_so(tmp_path, fake, poller):
     again = run(fake, poller, second, journal=journal)
 
     assert any("the journal was written for" in note for note in again.notes)
+
+
+def test_a_post_tells_a_request_never_sent_from_one_whose_fate_is_unknown(fake):
+    from search_task_widget._model.errors import TaskNetworkError
+    from search_task_widget._service.client import UNKNOWN_FATE, TaskClient
+
+    fake.script("stored-then-dropped")
+    body = json.dumps({"ingest_type": "GMetaList", "ingest_data": {"gmeta": [entry(1)]}})
+    with TaskClient(fake.base_url) as client, pytest.raises(TaskNetworkError) as dropped:
+        client.ingest(INDEX_ID, body.encode())
+    nowhere = TaskClient("http://127.0.0.1:9/")  # nothing listens on the discard port
+    with nowhere, pytest.raises(TaskNetworkError) as refused:
+        nowhere.ingest(INDEX_ID, body.encode())
+
+    assert dropped.value.code == UNKNOWN_FATE
+    assert refused.value.code == "NotSent"
+    assert fake.posts == [["s1"]]

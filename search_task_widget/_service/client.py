@@ -402,9 +402,9 @@ class TaskClient:
 
 
 def _post_fault(error: Exception) -> str:
-    """The code of a POST that got no answer: ``"NotSent"`` when the connection was never
-    made (nothing reached the service), else :data:`UNKNOWN_FATE`."""
-    never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+    """The code of a POST that got no answer: ``"NotSent"`` when no connection was made
+    (nothing reached the service), else :data:`UNKNOWN_FATE`."""
+    never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
     return "NotSent" if never_sent else UNKNOWN_FATE
 
 
