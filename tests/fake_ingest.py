@@ -29,10 +29,12 @@ Scripted = Response | str | threading.Event
 
 class FakeIngest:
     """See the module docstring. ``name_subjects``: FAILED tasks name their failing
-    subjects in ``additional_details`` (else they say only how many failed)."""
+    subjects in ``additional_details`` (else they say only how many failed); ``queued``:
+    tasks stay PENDING."""
 
     def __init__(self, *, name_subjects: bool = True) -> None:
         self.name_subjects = name_subjects
+        self.queued = False  # True: new tasks stay PENDING (a service that is behind)
         self.failing: dict[str, str] = {}  # subject -> reason its task fails with
         self.index: dict[tuple[str, str | None], dict[str, Any]] = {}
         self.sent = Counter[str]()  # subject -> times it arrived in an ingest body
@@ -113,12 +115,13 @@ class FakeIngest:
                         {"subject": s, "error_type": "Rejected", "message": self.failing[s]}
                         for s in failed
                     ]
+            state = "PENDING" if self.queued else "FAILED" if failed else "SUCCESS"
             self._tasks[task_id] = engine.task_document(
                 task_id,
-                "FAILED" if failed else "SUCCESS",
+                state,
                 index_id=index_id,
                 created=now,
-                completed=now,
+                completed=None if self.queued else now,
                 message=f"{len(failed)} of {len(entries)} documents failed" if failed else None,
                 additional_details=details,
             )

@@ -186,3 +186,21 @@ def test_many_tasks_on_a_terminal_get_one_live_line_written_by_the_main_thread(f
     assert result.code == 0
     assert CLEAR_LINE in result.out
     assert out.writers == {"MainThread"}
+
+
+def test_ingest_that_runs_out_of_time_exits_124_and_says_how_to_resume(tmp_path, poller):
+    from fakes import FakeClock
+
+    with FakeIngest() as fake:
+        fake.queued = True  # the service is behind: the tasks never end here
+        result = run(
+            ["ingest", INDEX_ID, str(catalogue(tmp_path / "a.jsonl", 20)), "--base-url",
+             fake.base_url, "--batch-entries", "10", "--timeout", "30",
+             "--journal", str(tmp_path / "j.sqlite")],
+            poller,
+            clock=FakeClock(),  # the 30 s pass at once
+        )  # fmt: skip
+
+    assert result.code == 124
+    assert "Timed out after 30 s" in result.err
+    assert "Run the same command again to resume" in result.err
