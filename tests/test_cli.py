@@ -405,7 +405,7 @@ ID = "05c1ec1b-2400-44e2-9797-922c29199042"
         (["watch", "--demo", "nosuch"], "unknown demo scenario 'nosuch'"),
         (["watch", ID, "--demo"], "give no TASK_ID"),
         (["watch", "--demo", "--base-url", "http://127.0.0.1:1/"], "give no --base-url"),
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["frobnicate"], "'frobnicate' is not a valid Search task id"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(argv, message, fake_search, poller):

@@ -174,7 +174,7 @@ def test_tutorial_pages_show_what_the_notebooks_printed(site):
     dashboard = _page(site, "tutorials/03-gateway-dashboard.html")
 
     assert "message: 1 of 3 ingest documents failed" in html.unescape(quickstart)
-    assert "batches to send again: [2]" in html.unescape(ingest)
+    assert "retry_failed() sent 1 entry again" in html.unescape(ingest)
     for page in (quickstart, ingest, dashboard):
         assert SNAPSHOT.search(page), "no widget output"
         # The widgets' saved state and views are left out: a page has no kernel.

@@ -55,6 +55,8 @@ from .retry_after import parse_retry_after
 
 log = logging.getLogger("search_task_widget")
 
+#: The code of a POST that may have reached the service without its answer reaching us.
+UNKNOWN_FATE = "UnknownFate"
 #: HTTP statuses after which trying again later may succeed.
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -275,6 +277,35 @@ class TaskClient:
         except SearchTaskError as error:
             raise scrubbed(error, self._known_secrets()) from None
 
+    def ingest(self, index_id: str, body: bytes) -> str:
+        """``POST /v1/index/<index_id>/ingest`` with ``body`` (a GIngest document, already
+        JSON); return the new task's id. No retry here (the ingest job decides).
+
+        A request that may have reached the service without its answer reaching us raises
+        :class:`TaskNetworkError` with code :data:`UNKNOWN_FATE`; one that surely never
+        left (the connection could not be made) has code ``"NotSent"``.
+        """
+        try:
+            answer = self._send(
+                f"v1/index/{quote(index_id, safe='')}/ingest", method="POST", content=body
+            )
+            if answer.status_code == 401 and self._renew_authorization():
+                answer = self._send(
+                    f"v1/index/{quote(index_id, safe='')}/ingest", method="POST", content=body
+                )
+            if not 200 <= answer.status_code < 300:
+                raise _error_from_response(answer)
+            reply = _decode_json(self._without_secrets(answer))
+            task_id = reply.get("task_id") if isinstance(reply, dict) else None
+            if not isinstance(task_id, str) or not task_id:
+                raise TaskResponseError(
+                    "the ingest answer has no task_id", http_status=answer.status_code,
+                    code="MalformedDocument", transient=True,
+                )  # fmt: skip
+            return task_id
+        except SearchTaskError as error:
+            raise scrubbed(error, self._secrets) from None
+
     def _get_task(self, task_id: str) -> Task:
         body = self._redacted(self._get_json(f"v1/task/{quote(task_id, safe='')}"))
         try:
@@ -345,24 +376,29 @@ class TaskClient:
             answer.status_code, answer.headers, content
         )  # fmt: skip
 
-    def _send(self, path: str) -> _Answer:
-        """One GET, read whole within ``deadline`` seconds and ``max_body`` bytes."""
+    def _send(self, path: str, *, method: str = "GET", content: bytes | None = None) -> _Answer:
+        """One request, read whole within ``deadline`` seconds and ``max_body`` bytes."""
         if self._closing:
             raise TaskNetworkError("the connection was closed", code="Closed")
         deadline = time.monotonic() + self.deadline
+        headers = self._auth_headers()
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            with self._http.stream("GET", path, headers=self._auth_headers()) as response:
+            with self._http.stream(method, path, headers=headers, content=content) as response:
                 body = self._read_body(response, deadline)
                 return _Answer(response.status_code, response.headers, body)
-        except httpx.TimeoutException:
-            raise TaskNetworkError(f"no answer from {self._host} in time", code="Timeout") from None
+        except httpx.TimeoutException as error:
+            code = "Timeout" if method == "GET" else _post_fault(error)
+            raise TaskNetworkError(f"no answer from {self._host} in time", code=code) from None
         except (httpx.TransportError, httpx.StreamError, RuntimeError) as error:
             if _is_certificate_error(error):
                 raise self._untrusted(error) from None
             # RuntimeError: the client was closed under the request (its widget closed).
             # The exception text names the host and the failure, never request headers.
             raise TaskNetworkError(
-                f"{type(error).__name__} talking to {self._host}: {self.redact(str(error))}"
+                f"{type(error).__name__} talking to {self._host}: {self.redact(str(error))}",
+                code="NetworkError" if method == "GET" else _post_fault(error),
             ) from None
 
     def _untrusted(self, error: BaseException) -> TaskNetworkError:
@@ -501,6 +537,13 @@ def redacted_values(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, list):
         return [redacted_values(item, secrets) for item in value]
     return value
+
+
+def _post_fault(error: Exception) -> str:
+    """The code of a POST that got no answer: ``"NotSent"`` when no connection was made
+    (nothing reached the service), else :data:`UNKNOWN_FATE`."""
+    never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return "NotSent" if never_sent else UNKNOWN_FATE
 
 
 def _authorizer_error(error: Exception) -> SearchTaskError:

@@ -4,6 +4,7 @@ user guide; this module may import the other simulator modules and the model onl
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -11,10 +12,12 @@ import math
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from search_task_widget._model.limits import DEFAULT_LIMITS, Limits
 from search_task_widget._model.vocabulary import CANCELLED, CREATING, FAILED, PENDING
 from search_task_widget.simulator import scenarios as engine
 from search_task_widget.simulator.documents import (
@@ -145,8 +148,12 @@ class Simulator(Serving):
     sleeping); ``speed`` divides every scenario time; ``latency`` delays each HTTP answer;
     ``scenario`` (a :class:`Scenario`, or the name of one of :data:`SCENARIOS`) is what new
     tasks follow unless their index (:meth:`set_scenario`) or their request names another;
-    ``required_token`` makes every request need that bearer token. Serve it with
-    :meth:`start` (or a ``with`` block); reading :attr:`base_url` starts it too.
+    ``required_token`` makes every request need that bearer token; ``limits`` are Search's
+    limits, which its ingest route enforces (a request too large is answered 413, an entry
+    breaking one 400, a field too many fails its entry in the task); ``rate_limit``
+    (requests per second per client, None: no limit) makes it answer 429 with
+    ``Retry-After`` past that rate, as a loaded service would. Serve it with :meth:`start`
+    (or a ``with`` block); reading :attr:`base_url` starts it too.
     """
 
     def __init__(
@@ -157,6 +164,8 @@ class Simulator(Serving):
         latency: float = 0.0,
         required_token: str | None = None,
         scenario: str | Scenario = "success",
+        limits: Limits = DEFAULT_LIMITS,
+        rate_limit: float | None = None,
     ) -> None:
         self._scenario = _scenario(scenario)  # refuse an unknown name at once
         if not (math.isfinite(speed) and speed > 0):
@@ -165,8 +174,12 @@ class Simulator(Serving):
             raise ValueError(f"latency must be zero or more seconds, not {latency!r}")
         if required_token is not None and not required_token:
             raise ValueError("required_token must be a non-empty string or None")
+        if rate_limit is not None and not (math.isfinite(rate_limit) and rate_limit > 0):
+            raise ValueError(f"rate_limit must be a positive number or None, not {rate_limit!r}")
         self._latency = latency
         self._required_token = required_token
+        self._limits = limits
+        self._rate = _RateLimit(rate_limit, clock) if rate_limit is not None else None
         self._book = TaskBook(clock, speed)
         self._index_scenarios: dict[str, Scenario] = {}
         self._field_types: dict[str, FieldTypes] = {}  # per index, like Search's schemas
@@ -269,6 +282,8 @@ class Simulator(Serving):
         refusal = self._check_token(request)
         if refusal is not None:
             return refusal
+        if self._rate is not None and not self._rate.allows(request.headers.get("authorization")):
+            return http_error(429, "TooManyRequests", "Too many requests: slow down", retry_after=1)
         route = route_of(request.path)
         if route is not None and route.kind == "task":
             return self._only("GET", request) or self._get_task(route.key)
@@ -325,6 +340,11 @@ class Simulator(Serving):
         if index_id is None:
             return _invalid_uuid("index_id", raw_id)
         body: object = None
+        if request.method == "POST" and len(request.body) > self._limits.request_bytes:
+            return http_error(
+                413, "RequestTooLarge",
+                f"The request is larger than {self._limits.request_bytes} bytes",
+            )  # fmt: skip
         if request.method == "POST":
             try:
                 body = json.loads(request.body)
@@ -361,7 +381,7 @@ class Simulator(Serving):
         return self._scenario_of(index_id)
 
     def _ingest(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
-        entries = ingest_entries(body)
+        entries = ingest_entries(body, self._limits)
         listed = isinstance(body, dict) and body.get("ingest_type") == "GMetaList"
         where = "ingest_data.gmeta[{}].subject" if listed else "ingest_data.subject"
         subjects = [str(entry["subject"]) for entry in entries]
@@ -394,7 +414,7 @@ class Simulator(Serving):
                 if number in on_purpose:
                     errors.append((entry["subject"], "SimulatedError", _simulated(chosen.name)))
                     continue
-                conflict = types.conflict(entry["content"])
+                conflict = types.conflict(entry["content"], self._limits.fields_per_index)
                 if conflict is not None:
                     errors.append((entry["subject"], "FieldTypeConflict", conflict))
         return _ingest_failure(len(entries), errors) if errors else None
@@ -475,6 +495,29 @@ class Simulator(Serving):
             self._stopped = True
         if server is not None:
             server.stop()
+
+
+class _RateLimit:
+    """At most ``rate`` requests in any second per client (its Authorization header)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
+        self._rate = rate
+        self._clock = clock
+        self._seen: dict[str | None, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allows(self, authorization: str | None) -> bool:
+        # Clients are told apart by a digest: the simulator keeps no token.
+        client = hashlib.sha256(authorization.encode()).hexdigest() if authorization else None
+        now = self._clock()
+        with self._lock:
+            recent = self._seen.setdefault(client, deque())
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= self._rate:
+                return False
+            recent.append(now)
+            return True
 
 
 def _invalid_uuid(name: str, value: str) -> Response:
