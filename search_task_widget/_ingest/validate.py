@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .._model.limits import Limits
+from .._model.limits import Limits, content_values
 from .entries import Read
 
 #: Every rule, and what it checks.
@@ -122,7 +121,7 @@ class Validator:
 
     def _content(self, entry: dict[str, Any]) -> None:
         limits = self.limits
-        for path, value, depth in _walk(entry["content"]):
+        for path, value, depth in content_values(entry["content"]):
             if depth > limits.depth:
                 raise _Broken(
                     "depth", f"{path} is nested {depth} levels deep; the limit is {limits.depth}"
@@ -150,7 +149,7 @@ class Validator:
             )
 
     def _fields_of(self, content: dict[str, Any]) -> None:
-        new = {path for path, value, _ in _walk(content) if not isinstance(value, dict)}
+        new = {path for path, value, _ in content_values(content) if not isinstance(value, dict)}
         new -= self._fields
         if len(self._fields) + len(new) > self.limits.fields_per_index:
             raise _Broken(
@@ -166,21 +165,6 @@ class _Broken(Exception):
         super().__init__(text)
         self.rule = rule
         self.text = text
-
-
-def _walk(content: dict[str, Any]) -> Iterator[tuple[str, Any, int]]:
-    """(dotted path, value, depth) of every value in ``content`` (depth 1 at the top;
-    each nested object one more; list items share their field's path and depth).
-    Iterative: a hostile document cannot exhaust the stack."""
-    pending: list[tuple[str, Any, int]] = [(key, value, 1) for key, value in content.items()]
-    while pending:
-        path, value, depth = pending.pop()
-        if isinstance(value, list):
-            pending.extend((path, item, depth) for item in value)
-            continue
-        yield path, value, depth
-        if isinstance(value, dict):
-            pending.extend((f"{path}.{key}", item, depth + 1) for key, item in value.items())
 
 
 def _encoded(entry: dict[str, Any]) -> bytes:

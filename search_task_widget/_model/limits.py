@@ -7,7 +7,9 @@ was 50 MB once, the rate 5 per second). A deployment with other limits passes it
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from typing import Any
 
 MB = 1000 * 1000
 KB = 1000
@@ -53,3 +55,18 @@ class Limits:
 
 #: The limits of Search's Limits page.
 DEFAULT_LIMITS = Limits()
+
+
+def content_values(content: dict[str, Any]) -> Iterator[tuple[str, Any, int]]:
+    """(dotted path, value, depth) of every value in an entry's ``content``, as the limits
+    count them: depth 1 at the top, each nested object one more, list items sharing their
+    field's path and depth. Iterative: a hostile document cannot exhaust the stack."""
+    pending: list[tuple[str, Any, int]] = [(key, value, 1) for key, value in content.items()]
+    while pending:
+        path, value, depth = pending.pop()
+        if isinstance(value, list):
+            pending.extend((path, item, depth) for item in value)
+            continue
+        yield path, value, depth
+        if isinstance(value, dict):
+            pending.extend((f"{path}.{key}", item, depth + 1) for key, item in value.items())

@@ -34,7 +34,7 @@ from .._model.task import normalize_task_id
 from .._service.auth import TOKEN_ENV_VAR, resolve_auth
 from .._service.client import host_of, is_loopback, resolve_base_url
 from .._service.login import CLIENT_ID_ENV_VAR
-from .._tracking.group import TaskGroup
+from .._tracking.group import GroupView, NewsPolicy, TaskGroup
 from .._tracking.news import PerAnswer, PerRound
 from .._tracking.poller import Poller
 from .._tracking.schedule import MAX_INTERVAL_FACTOR, Clock, SystemClock, polling_bounds
@@ -435,7 +435,9 @@ def _main(
             args.timeout,
         )
         with _argparse_output(out, err):
-            group = _group(usage, view, base_url, task_id, args.polling_interval, poller)
+            group = _group(
+                usage, view, base_url, [task_id], args.polling_interval, poller, PerAnswer()
+            )
         try:
             header += f"Watching task {task_id} on {base_url} (Ctrl-C stops watching)"
             status = view.run(group, header)
@@ -491,13 +493,15 @@ def _parse(
 
 def _group(
     usage: argparse.ArgumentParser,
-    view: TerminalView,
+    view: GroupView,
     base_url: str,
-    task_id: str,
+    task_ids: list[str],
     interval: float,
     poller: Poller | None,
+    news: NewsPolicy,
 ) -> TaskGroup:
-    """The task as a group of one, on a pooled client with the credentials found."""
+    """The tasks as a group told its news by ``news``, on a pooled client with the
+    credentials found."""
     try:
         url = resolve_base_url(base_url)
         credentials = resolve_auth(None, loopback=is_loopback(host_of(url)))
@@ -510,12 +514,13 @@ def _group(
             view=view,
             poller=poller,
             intervals=(interval, interval * MAX_INTERVAL_FACTOR),
-            news=PerAnswer(),
+            news=news,
             otherwise="",  # no start() to call in a terminal
         )
     except (TypeError, ValueError) as error:
         usage.error(str(error))
-    group.add(task_id)
+    for task_id in task_ids:
+        group.add(task_id)
     return group
 
 
@@ -558,22 +563,10 @@ def _watch_many(
         Output(out, err, json=args.format == "json", bell=args.bell), clock, args.timeout
     )
     with _argparse_output(out, err):
-        url = resolve_base_url(args.base_url)
-        credentials = resolve_auth(None, loopback=is_loopback(host_of(url)))
-        if credentials.needs_sign_in:
-            usage.error(no_credentials_advice(url))
-    interval = args.polling_interval
-    group = TaskGroup(
-        url,
-        credentials,
-        view=view,
-        poller=poller,
-        intervals=(interval, interval * MAX_INTERVAL_FACTOR),
-        news=PerRound(),
-        otherwise="",  # no start() to call in a terminal
-    )
-    for task_id in args.task_ids:
-        group.add(task_id)
+        group = _group(
+            usage, view, args.base_url, args.task_ids, args.polling_interval, poller, PerRound()
+        )
+    url = group.url
     try:
         header = f"Watching {len(args.task_ids)} tasks on {url} (Ctrl-C stops watching)"
         status = view.run(group, header)

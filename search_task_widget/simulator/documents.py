@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from search_task_widget._model.limits import DEFAULT_LIMITS, Limits
+from search_task_widget._model.limits import DEFAULT_LIMITS, Limits, content_values
 
 #: A subject or query starting with this picks the scenario of its call.
 SCENARIO_PREFIX = "simulate:"
@@ -151,7 +151,7 @@ def _limit_problems(entry: dict[str, Any], where: str, limits: Limits) -> Iterat
         yield f"{where}.visible_to", f"lists more than {limits.visible_to} principals"
     content = entry.get("content")
     if isinstance(content, dict):
-        for path, value, depth in _values(content):
+        for path, value, depth in content_values(content):
             if depth > limits.depth:
                 yield f"{where}.content.{path}", f"is nested deeper than {limits.depth} levels"
                 break
@@ -164,19 +164,6 @@ def _limit_problems(entry: dict[str, Any], where: str, limits: Limits) -> Iterat
     size = len(json.dumps(entry, ensure_ascii=False).encode("utf-8", "replace"))
     if size > limits.entry_bytes:
         yield where, f"is larger than {limits.entry_bytes} bytes"
-
-
-def _values(content: dict[str, Any]) -> Iterator[tuple[str, object, int]]:
-    """(dotted path, value, objects deep) of every value of ``content``, without recursion."""
-    pending: list[tuple[str, object, int]] = [(k, v, 1) for k, v in content.items()]
-    while pending:
-        path, value, depth = pending.pop()
-        if isinstance(value, list):
-            pending.extend((path, item, depth) for item in value)
-            continue
-        yield path, value, depth
-        if isinstance(value, dict):
-            pending.extend((f"{path}.{k}", v, depth + 1) for k, v in value.items())
 
 
 def _visible_to_problems(value: object, where: str) -> Iterator[tuple[str, str]]:
