@@ -428,11 +428,12 @@ class WidgetCounters:
         self.msgs_changed = 0
         self.troubles = 0
         self.states: list[tuple[float, str]] = []
-        self._on_task = widget.on_task
-        self._on_trouble = widget.on_trouble
+        group = widget._group  # the core the poller reports to (through its listeners)
+        self._task_seen = group.task_seen
+        self._trouble_seen = group.trouble_seen
         widget._send = self.send  # no kernel: count instead of sending
-        widget.on_task = self.on_task  # the poller looks the listener method up by name
-        widget.on_trouble = self.on_trouble
+        group.task_seen = self.task_seen
+        group.trouble_seen = self.trouble_seen
         widget.observe(self.on_state, names="state")
 
     def send(self, msg, buffers=None) -> None:
@@ -441,9 +442,9 @@ class WidgetCounters:
     def on_state(self, change) -> None:
         self.states.append((time.monotonic(), change["new"]))
 
-    def on_task(self, task, schedule) -> None:
+    def task_seen(self, entry, task, schedule, **kwargs) -> None:
         before = self.sent
-        self._on_task(task, schedule)
+        self._task_seen(entry, task, schedule, **kwargs)
         if schedule.changed:
             self.polls_changed += 1
             self.msgs_changed += self.sent - before
@@ -451,9 +452,9 @@ class WidgetCounters:
             self.polls_unchanged += 1
             self.msgs_unchanged += self.sent - before
 
-    def on_trouble(self, error, schedule) -> None:
+    def trouble_seen(self, entry, error, schedule, **kwargs) -> None:
         self.troubles += 1
-        self._on_trouble(error, schedule)
+        self._trouble_seen(entry, error, schedule, **kwargs)
 
 
 def run_poller(

@@ -1,12 +1,10 @@
 // @ts-check
 // The task list's filter, order and counts. Pure functions (no DOM), unit-tested by
 // js/test/filter.test.js.
-import { rowRunning, TERMINAL } from "./stages.js";
+import { rowRunning } from "./stages.js";
+import { FAILED, NO_TASKS, NOT_CHECKED, stateRank, SUCCESS } from "./vocabulary.js";
 
 /** @typedef {import("./model.js").Row} Row */
-
-/** Order of the state counts: ends first, then what still runs. */
-const ORDER = ["SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING"];
 
 /** Does `row` pass the filter `value` ("all", "running", "state:NAME", ...)? @param {Row} row @param {string} value */
 export function matches(row, value) {
@@ -14,9 +12,9 @@ export function matches(row, value) {
     case "running":
       return rowRunning(row);
     case "failed":
-      return row.state === "FAILED";
+      return row.state === FAILED;
     case "succeeded":
-      return row.state === "SUCCESS";
+      return row.state === SUCCESS;
     case "trouble":
       return row.trouble === "fatal";
     case "all":
@@ -27,13 +25,9 @@ export function matches(row, value) {
 }
 
 /** Problems first (FAILED, then rows that could not be checked); else the model's order. @param {Row} row */
-export const problemRank = (row) => (row.state === "FAILED" ? 0 : row.trouble === "fatal" ? 1 : 2);
+export const problemRank = (row) => (row.state === FAILED ? 0 : row.trouble === "fatal" ? 1 : 2);
 
-/** Where a state goes among the counts and filter options: ORDER, then other ends, then the rest. @param {string} state */
-export function stateRank(state) {
-  const i = ORDER.indexOf(state);
-  return i < 0 ? ORDER.length + (TERMINAL.has(state) ? 0 : 1) : i;
-}
+export { stateRank };
 
 /** Sort states by rank, then by name. @param {string} a @param {string} b */
 const byState = (a, b) => stateRank(a) - stateRank(b) || (a < b ? -1 : a > b ? 1 : 0);
@@ -58,11 +52,11 @@ export function filterOptions(rows, current) {
   const options = [
     ["all", `All (${rows.length})`],
     ["running", `Running (${running})`],
-    ["failed", `Failed (${states.get("FAILED") || 0})`],
-    ["succeeded", `Succeeded (${states.get("SUCCESS") || 0})`],
+    ["failed", `Failed (${states.get(FAILED) || 0})`],
+    ["succeeded", `Succeeded (${states.get(SUCCESS) || 0})`],
   ];
   if (trouble) options.push(["trouble", `Could not check (${trouble})`]);
-  const others = [...states.keys()].filter((s) => s !== "FAILED" && s !== "SUCCESS").sort(byState);
+  const others = [...states.keys()].filter((s) => s !== FAILED && s !== SUCCESS).sort(byState);
   for (const state of others) options.push([`state:${state}`, `${state} (${states.get(state)})`]);
   if (!options.some(([value]) => value === current)) {
     options.push([current, `${current.replace(/^state:/, "")} (0)`]);
@@ -70,12 +64,12 @@ export function filterOptions(rows, current) {
   return options;
 }
 
-/** [state, count] per state present, in rank order; "not checked" for rows with no state yet. @param {Row[]} rows */
+/** [state, count] per state present, in rank order; NOT_CHECKED for rows with no state yet. @param {Row[]} rows */
 export function stateCounts(rows) {
   /** @type {Map<string, number>} */
   const counts = new Map();
   for (const row of rows) {
-    const key = row.state || "not checked";
+    const key = row.state || NOT_CHECKED;
     counts.set(key, (counts.get(key) || 0) + 1);
   }
   return [...counts.entries()].sort((a, b) => byState(a[0], b[0]));
@@ -83,6 +77,6 @@ export function stateCounts(rows) {
 
 /** "9 of 12 tasks done, 1 failed" @param {number} done @param {number} total @param {number} failed */
 export function progressText(done, total, failed) {
-  if (!total) return "No tasks";
+  if (!total) return NO_TASKS;
   return `${done} of ${total} task${total === 1 ? "" : "s"} done` + (failed ? `, ${failed} failed` : "");
 }

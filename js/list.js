@@ -11,16 +11,12 @@ import { mountSignIn } from "./signin.js";
 import { isLive, snapshotText, watchKernel } from "./snapshot.js";
 import { rowRunning, toneOf } from "./stages.js";
 import { mountTimeline } from "./timeline.js";
+import { FAILED, LIST_TRAITS, NO_TASKS, NOT_CHECKED, SUCCESS } from "./vocabulary.js";
 
 /** @typedef {import("./model.js").ListTraits} ListTraits */
 /** @typedef {import("./model.js").Model<ListTraits>} Model */
 /** @typedef {import("./model.js").Row} Row */
 
-/** @type {(keyof ListTraits & string)[]} */
-const TRAITS = [
-  "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
-  "error", "last_checked",
-];
 /** Rows drawn at once; "Show more" adds as many again. */
 const PAGE = 200;
 
@@ -199,13 +195,13 @@ function updateRow(r, row) {
   setAttr(r.li, "data-state", row.state);
   setAttr(r.li, "data-tone", toneOf(row.state));
   setAttr(r.li, "data-trouble", row.trouble);
-  setText(r.badge, row.state || "not checked");
+  setText(r.badge, row.state || NOT_CHECKED);
   setText(r.id, row.task_id.slice(0, 8));
   setAttr(r.id, "title", row.task_id);
   const waiting = row.state ? "" : row.trouble ? "" : "Waiting for the first check";
   setText(r.desc, row.state_description || waiting);
   // A one-line hint of what went wrong, right on the row.
-  const hint = row.state === "FAILED" ? row.message || "" : row.trouble ? row.error : row.retried;
+  const hint = row.state === FAILED ? row.message || "" : row.trouble ? row.error : row.retried;
   setText(r.snippet, hint);
   setHidden(r.snippet, !hint);
   setAttr(r.snippet, "title", hint || null);
@@ -355,7 +351,7 @@ function render({ model, el, kernel }) {
     countsSig = sig;
     v.counts.replaceChildren(
       ...entries.map(([state, n]) => {
-        const li = h("li", "stw-list-count", undefined, { "data-tone": toneOf(state === "not checked" ? "" : state) });
+        const li = h("li", "stw-list-count", undefined, { "data-tone": toneOf(state === NOT_CHECKED ? "" : state) });
         li.append(h("span", "stw-list-count-n", String(n)), " ", h("span", "stw-list-count-state", state));
         return li;
       }),
@@ -364,7 +360,7 @@ function render({ model, el, kernel }) {
 
   const renderBar = () => {
     const { total, done, failed } = snap;
-    const success = snap.rows.filter((row) => row.state === "SUCCESS").length;
+    const success = snap.rows.filter((row) => row.state === SUCCESS).length;
     const other = Math.max(0, done - success - failed);
     const pct = (/** @type {number} */ n) => (total ? `${Math.min(100, (100 * n) / total)}%` : "0%");
     setAttr(v.bar, "aria-valuemax", String(total));
@@ -397,7 +393,7 @@ function render({ model, el, kernel }) {
     setText(v.more, hidden ? `Show ${Math.min(PAGE, hidden)} more (${hidden} not shown)` : "");
     setHidden(v.more, !hidden);
     setText(v.shown, hidden ? `${drawn.length} of ${rows.length} shown` : "");
-    setText(v.empty, snap.rows.length ? "No tasks match this filter." : "No tasks yet.");
+    setText(v.empty, snap.rows.length ? `${NO_TASKS} match this filter.` : `${NO_TASKS} yet.`);
     setHidden(v.empty, rows.length > 0);
   };
 
@@ -492,7 +488,7 @@ function render({ model, el, kernel }) {
     renderClocks();
   };
 
-  for (const name of TRAITS) model.on(`change:${name}`, schedule);
+  for (const name of LIST_TRAITS) model.on(`change:${name}`, schedule);
   v.filter.addEventListener("change", onFilter);
   v.more.addEventListener("click", onMore);
   const unwatch = watchKernel(kernel, schedule); // the kernel went away (or came back)
@@ -505,7 +501,7 @@ function render({ model, el, kernel }) {
     timeline.dispose();
     endWord.dispose();
     disposed = true;
-    for (const name of TRAITS) model.off(`change:${name}`, schedule);
+    for (const name of LIST_TRAITS) model.off(`change:${name}`, schedule);
     v.filter.removeEventListener("change", onFilter);
     v.more.removeEventListener("click", onMore);
     if (ticker != null) clearInterval(ticker);

@@ -1,6 +1,7 @@
 // The synced traits each widget's front end reads: the Python side defines them
-// (search_task_widget/_widget.py, _list_widget.py, _sign_in.py); these types say what the
-// JavaScript may expect. Values come from the kernel, so the modules still clean them up.
+// (search_task_widget/_views/widget.py, list_widget.py, base.py); these types say what the
+// JavaScript may expect, and tests/test_vocabulary.py checks that they name the same traits.
+// Values come from the kernel, so the modules still clean them up.
 import type { AnyModel } from "@anywidget/types";
 
 /** The sign-in panel's traits, which every widget has (js/signin.js). */
@@ -30,8 +31,8 @@ export type TaskFields = {
   trouble: string;
 }
 
-/** TaskWidget (js/widget.js). */
-export type TaskTraits = SignInTraits & NotifyTraits & TaskFields & {
+/** TaskWidget's own traits (js/widget.js; TASK_TRAITS in js/vocabulary.js lists them). */
+export type TaskOwnTraits = TaskFields & {
   index_id: string;
   polling: boolean;
   stage_times: Record<string, number>;
@@ -40,6 +41,9 @@ export type TaskTraits = SignInTraits & NotifyTraits & TaskFields & {
   poll_interval: number;
   retried: string;
 }
+
+/** TaskWidget (js/widget.js). */
+export type TaskTraits = SignInTraits & NotifyTraits & TaskOwnTraits;
 
 /** One row of TaskListWidget, as synced (js/list.js cleans it into a `Row`). */
 export type RawRow = {
@@ -57,8 +61,8 @@ export type RawRow = {
   started?: unknown;
 }
 
-/** TaskListWidget (js/list.js). */
-export type ListTraits = SignInTraits & NotifyTraits & {
+/** TaskListWidget's own traits (js/list.js; LIST_TRAITS in js/vocabulary.js lists them). */
+export type ListOwnTraits = {
   rows: RawRow[];
   total: number;
   done: number;
@@ -69,6 +73,9 @@ export type ListTraits = SignInTraits & NotifyTraits & {
   error: string;
   last_checked: number;
 }
+
+/** TaskListWidget (js/list.js). */
+export type ListTraits = SignInTraits & NotifyTraits & ListOwnTraits;
 
 /** SignInWidget (js/signin_widget.js). */
 export type SignInWidgetTraits = SignInTraits & {

@@ -8,6 +8,7 @@
 import { h, setAttr, setText } from "./dom.js";
 import { fmtDuration, parseUtc } from "./format.js";
 import { ACTIVE } from "./stages.js";
+import { CANCELLED, FAILED, OUTCOME_WORDS, SUCCESS } from "./vocabulary.js";
 
 /** Shorter work ends while you are still looking: no word for it. */
 export const NOTIFY_AFTER_MS = 30_000;
@@ -142,7 +143,8 @@ export function mountBell(model) {
  * @param {string} taskId @param {string} state @param {number} durationMs
  */
 export function taskEndWords(taskId, state, durationMs) {
-  const outcome = { SUCCESS: "succeeded", FAILED: "failed", CANCELLED: "was cancelled" }[state] || `ended ${state}`;
+  const outcome =
+    state === SUCCESS || state === FAILED ? OUTCOME_WORDS[state] : state === CANCELLED ? "was cancelled" : `ended ${state}`;
   return { title: `Task ${taskId.slice(0, 8)} ${outcome}`, body: `Search task ${taskId} ${outcome} after ${fmtDuration(durationMs)}.` };
 }
 
@@ -201,7 +203,7 @@ function endWords(model, kind) {
     return [w.title, w.body, ms];
   }
   const rows = Array.isArray(model.get("rows")) ? model.get("rows") : [];
-  const succeeded = rows.filter((/** @type {any} */ r) => r && r.state === "SUCCESS").length;
+  const succeeded = rows.filter((/** @type {any} */ r) => r && r.state === SUCCESS).length;
   const ms = parseUtc(model.get("last_completed")) - parseUtc(model.get("first_submitted"));
   const w = listEndWords(Number(model.get("total")), succeeded, Number(model.get("failed")), ms);
   return [w.title, w.body, ms];

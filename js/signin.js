@@ -6,10 +6,9 @@
 // "unavailable"), sign_in_url and sign_in_message. The button click and the pasted code go
 // back as custom messages, never as traits: a code must not be saved with the notebook.
 import { h } from "./dom.js";
+import { SIGN_IN_TRAITS } from "./vocabulary.js";
 
 /** @typedef {import("./model.js").Model<import("./model.js").SignInTraits>} SignInModel */
-
-const SIGN_IN_TRAITS = ["sign_in", "sign_in_url", "sign_in_message"];
 
 /** Only a Globus Auth https link may become a href. @param {string} url */
 export function signInSafeUrl(url) {

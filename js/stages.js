@@ -3,17 +3,9 @@
 // still runs, and how long the poller saw it in a state. Pure functions (no DOM),
 // unit-tested by js/test/stages.test.js.
 
-/** Task states in which the service is still working on a task. */
-export const ACTIVE = new Set(["CREATING", "PENDING", "PROGRESS"]);
-/** Active states before the task runs: still in the queue. */
-export const QUEUED = new Set(["CREATING", "PENDING"]);
-/** States a task ends in. */
-export const TERMINAL = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
-/** The progress bar's segments, one per stage 1..4. */
-export const STAGES = ["Submitted", "Queued", "Running", "Done"];
+import { ACTIVE, FAILED, STAGE_OF, STAGES, SUCCESS, TERMINAL } from "./vocabulary.js";
 
-/** @type {Readonly<Record<string, number>>} stage reached by each documented state */
-const STAGE_OF = Object.freeze({ CREATING: 1, PENDING: 2, PROGRESS: 3, SUCCESS: 4, FAILED: 4 });
+export { ACTIVE, QUEUED, STAGES, TERMINAL } from "./vocabulary.js";
 
 /** The stage of a documented state, else 0. Own keys only: a state such as
  * "constructor" or "__proto__" must not reach Object.prototype. @param {string} state */
@@ -23,8 +15,8 @@ const stageOfState = (state) => (Object.hasOwn(STAGE_OF, state) ? STAGE_OF[state
 export function toneOf(state) {
   if (!state) return "idle";
   if (ACTIVE.has(state)) return "running";
-  if (state === "SUCCESS") return "success";
-  if (state === "FAILED") return "failed";
+  if (state === SUCCESS) return "success";
+  if (state === FAILED) return "failed";
   return "unknown";
 }
 
@@ -40,8 +32,8 @@ export function stageOf(state, stageTimes) {
 /** The progress bar's aria-valuetext. @param {string} state @param {number} stage */
 export function stageText(state, stage) {
   if (!state) return "Waiting for the first status check";
-  if (state === "SUCCESS") return "Succeeded";
-  if (state === "FAILED") return "Failed";
+  if (state === SUCCESS) return "Succeeded";
+  if (state === FAILED) return "Failed";
   if (!ACTIVE.has(state)) return `State ${state}`;
   return `${STAGES[stage - 1]} (stage ${stage} of 4)`;
 }

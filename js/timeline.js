@@ -14,6 +14,7 @@ import { h, setAttr, setHidden, setText } from "./dom.js";
 import { fmtDuration, parseUtc } from "./format.js";
 import { ACTIVE, QUEUED, TERMINAL, toneOf } from "./stages.js";
 import { NOT_SEEN, phases } from "./timing.js";
+import { CANCELLED, FAILED, NO_TASKS, NOT_CHECKED_YET, OUTCOME_WORDS, SUCCESS } from "./vocabulary.js";
 
 /** Width of every viewBox: x positions are thousandths of the time span. */
 export const TL_WIDTH = 1000;
@@ -120,7 +121,7 @@ export function countsOverTime(bars, { t0, t1 }, now, samples = TL_SAMPLES) {
     for (const b of bars) {
       if (b.created > t || t > now) continue;
       if (!Number.isNaN(b.ended) && b.ended <= t) {
-        if (b.state === "FAILED") c.failed += 1;
+        if (b.state === FAILED) c.failed += 1;
         else c.done += 1;
       } else if (Number.isNaN(b.started) && Number.isNaN(b.ended) && !b.running) {
         continue; // stopped being checked: nothing known after that
@@ -165,16 +166,16 @@ export function median(values) {
  */
 export function timelineSummary(rows, bars) {
   const n = rows.length;
-  if (!n) return "No tasks";
+  if (!n) return NO_TASKS;
   const count = (/** @type {(r: any) => boolean} */ f) => rows.filter(f).length;
   const parts = [
-    `${count((r) => r.state === "SUCCESS")} succeeded`,
-    `${count((r) => r.state === "FAILED")} failed`,
+    `${count((r) => r.state === SUCCESS)} ${OUTCOME_WORDS[SUCCESS]}`,
+    `${count((r) => r.state === FAILED)} ${OUTCOME_WORDS[FAILED]}`,
   ];
   const extra = [
-    [count((r) => r.state === "CANCELLED"), "cancelled"],
+    [count((r) => r.state === CANCELLED), OUTCOME_WORDS[CANCELLED]],
     [count((r) => ACTIVE.has(r.state) && r.trouble !== "fatal"), "running"],
-    [count((r) => !r.state && r.trouble !== "fatal"), "not checked yet"],
+    [count((r) => !r.state && r.trouble !== "fatal"), NOT_CHECKED_YET],
     [count((r) => r.trouble === "fatal" && !TERMINAL.has(r.state)), "could not be checked"],
     [count((r) => r.state && !ACTIVE.has(r.state) && !TERMINAL.has(r.state) && r.trouble !== "fatal"), "in other states"],
   ];

@@ -9,16 +9,11 @@ import { mountSignIn } from "./signin.js";
 import { isLive, snapshotText, watchKernel } from "./snapshot.js";
 import { ACTIVE, QUEUED, STAGES, stageOf, stageText, taskRunning, toneOf } from "./stages.js";
 import { NOT_SEEN, phases } from "./timing.js";
+import { FAILED, PROGRESS, TASK_TRAITS } from "./vocabulary.js";
 
 /** @typedef {import("./model.js").TaskTraits} TaskTraits */
 /** @typedef {import("./model.js").Model<TaskTraits>} Model */
 
-/** @type {(keyof TaskTraits & string)[]} */
-const TRAITS = [
-  "task_id", "state", "task_type", "state_description", "index_id", "message",
-  "additional_details", "creation_date", "completion_date", "error", "trouble",
-  "polling", "stage_times", "last_checked", "next_check", "poll_interval", "retried",
-];
 const COPIED_MS = 1500;
 
 /** @typedef {ReturnType<typeof snapshot>} Snap */
@@ -165,7 +160,7 @@ function renderStatic(v, s) {
 /** The values that move with time. @param {View} v @param {Snap} s @param {number} now @param {boolean} ticking */
 function renderClocks(v, s, now, ticking) {
   // One timing truth (js/timing.js): the parts add up to the whole as shown.
-  const seen = s.stage_times.PROGRESS;
+  const seen = s.stage_times[PROGRESS];
   const p = phases(parseUtc(s.creation_date), typeof seen === "number" ? seen : NaN,
     parseUtc(s.completion_date), taskRunning(s) ? now : NaN, QUEUED.has(s.state));
   const text = (/** @type {number | null} */ n) =>
@@ -250,7 +245,7 @@ function render({ model, el, kernel }) {
     if (disposed) return;
     const s = current();
     // Open the details when the task turns FAILED; otherwise leave the user's choice alone.
-    if (s.state === "FAILED" && lastState !== "FAILED") v.details.open = true;
+    if (s.state === FAILED && lastState !== FAILED) v.details.open = true;
     lastState = s.state;
     renderStatic(v, s);
     const unended = !isLive(kernel) && taskRunning({ ...s, polling: true });
@@ -289,7 +284,7 @@ function render({ model, el, kernel }) {
     }, COPIED_MS);
   };
 
-  for (const name of TRAITS) model.on(`change:${name}`, schedule);
+  for (const name of TASK_TRAITS) model.on(`change:${name}`, schedule);
   model.on("change:state", announce);
   v.copy.addEventListener("click", onCopy);
   const unwatch = watchKernel(kernel, schedule); // the kernel went away (or came back)
@@ -302,7 +297,7 @@ function render({ model, el, kernel }) {
     signIn.dispose();
     endWord.dispose();
     disposed = true;
-    for (const name of TRAITS) model.off(`change:${name}`, schedule);
+    for (const name of TASK_TRAITS) model.off(`change:${name}`, schedule);
     model.off("change:state", announce);
     v.copy.removeEventListener("click", onCopy);
     if (ticker != null) clearInterval(ticker);

@@ -23,8 +23,8 @@ _logging.getLogger("search_task_widget").addHandler(_logging.NullHandler())
 
 #: Each public name and the module (relative to this package) that defines it.
 _LAZY: dict[str, str] = {
-    "KNOWN_STATES": "._model.task",
-    "TERMINAL_STATES": "._model.task",
+    "KNOWN_STATES": "._model.vocabulary",
+    "TERMINAL_STATES": "._model.vocabulary",
     "Task": "._model.task",
     "PollingStoppedError": "._model.errors",
     "SearchTaskError": "._model.errors",
@@ -43,11 +43,16 @@ _LAZY: dict[str, str] = {
     "demo": "._views.watch",
     "task_id_of": "._service.reply",
     "watch": "._views.watch",
+    "ingest": "._views.ingest_view",
+    "IngestJob": "._ingest.job",
+    "Limits": "._model.limits",
 }
 
 __all__ = [
     "KNOWN_STATES",
     "TERMINAL_STATES",
+    "IngestJob",
+    "Limits",
     "Poller",
     "PollingStoppedError",
     "SearchTaskError",
@@ -63,6 +68,7 @@ __all__ = [
     "__version__",
     "default_poller",
     "demo",
+    "ingest",
     "login_app",
     "sign_in",
     "task_id_of",
@@ -84,6 +90,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # type checkers and IDEs see every name eagerly
+    from ._ingest.job import IngestJob
     from ._model.errors import (
         PollingStoppedError,
         SearchTaskError,
@@ -93,10 +100,13 @@ if TYPE_CHECKING:  # type checkers and IDEs see every name eagerly
         TaskNetworkError,
         TaskResponseError,
     )
-    from ._model.task import KNOWN_STATES, TERMINAL_STATES, Task
+    from ._model.limits import Limits
+    from ._model.task import Task
+    from ._model.vocabulary import KNOWN_STATES, TERMINAL_STATES
     from ._service.login import login_app
     from ._service.reply import task_id_of
     from ._tracking.poller import Poller, default_poller
+    from ._views.ingest_view import ingest
     from ._views.list_widget import TaskListWidget
     from ._views.sign_in import SignInWidget, sign_in
     from ._views.watch import demo, watch

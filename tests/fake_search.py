@@ -16,11 +16,10 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from search_task_widget.simulator import scenarios as engine
-from search_task_widget.simulator.loopback import Request, Response
+from search_task_widget.simulator.loopback import Request, Response, Serving
 from search_task_widget.simulator.scenarios import (
     deep_json,
     dropped,
@@ -134,7 +133,7 @@ class RecordedRequest:
     body: bytes = b""
 
 
-class FakeSearch:
+class FakeSearch(Serving):
     """Scripted, recording fake of the Search task endpoints on a loopback port."""
 
     def __init__(self) -> None:
@@ -177,17 +176,6 @@ class FakeSearch:
 
     def stop(self) -> None:
         self._server.stop()
-
-    def __enter__(self) -> FakeSearch:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _handle(self, request: Request) -> Response:
         with self._lock:

@@ -160,3 +160,20 @@ def test_a_misbehaving_service_leaves_the_healthy_tasks_alone(bench):
     assert result.detect_max < SETTINGS["cap"]
     with pytest.raises(ValueError, match="fault"):
         bench.run_case("poller", 1, fault="meteor", **SETTINGS)
+
+
+def test_the_isolation_bench_runs_and_answers_the_healthy_service():
+    path = BENCH.parent / "bench_isolation.py"
+    spec = importlib.util.spec_from_file_location("bench_isolation", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        result = module.run_case(3, pace=4.0, latency=0.01)
+        table = module.format_table([result])
+    finally:
+        sys.modules.pop(spec.name, None)
+    assert result.slow == 3
+    assert result.healthy_s is not None  # answered (no timing claim)
+    assert result.workers >= 1
+    assert "| 3 |" in table

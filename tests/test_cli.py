@@ -25,10 +25,12 @@ from fake_search import FakeSearch, http_error, proxy_html, task_doc
 
 from search_task_widget import Poller
 from search_task_widget._terminal.cli import CLEAR_LINE, DEFAULT_TIMEOUT_EXIT_CODE, main
+from search_task_widget._terminal.view import fit
 from search_task_widget._tracking.schedule import Backoff
 
 REPO = Path(__file__).resolve().parents[1]
-LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (\S+) ?(.*)$")
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # the progress lines' UTC dates
+LINE = re.compile(rf"^({STAMP}) (\S+) ?(.*)$")
 FAST = ["--polling-interval", "0.05"]
 
 
@@ -39,10 +41,11 @@ class Result:
     err: str
 
     def lines(self, text: str | None = None) -> list[tuple[str, str]]:
-        """(STATE, rest) of each timestamped progress line."""
+        """(STATE, rest) of each timestamped progress line (as it stays on a terminal's
+        screen: what follows the last erasing of its line)."""
         found = []
-        for line in (self.out if text is None else text).splitlines():
-            match = LINE.match(line)
+        for line in (self.out if text is None else text).split("\n"):
+            match = LINE.match(line.rsplit(CLEAR_LINE, 1)[-1])
             if match:
                 found.append((match.group(2), match.group(3)))
         return found
@@ -112,8 +115,12 @@ def test_success_exits_0_with_one_line_per_change_and_a_summary(fake_search, pol
     assert re.search(r"^State:\s+SUCCESS \(Task succeeded\)$", result.out, re.M)
     assert re.search(rf"^Task ID:\s+{task_id}$", result.out, re.M)
     assert re.search(r"^Index ID:\s+696af25c-8c24-469a-b5e0-67d3e4b71df7$", result.out, re.M)
-    assert re.search(r"^Completion Date:\s+\d{4}-", result.out, re.M)
+    # The summary's dates are written as the progress lines write theirs: UTC, with its Z.
+    assert re.search(rf"^Creation Date:\s+{STAMP}$", result.out, re.M)
+    assert re.search(rf"^Completion Date:\s+{STAMP}$", result.out, re.M)
     assert re.search(r"^Elapsed:\s+\d+ s$", result.out, re.M)
+    assert "Message:" not in result.out  # a success has none: no "Message: None"
+    assert "None" not in result.out
     assert "Additional Details" not in result.out
     assert CLEAR_LINE not in result.out  # not a terminal: no live line
     assert result.err == ""
@@ -341,6 +348,9 @@ def test_no_credentials_for_a_remote_service_is_a_usage_error(poller):
     assert result.code == 2
     assert "export SEARCH_TASK_WIDGET_TOKEN" in result.err
     assert "export SEARCH_TASK_WIDGET_CLIENT_ID=" in result.err
+    # The command line was right: the advice alone, without the usage block before it.
+    assert re.match(r"\S.* watch: error: no Globus credentials for https:", result.err)
+    assert "usage:" not in result.err
     # Terminal advice: environment variables, not Python arguments.
     assert "auth=" not in result.err
     assert "client_id=" not in result.err
@@ -395,7 +405,7 @@ ID = "05c1ec1b-2400-44e2-9797-922c29199042"
         (["watch", "--demo", "nosuch"], "unknown demo scenario 'nosuch'"),
         (["watch", ID, "--demo"], "give no TASK_ID"),
         (["watch", "--demo", "--base-url", "http://127.0.0.1:1/"], "give no --base-url"),
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["frobnicate"], "'frobnicate' is not a valid Search task id"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(argv, message, fake_search, poller):
@@ -462,9 +472,68 @@ def test_terminal_shows_one_live_line_with_elapsed_time_ticking(fake_search, pol
     ticks = [int(re.search(r"elapsed (\d+) s", f).group(1)) for f in pending]
     assert len(set(ticks)) >= 3, frames
     assert ticks == sorted(ticks)
-    assert result.lines() == []  # no timestamped log lines on a terminal
-    # The live line is cleared before the summary, so the summary starts on a clean line.
-    assert CLEAR_LINE + "State:" in result.out
+    # The state's line stays above the live line, which is cleared before the summary.
+    assert result.lines() == [("PENDING", "Task is waiting to start")]
+    assert CLEAR_LINE + "\nState:" in result.out
+
+
+def test_terminal_keeps_the_history_of_states_above_the_summary(fake_search, poller):
+    task_id = str(uuid.uuid4())
+    fake_search.script(task_id, lifecycle(task_id, "PENDING", "PENDING", "PROGRESS", "SUCCESS"))
+
+    result = run(watch_args(fake_search, task_id), poller, stdout=ThreadCheckingStream(tty=True))
+
+    assert result.code == 0, result
+    # What stays on screen once the live line is erased: the header, a line per state, the
+    # summary.
+    screen = [line.rsplit(CLEAR_LINE, 1)[-1] for line in result.out.split("\n")]
+    assert result.lines() == [
+        ("PENDING", "Task is waiting to start"),
+        ("PROGRESS", "Task is running"),
+        ("SUCCESS", "Task succeeded"),
+    ]
+    assert screen.index("State:           SUCCESS (Task succeeded)") > 3
+
+
+def test_the_live_line_is_cut_at_a_word_to_the_terminal_width(fake_search, poller):
+    task_id = str(uuid.uuid4())
+    # A long outage: the live line says "retrying in 30 s: Search is unavailable (HTTP 503)".
+    fake_search.script(task_id, [task_doc(task_id, "PENDING"), http_error(503, retry_after=30)])
+
+    result = run(
+        watch_args(fake_search, task_id, "--timeout", "6"),
+        poller,
+        stdout=ThreadCheckingStream(tty=True),  # a StringIO has no size: 80 columns
+        clock=SteppingClock(),
+    )
+
+    frames = [frame for frame in result.out.split(CLEAR_LINE) if "\n" not in frame and frame]
+    assert all(len(frame) <= 79 for frame in frames), frames  # the last column would wrap
+    retrying = [frame for frame in frames if " - retrying " in frame]
+    assert retrying, frames
+    for frame in retrying:  # cut between two words of the whole line, never inside one
+        assert re.fullmatch(
+            r"PENDING \(Task is waiting to start\) - elapsed \d+ s - retrying (in \d+ s|now)"
+            r"(: Search( is( unavailable)?)?)?\.\.\.",
+            frame,
+        ), frame
+
+
+@pytest.mark.parametrize(
+    ("width", "fitted"),
+    [
+        (99, "PROGRESS (Task is running) - retrying in 2 s: Search is unavailable"),
+        (60, "PROGRESS (Task is running) - retrying in 2 s: Search is..."),
+        (57, "PROGRESS (Task is running) - retrying in 2 s: Search..."),
+        (30, "PROGRESS (Task is running)..."),
+        (12, "PROGRESS..."),
+        (8, "PROGR..."),  # one word longer than the line: cut inside it
+    ],
+)
+def test_fit_cuts_after_the_last_whole_word_with_an_ellipsis(width, fitted):
+    line = "PROGRESS (Task is running) - retrying in 2 s: Search is unavailable"
+    assert fit(line, width) == fitted
+    assert len(fitted) <= width
 
 
 # -- the demo ------------------------------------------------------------------------------

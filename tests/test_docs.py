@@ -26,12 +26,9 @@ TUTORIALS = sorted((DOCS / "tutorials").glob("*.nblink"))
 BUILD_TIMEOUT = 170  # s; about 35 s on 2 cores, most of it the tutorials' simulated tasks
 #: A finished widget's document (its opening, up to the end of its first part).
 SNAPSHOT = re.compile(r'<div class="stw-(?:list-)?root stw-document"[^>]*>(.*?)</div>', re.S)
-# Public names a widget has that the reference leaves out on purpose: callbacks that the
-# shared sign-in (on_signed_in) and the poller thread (the rest) call, not users.
-UNDOCUMENTED = {"on_signed_in", "on_task", "on_trouble", "on_fatal", "on_round_end"} | {
-    "tabbable",  # ipywidgets' own, redefined only to keep them out of saved notebooks
-    "tooltip",
-}
+# Public names a widget has that the reference leaves out on purpose: ipywidgets' own,
+# redefined only to keep them out of saved notebooks.
+UNDOCUMENTED = {"tabbable", "tooltip"}
 
 
 # -- without a build ------------------------------------------------------------------------
@@ -177,7 +174,7 @@ def test_tutorial_pages_show_what_the_notebooks_printed(site):
     dashboard = _page(site, "tutorials/03-gateway-dashboard.html")
 
     assert "message: 1 of 3 ingest documents failed" in html.unescape(quickstart)
-    assert "batches to send again: [2]" in html.unescape(ingest)
+    assert "retry_failed() sent 1 entry again" in html.unescape(ingest)
     for page in (quickstart, ingest, dashboard):
         assert SNAPSHOT.search(page), "no widget output"
         # The widgets' saved state and views are left out: a page has no kernel.

@@ -41,14 +41,15 @@ def test_a_success_reads_like_the_widgets_last_frame():
     assert 'role="progressbar"' in html
     assert 'aria-valuenow="4" aria-valuetext="Succeeded"' in html
     assert html.count("stw-seg stw-seg-on") == 4
-    assert "<dt>Completed</dt><dd>2021-10-05 18:44:52 UTC</dd>" in html
-    assert "<dt>Elapsed</dt><dd>2 min 03 s</dd>" in html  # 123.5 s, rounded down as in js/
+    unstyled = re.sub(r' style="[^"]*"', "", html)
+    assert "<dt>Completed</dt><dd>2021-10-05 18:44:52 UTC</dd>" in unstyled
+    assert "<dt>Elapsed</dt><dd>2 min 03 s</dd>" in unstyled  # 123.5 s, rounded down as in js/
     # Submitted to first seen running, then to the end: 31 s + 1 min 32 s = 2 min 03 s, the
     # parts adding up to the whole as shown (one timing truth, _model/timing.py).
-    assert "<dt>Queued</dt><dd>31 s</dd><dt>Running</dt><dd>1 min 32 s</dd>" in html
+    assert "<dt>Queued</dt><dd>31 s</dd><dt>Running</dt><dd>1 min 32 s</dd>" in unstyled
     # No screen-reader-only line: where styles are stripped it would repeat the header.
     assert 'aria-live="polite"' not in html
-    assert len(html) < 3000  # about 2.6 KB: what a saved notebook keeps per finished task
+    assert len(html) < 3200  # about 3 KB: what a saved notebook keeps per finished task
 
 
 def test_a_failure_shows_its_message_and_details_open():
@@ -83,7 +84,7 @@ def test_long_texts_are_cut_with_a_note():
     assert "m" * MAX_TEXT + "… (500 more characters)" in html
     assert "d" * (MAX_DETAILS + 100) not in html
     assert "more characters)" in html.split("stw-pre")[1]
-    assert len(html) < MAX_TEXT + MAX_DETAILS + 3000
+    assert len(html) < MAX_TEXT + MAX_DETAILS + 3500  # the frame: markup and inline styles
 
 
 def rows(states: list[str]) -> list[dict]:

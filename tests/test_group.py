@@ -17,6 +17,7 @@ from search_task_widget._model.task import Task
 from search_task_widget._service.auth import resolve_auth
 from search_task_widget._service.client import shared_clients
 from search_task_widget._tracking.group import News, TaskGroup
+from search_task_widget._tracking.news import PerAnswer, PerRound
 from search_task_widget._tracking.poller import Schedule
 from search_task_widget._tracking.schedule import STAMP_EVERY
 
@@ -48,8 +49,9 @@ class RecordingView:
 
 def make_group(fake_search, poller, view, *, single: bool = False, **kwargs) -> TaskGroup:
     credentials = resolve_auth(None, loopback=True)
+    news = PerAnswer() if single else PerRound()
     return TaskGroup(
-        fake_search.base_url, credentials, view=view, poller=poller, single=single, **kwargs
+        fake_search.base_url, credentials, view=view, poller=poller, news=news, **kwargs
     )
 
 
@@ -117,7 +119,7 @@ def test_an_error_stops_one_watch_and_the_outcome_names_it(fake_search, ticked, 
     entry = group.get(gone["task_id"])
     assert entry is not None
     assert entry.fatal is not None
-    assert entry.row["trouble"] == "fatal"
+    assert group.rows()[1]["trouble"] == "fatal"
     assert "Task not found (HTTP 404" in entry.fatal_text
     assert "base_url" in entry.fatal_advice  # says what to do
     assert group.totals()["error"].startswith("1 task could not be checked")

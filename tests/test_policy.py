@@ -134,7 +134,7 @@ def simulate(tasks: list[Scripted], *, unlistable: bool = False) -> Run:
     service.server.start()
     try:
         with TaskClient(service.server.base_url) as client:
-            poller.add_all(
+            poller._add_all(
                 Watch(task.task_id, client, seen[task.task_id], AdaptiveInterval(1.0, largest))
                 for task in tasks
             )

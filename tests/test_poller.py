@@ -58,7 +58,7 @@ def fake_poller(clock):
 
 def add(poller, client, task_id, listener, *, index_id=None, minimum=1.0, maximum=10.0):
     watch = Watch(task_id, client, listener, AdaptiveInterval(minimum, maximum), index_id=index_id)
-    return poller.add(watch)
+    return poller._add(watch)
 
 
 def run(poller, clock, until, limit=200):
@@ -270,7 +270,7 @@ def test_removed_watch_gets_no_more_calls(fake_search, client, clock, fake_polle
     recorder = Recorder()
     watch = add(fake_poller, client, doc["task_id"], recorder)
     fake_poller.tick()
-    fake_poller.remove(watch)
+    fake_poller._remove(watch)
     clock.advance(30)
     fake_poller.tick()
     assert recorder.kinds() == ["task"]
@@ -282,7 +282,7 @@ def test_background_thread_runs_and_ends_when_nothing_is_watched(fake_search, cl
     tid = task_doc()["task_id"]
     fake_search.script(tid, [task_doc(tid, "PENDING"), task_doc(tid, "SUCCESS")])
     recorder = Recorder()
-    poller.add(Watch(tid, client, recorder, AdaptiveInterval(0.05, 0.05)))
+    poller._add(Watch(tid, client, recorder, AdaptiveInterval(0.05, 0.05)))
     thread = poller.thread
     assert thread is not None
     assert thread.daemon
@@ -317,13 +317,13 @@ def test_shutdown_stops_the_thread_and_refuses_new_watches(fake_search, client):
     poller = Poller(rate=50.0)
     doc = task_doc()
     fake_search.put_task(doc)
-    poller.add(Watch(doc["task_id"], client, Recorder(), AdaptiveInterval(0.05, 0.05)))
+    poller._add(Watch(doc["task_id"], client, Recorder(), AdaptiveInterval(0.05, 0.05)))
     thread = poller.thread
     poller.shutdown()
     assert not thread.is_alive()
     assert poller.watch_count == 0
     with pytest.raises(RuntimeError, match="shut down"):
-        poller.add(Watch(doc["task_id"], client, Recorder(), AdaptiveInterval(1, 1)))
+        poller._add(Watch(doc["task_id"], client, Recorder(), AdaptiveInterval(1, 1)))
 
 
 def test_new_tasks_are_found_through_an_index_seen_before(fake_search, client, clock, fake_poller):

@@ -74,5 +74,5 @@ def test_the_quickstart_signs_in_with_the_widget_and_watches_a_reply_as_it_is():
 
 def test_the_readme_leads_with_the_zero_configuration_example():
     first_block = README.split("```python\n", 1)[1].split("```", 1)[0]
-    assert "stw.watch(search_client.ingest(index_id, documents))" in first_block
+    assert "stw.watch(search_client.ingest(index_id, document))" in first_block
     assert "auth=" not in first_block

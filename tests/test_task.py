@@ -11,14 +11,12 @@ import pytest
 
 from search_task_widget import KNOWN_STATES, TERMINAL_STATES, Task
 from search_task_widget._model.task import (
-    ACTIVE_STATES,
-    CANCELLED,
-    STATE_DESCRIPTIONS,
     MalformedTaskError,
     format_duration,
     normalize_task_id,
     parse_service_date,
 )
+from search_task_widget._model.vocabulary import ACTIVE_STATES, CANCELLED, STATE_DESCRIPTIONS
 
 FULL = {
     "task_id": "05c1ec1b-2400-44e2-9797-922c29199042",

@@ -31,6 +31,10 @@ def test_unknown_reads_the_same_everywhere():
     assert f'export const NOT_SEEN = "{NOT_SEEN}";' in js
 
 
+def unstyled(html: str) -> str:
+    return re.sub(r' style="[^"]*"', "", html)
+
+
 def _task(**fields):
     from search_task_widget._model.task import Task
 
@@ -49,7 +53,7 @@ def test_the_terminal_the_document_and_the_chart_say_the_same_times():
     terminal = format_summary(_task(), started=started)
     assert re.search(r"^Elapsed:\s+4 s\nQueued:\s+2 s\nRunning:\s+2 s$", terminal, re.M)
     task = _task().to_document()
-    document = task_document({**task, "stage_times": {"PROGRESS": started * 1000}})
+    document = unstyled(task_document({**task, "stage_times": {"PROGRESS": started * 1000}}))
     assert (
         "<dt>Elapsed</dt><dd>4 s</dd><dt>Queued</dt><dd>2 s</dd><dt>Running</dt><dd>2 s</dd>"
         in document
@@ -65,7 +69,7 @@ def test_a_split_the_poller_did_not_see_is_unknown_everywhere():
 
     terminal = format_summary(_task())  # ended between two checks: never seen running
     assert re.search(r"^Queued:\s+not seen\nRunning:\s+not seen$", terminal, re.M)
-    document = task_document({**_task().to_document(), "stage_times": {}})
+    document = unstyled(task_document({**_task().to_document(), "stage_times": {}}))
     assert "<dt>Queued</dt><dd>not seen</dd><dt>Running</dt><dd>not seen</dd>" in document
     assert (
         timeline_summary([{**_task().to_document(), "trouble": ""}])
@@ -85,18 +89,18 @@ def test_a_task_that_retried_through_an_outage_keeps_a_line_saying_so(fake_searc
            "creation_date": "2026-01-01T12:00:00"}  # fmt: skip
     w = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, start=False)
     try:
-        w.on_task(Task.from_document(doc), at(100.0))
+        w._group.task_seen(w._entry, Task.from_document(doc), at(100.0))
         outage = stw.TaskAPIError("down", http_status=503)
         for t in (102.0, 104.0, 108.0):
-            w.on_trouble(outage, at(t))
+            w._group.trouble_seen(w._entry, outage, at(t))
         assert w.trouble == "retrying"
         assert w.retried == ""  # while it lasts, the error says so (with its countdown)
-        w.on_task(Task.from_document({**doc, "state": "PROGRESS"}), at(113.0))
+        w._group.task_seen(w._entry, Task.from_document({**doc, "state": "PROGRESS"}), at(113.0))
         assert w.trouble == ""
         line = "Checks failed and were retried 3 times over 11 s (Search is unavailable)"
         assert w.retried == line
         ended = {**doc, "state": "SUCCESS", "completion_date": "2026-01-01T12:00:20"}
-        w.on_task(Task.from_document(ended), at(120.0))
+        w._group.task_seen(w._entry, Task.from_document(ended), at(120.0))
         assert line in w._repr_mimebundle_()["text/html"]  # the document keeps it
     finally:
         w.close()

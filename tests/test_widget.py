@@ -47,22 +47,22 @@ def updates(widget) -> list[dict]:
 def test_each_poll_is_one_message_and_unchanged_polls_only_send_a_throttled_stamp(offline_widget):
     w = offline_widget
     pending = Task.from_document(task_doc(w.task_id, "PENDING"))
-    w.on_task(pending, schedule(100.0, changed=True))
+    w._group.task_seen(w._entry, pending, schedule(100.0, changed=True))
     first = updates(w)
     assert len(first) == 1
     assert first[0]["state"] == "PENDING"
     assert first[0]["state_description"] == "Task is waiting to start"
     assert first[0]["last_checked"] == 100_000.0
     for second in range(1, 10):  # nine unchanged polls inside the stamp period: silence
-        w.on_task(pending, schedule(100.0 + second, changed=False))
+        w._group.task_seen(w._entry, pending, schedule(100.0 + second, changed=False))
     assert len(updates(w)) == 1
-    w.on_task(pending, schedule(110.0, changed=False, interval=2.0))
+    w._group.task_seen(w._entry, pending, schedule(110.0, changed=False, interval=2.0))
     stamp = updates(w)[-1]
     assert set(stamp) == {"last_checked", "next_check", "poll_interval"}
     running = Task.from_document(
         task_doc(w.task_id, "PROGRESS", creation_date=pending.creation_date)
     )
-    w.on_task(running, schedule(111.0, changed=True))
+    w._group.task_seen(w._entry, running, schedule(111.0, changed=True))
     assert len(updates(w)) == 3
     assert updates(w)[-1]["state"] == "PROGRESS"
     assert set(w.stage_times) == {"PENDING", "PROGRESS"}
@@ -70,14 +70,18 @@ def test_each_poll_is_one_message_and_unchanged_polls_only_send_a_throttled_stam
 
 def test_trouble_shows_retry_and_keeps_last_state(offline_widget):
     w = offline_widget
-    w.on_task(Task.from_document(task_doc(w.task_id, "PENDING")), schedule(50.0, changed=True))
+    w._group.task_seen(
+        w._entry, Task.from_document(task_doc(w.task_id, "PENDING")), schedule(50.0, changed=True)
+    )
     error = stw.TaskAPIError("busy", http_status=503, code="ServiceUnavailable", transient=True)
-    w.on_trouble(error, Schedule(60.0, 64.0, 1.0, failures=1))
+    w._group.trouble_seen(w._entry, error, Schedule(60.0, 64.0, 1.0, failures=1))
     assert w.state == "PENDING"
     assert w.trouble == "retrying"
     assert w.error.startswith("Retrying in 4 s: Search is unavailable (HTTP 503")
     assert len(updates(w)) == 2
-    w.on_task(Task.from_document(task_doc(w.task_id, "SUCCESS")), schedule(64.0, changed=True))
+    w._group.task_seen(
+        w._entry, Task.from_document(task_doc(w.task_id, "SUCCESS")), schedule(64.0, changed=True)
+    )
     assert (w.error, w.trouble, w.polling) == ("", "", False)
     assert w.done
 
@@ -85,7 +89,7 @@ def test_trouble_shows_retry_and_keeps_last_state(offline_widget):
 def test_fatal_error_is_explained_and_raised_by_wait(offline_widget):
     w = offline_widget
     error = stw.TaskAPIError("No task with that id", http_status=404, code="NotFound.Generic")
-    w.on_fatal(error)
+    w._group.fatal_seen(w._entry, error)
     assert w.trouble == "fatal"
     assert "Task not found (HTTP 404 NotFound.Generic)" in w.error
     assert "base_url" in w.error  # says what to do
@@ -96,8 +100,10 @@ def test_fatal_error_is_explained_and_raised_by_wait(offline_widget):
 
 def test_forbidden_names_the_index(offline_widget):
     w = offline_widget
-    w.on_task(Task.from_document(task_doc(w.task_id, "PENDING")), schedule(1.0, changed=True))
-    w.on_fatal(stw.TaskAPIError("no", http_status=403, code="Forbidden.Generic"))
+    w._group.task_seen(
+        w._entry, Task.from_document(task_doc(w.task_id, "PENDING")), schedule(1.0, changed=True)
+    )
+    w._group.fatal_seen(w._entry, stw.TaskAPIError("no", http_status=403, code="Forbidden.Generic"))
     assert w.index_id in w.error
     assert "writer role" in w.error
 
@@ -112,7 +118,7 @@ def test_text_form_says_id_state_description_and_elapsed(offline_widget):
         creation_date="2021-10-05T18:42:49",
         completion_date="2021-10-05T18:44:52.5",
     )
-    w.on_task(Task.from_document(doc), schedule(1.0, changed=True))
+    w._group.task_seen(w._entry, Task.from_document(doc), schedule(1.0, changed=True))
     text = repr(w)
     assert w.task_id in text
     assert "SUCCESS (Task succeeded)" in text
@@ -432,13 +438,13 @@ def test_watch_outside_ipython_prints_nothing_itself(fake_search, mode):
 def test_a_next_check_moved_earlier_is_sent_at_once(offline_widget):
     w = offline_widget
     pending = Task.from_document(task_doc(w.task_id, "PENDING"))
-    w.on_task(pending, schedule(100.0, changed=True, interval=120.0))
+    w._group.task_seen(w._entry, pending, schedule(100.0, changed=True, interval=120.0))
     assert w.next_check == 220_000.0
     # Another task of the index changed: its list now comes in 1 s, for this task too.
-    w.on_task(pending, schedule(103.0, changed=False, interval=1.0))
+    w._group.task_seen(w._entry, pending, schedule(103.0, changed=False, interval=1.0))
     assert w.next_check == 104_000.0
     assert len(updates(w)) == 2
     # Looks that come as announced, a little sooner or later, stay silent until the stamp.
-    w.on_task(pending, schedule(104.0, changed=False, interval=1.5))
-    w.on_task(pending, schedule(105.5, changed=False, interval=1.2))
+    w._group.task_seen(w._entry, pending, schedule(104.0, changed=False, interval=1.5))
+    w._group.task_seen(w._entry, pending, schedule(105.5, changed=False, interval=1.2))
     assert len(updates(w)) == 2

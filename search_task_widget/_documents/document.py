@@ -12,7 +12,9 @@ GitHub) it must still read well, so:
   JupyterLab output the values it does not know);
 * a few inline styles draw the stage bar and the badge, with JupyterLab's theme variables
   first and fallbacks that read on light and dark backgrounds (solid fills, text colour
-  inherited, never set);
+  inherited, never set), and lay out the identity and timing panels side by side, each
+  label beside its value (without them a page with no stylesheet of ours, such as the
+  documentation site, stacks every label over its value in one tall column);
 * every text from the service is escaped and cut to a bounded length, and dates are UTC
   (the viewer's zone is not known when the document is written).
 """
@@ -25,53 +27,61 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .._model.task import ACTIVE_STATES, TERMINAL_STATES, format_duration, parse_service_date
+from .._model.task import BIDI_ESCAPES, format_duration, parse_service_date
 from .._model.timing import NOT_SEEN, phases
+from .._model.vocabulary import (
+    EMPTY_COLOUR,
+    FAILED,
+    FRAME_COLOUR,
+    NOT_CHECKED,
+    PALETTE,
+    PROGRESS,
+    QUEUED_STATES,
+    STAGES,
+    TERMINAL_STATES,
+    UNCHECKED,
+    Colour,
+    count_states,
+    stage_of,
+    stage_text,
+    tone_of,
+    utc_text,
+)
 from .timeline_svg import timeline_figure
 
-STAGES = ("Submitted", "Queued", "Running", "Done")
-STAGE_OF = {"CREATING": 1, "PENDING": 2, "PROGRESS": 3, "SUCCESS": 4, "FAILED": 4}
 #: Longest message and pretty-printed details a document keeps (the object keeps them all).
 MAX_TEXT = 2000
 MAX_DETAILS = 4000
 #: Rows a list's document shows (failed ones first); the others are counted.
 MAX_ROWS = 50
 
-#: Theme colour of each tone, with the light theme's value for where variables are unknown.
-_TONE = {
-    "success": ("--jp-success-color1", "#388e3c"),
-    "failed": ("--jp-error-color1", "#d32f2f"),
-    "running": ("--jp-brand-color1", "#1976d2"),
-    "unknown": ("--jp-ui-font-color2", "#757575"),
-    "idle": ("--jp-ui-font-color2", "#757575"),
-}
-_EMPTY = ("--jp-layout-color3", "#9e9e9e80")
 
-
-def _colour(prop: str, colour: tuple[str, str], lead: str = "") -> str:
+def _colour(prop: str, colour: Colour, lead: str = "") -> str:
     """``prop`` twice: a plain value first, which sanitisers keep when they drop ``var()``
     (an untrusted JupyterLab output), then the theme's variable, which wins where known."""
     variable, plain = colour
     return f"{prop}:{lead}{plain};{prop}:{lead}var({variable},{plain})"
 
 
-_ROOT_STYLE = "border:1px solid #8888;border-radius:6px;padding:8px 12px;max-width:760px"
-
-
-def tone_of(state: str) -> str:
-    """The colour family of a state, as the front end's ``toneOf``."""
-    if not state:
-        return "idle"
-    if state in ACTIVE_STATES:
-        return "running"
-    return {"SUCCESS": "success", "FAILED": "failed"}.get(state, "unknown")
+_ROOT_STYLE = f"border:1px solid {FRAME_COLOUR};border-radius:6px;padding:8px 12px;max-width:760px"
+#: The panels' layout as js/widget.css draws it live (.stw-panels, .stw-dl): side by side
+#: in 640 px or more (the docs site has 736), else one below the other; in each, labels in
+#: one column and values in the other.
+_PANELS_STYLE = "display:flex;flex-wrap:wrap;gap:4px 32px;font-size:13px"  # the widget's size
+_GRID = (
+    "display:grid;grid-template-columns:max-content minmax(0,1fr);align-content:start;"
+    "gap:2px 12px;margin:0"
+)
+_PANEL_STYLES = (f"flex:0 1 auto;{_GRID}", f"flex:1 1 240px;{_GRID}")  # ids, then timing
+#: Browsers and site themes indent ``dd``; in the grid, values start at their column.
+_VALUE_STYLE = "margin:0"
 
 
 def task_document(state: Mapping[str, Any]) -> str:
     """The last frame of a TaskWidget whose synced traits are ``state``."""
     name = str(state.get("state") or "")
     tone = tone_of(name)
-    stage = _stage(name, state.get("stage_times") or {})
+    stage = stage_of(name, state.get("stage_times") or {})
     marks = f'data-state="{_text(name)}" data-tone="{tone}"'
     parts = [
         f'<div class="stw-root stw-document" {marks} style="{_ROOT_STYLE}">',
@@ -81,12 +91,13 @@ def task_document(state: Mapping[str, Any]) -> str:
         _details(state.get("additional_details")),
         _error(state.get("error")),
         _error(state.get("retried"), "stw-retried"),
-        '<div class="stw-panels">',
+        f'<div class="stw-panels" style="{_PANELS_STYLE}">',
         _definitions(
             ("Task id", _code(state.get("task_id"))),
             ("Index", _code(state.get("index_id"))),
+            style=_PANEL_STYLES[0],
         ),
-        _definitions(*_timing(state)),
+        _definitions(*_timing(state), style=_PANEL_STYLES[1]),
         "</div></div>",
     ]
     return "".join(parts)
@@ -96,8 +107,8 @@ def list_document(summary: str, rows: Sequence[Mapping[str, Any]], state: Mappin
     """The last frame of a TaskListWidget: summary, counts, bar, timing, rows failed first."""
     total = len(rows)
     done = sum(1 for row in rows if row.get("state") in TERMINAL_STATES)
-    failed = sum(1 for row in rows if row.get("state") == "FAILED")
-    ordered = sorted(rows, key=lambda row: (row.get("state") != "FAILED", not row.get("error")))
+    failed = sum(1 for row in rows if row.get("state") == FAILED)
+    ordered = sorted(rows, key=lambda row: (row.get("state") != FAILED, not row.get("error")))
     shown = "".join(_list_row(row) for row in ordered[:MAX_ROWS])
     more = f"<p>… and {total - MAX_ROWS} more tasks</p>" if total > MAX_ROWS else ""
     return "".join(
@@ -141,25 +152,9 @@ def snapshot_note(taken_at: float, unfinished: int, total: int) -> str:
 # -- pieces of a task's document ------------------------------------------------------
 
 
-def _stage(name: str, stage_times: Mapping[str, Any]) -> int:
-    if name in STAGE_OF:
-        return STAGE_OF[name]
-    return max([0, *(STAGE_OF.get(seen, 0) for seen in stage_times)])
-
-
-def _value_text(name: str, stage: int) -> str:
-    if not name:
-        return "Waiting for the first status check"
-    if name in ("SUCCESS", "FAILED"):
-        return "Succeeded" if name == "SUCCESS" else "Failed"
-    if name not in STAGE_OF:
-        return f"State {name}"
-    return f"{STAGES[stage - 1]} (stage {stage} of 4)"
-
-
 def _header(name: str, tone: str, state: Mapping[str, Any]) -> str:
     badge = (
-        f'<span class="stw-badge" style="{_colour("border", _TONE[tone], "1px solid ")};'
+        f'<span class="stw-badge" style="{_colour("border", PALETTE[tone], "1px solid ")};'
         "border-radius:9px;"
         f'padding:0 8px;font-weight:600">{_text(name)}</span>{unstyled(" ·")} '
         if name
@@ -178,7 +173,7 @@ def _stage_bar(name: str, tone: str, stage: int, marks: str) -> str:
     segments = "".join(
         f'<span class="stw-seg{" stw-seg-on" if i < stage else ""}" style="display:inline-block;'
         f"width:24%;height:8px;margin-right:1%;border-radius:4px;"
-        f'{_colour("background", _TONE[tone] if i < stage else _EMPTY)}"></span>'
+        f'{_colour("background", PALETTE[tone] if i < stage else EMPTY_COLOUR)}"></span>'
         for i in range(4)
     )
     labels = unstyled(" · ").join(
@@ -187,11 +182,11 @@ def _stage_bar(name: str, tone: str, stage: int, marks: str) -> str:
         for i, label in enumerate(STAGES)
     )
     # Without styles the bar is gone: say where the task is, before the stages' names.
-    labels = unstyled(f"{_value_text(name, stage)}. Stages: ") + labels
+    labels = unstyled(f"{stage_text(name, stage)}. Stages: ") + labels
     return (
         f'<div class="stw-progress"><div class="stw-bar" role="progressbar" '
         f'aria-label="Task progress" aria-valuemin="0" aria-valuemax="4" '
-        f'aria-valuenow="{stage}" aria-valuetext="{_text(_value_text(name, stage))}" {marks}>'
+        f'aria-valuenow="{stage}" aria-valuetext="{_text(stage_text(name, stage))}" {marks}>'
         f'{segments}</div><div class="stw-labels" aria-hidden="true" style="font-size:11px">'
         f"{labels}</div></div>"
     )
@@ -227,10 +222,10 @@ def _timing(state: Mapping[str, Any]) -> list[tuple[str, str]]:
     name = str(state.get("state") or "")
     spans = phases(
         _epoch_ms(state.get("creation_date")),
-        _number(times.get("PROGRESS")),
+        _number(times.get(PROGRESS)),
         _epoch_ms(state.get("completion_date")),
         _number(state.get("last_checked")) or None,  # a snapshot's clock stops there
-        waiting=name in ("CREATING", "PENDING"),
+        waiting=name in QUEUED_STATES,
     )
     return [
         ("Submitted", _utc(state.get("creation_date"))),
@@ -262,21 +257,16 @@ def _number(value: object) -> float | None:
 # -- pieces of a list's document ------------------------------------------------------
 
 
-#: The list bar's segments, left to right; the counts above it follow the same order.
-_BAR_TONES = ("success", "failed", "unknown", "running", "idle")
-
-
 def _counts(rows: Sequence[Mapping[str, Any]]) -> str:
-    counts: dict[str, int] = {}
-    for row in rows:
-        state = str(row.get("state") or "not checked")
-        counts[state] = counts.get(state, 0) + 1
-    toned = [(tone_of(s if s != "not checked" else ""), s, n) for s, n in counts.items()]
+    """The rows' counts by state, in the live list's order, which is the bar's (tasks not
+    checked yet last), each with its colour."""
+    counts = count_states(str(row.get("state") or "") for row in rows)
     items = " ".join(  # spaces between: the words stay apart when copied or read as text
         f'<li class="stw-list-count" data-tone="{tone}" style="display:inline;margin-left:1em;'
-        f'padding:0 6px;border-radius:9px;{_colour("border", _TONE[tone], "1px solid ")}">'
-        f"{n} {_text(s)}</li>"
-        for tone, s, n in sorted(toned, key=lambda t: (_BAR_TONES.index(t[0]), t[1]))
+        f'padding:0 6px;border-radius:9px;{_colour("border", PALETTE[tone], "1px solid ")}">'
+        f"{n} {_text(NOT_CHECKED if s == UNCHECKED else s)}</li>"
+        for s, n in counts.items()
+        for tone in [tone_of("" if s == UNCHECKED else s)]
     )
     return (
         '<ul class="stw-list-counts" aria-label="Tasks by state" '
@@ -287,9 +277,9 @@ def _counts(rows: Sequence[Mapping[str, Any]]) -> str:
 def _list_bar(done: int, failed: int, total: int) -> str:
     succeeded = max(0, done - failed)
     widths = [
-        (succeeded, _TONE["success"]),
-        (failed, _TONE["failed"]),
-        (total - done, _EMPTY),
+        (succeeded, PALETTE["success"]),
+        (failed, PALETTE["failed"]),
+        (total - done, EMPTY_COLOUR),
     ]
     segments = "".join(
         f'<span style="display:inline-block;height:8px;width:{100 * n / total:.1f}%;'
@@ -313,8 +303,8 @@ def _list_row(row: Mapping[str, Any]) -> str:
     return (
         f'<li class="stw-list-row" data-state="{_text(state)}" data-tone="{tone}" '
         f'data-task-id="{_text(row.get("task_id"))}"><span class="stw-list-badge" '
-        f'style="{_colour("border", _TONE[tone], "1px solid ")};border-radius:9px;padding:0 6px">'
-        f'{_text(state or "not checked")}</span> <code class="stw-list-id">'
+        f'style="{_colour("border", PALETTE[tone], "1px solid ")};border-radius:9px;padding:0 6px">'
+        f'{_text(state or NOT_CHECKED)}</span> <code class="stw-list-id">'
         f'{_text(row.get("task_id"))}</code> <span class="stw-list-desc">'
         f"{_text(_cut(str(words), 300))}</span></li>"
     )
@@ -329,15 +319,17 @@ def unstyled(text: str) -> str:
     return f'<span class="stw-plain" style="display:none">{_text(text)}</span>'
 
 
-def _definitions(*pairs: tuple[str, str], cls: str = "stw-dl") -> str:
-    items = "".join(_definition(label, value) for label, value in pairs if value)
-    return f'<dl class="{cls}">{items}</dl>'
+def _definitions(*pairs: tuple[str, str], cls: str = "stw-dl", style: str = "") -> str:
+    items = "".join(_definition(label, value, bool(style)) for label, value in pairs if value)
+    laid_out = f' style="{style}"' if style else ""
+    return f'<dl class="{cls}"{laid_out}>{items}</dl>'
 
 
-def _definition(label: str, value: str) -> str:
+def _definition(label: str, value: str, in_grid: bool = False) -> str:
     # The task id's cell is laid out like the live view's (id and copy button in a row).
     cell = ' class="stw-id-cell"' if label == "Task id" else ""
-    return f"<dt>{_text(label)}</dt><dd{cell}>{value}</dd>"
+    margin = f' style="{_VALUE_STYLE}"' if in_grid else ""
+    return f"<dt>{_text(label)}</dt><dd{cell}{margin}>{value}</dd>"
 
 
 def _code(value: object) -> str:
@@ -348,7 +340,7 @@ def _utc(value: object) -> str:
     moment = parse_service_date(value)
     if moment is None:
         return _text(value) if value else "—"
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc_text(moment)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -356,4 +348,5 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _text(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+    """``value`` as HTML text (element or attribute): escaped, bidi controls visible."""
+    return html.escape("" if value is None else str(value)).translate(BIDI_ESCAPES)

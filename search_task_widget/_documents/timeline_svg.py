@@ -10,7 +10,7 @@ kept; text is escaped and inherits the page's colour. Bars are capped at :data:`
 (the rest are counted), so a saved notebook stays small.
 
 ``started`` in a row is when the widget first saw the task running (epoch ms): the service
-does not say when a task left the queue (see ``_group.row_of``).
+does not say when a task left the queue (see ``_tracking.rows.row_of``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,20 @@ from typing import Any
 
 from .._model.task import format_duration, parse_service_date
 from .._model.timing import Phases, phases
+from .._model.vocabulary import (
+    ACTIVE_STATES,
+    CANCELLED,
+    FAILED,
+    NO_TASKS,
+    NOT_CHECKED_YET,
+    OUTCOME_WORDS,
+    PALETTE,
+    QUEUED_STATES,
+    SUCCESS,
+    TERMINAL_STATES,
+    tone_of,
+    utc_text,
+)
 
 #: Most bars drawn; the chart says how many more tasks it left out.
 MAX_BARS = 200
@@ -34,16 +48,6 @@ _RATE_TOP, _RATE_H = _COUNTS_TOP + _COUNTS_H + 8, 22
 _BARS_TOP = _RATE_TOP + _RATE_H + 6
 _SAMPLES = 80
 _BUCKETS = 40
-_ACTIVE = ("CREATING", "PENDING", "PROGRESS")
-_WAITING = ("CREATING", "PENDING")
-# Plain colour first (kept by sanitisers that drop var()), then the theme's variable.
-_FILL = {
-    "success": ("--jp-success-color1", "#388e3c"),
-    "failed": ("--jp-error-color1", "#d32f2f"),
-    "running": ("--jp-brand-color1", "#1976d2"),
-    "unknown": ("--jp-ui-font-color2", "#757575"),
-    "queue": ("--jp-ui-font-color2", "#757575"),
-}
 _SERIES = (
     ("queued", "queue", "1 3", 1.5),
     ("running", "running", "5 3", 1.5),
@@ -54,9 +58,9 @@ _SERIES = (
 
 #: What the summary counts after "succeeded" and "failed", in its order.
 _OTHER_KINDS = (
-    ("CANCELLED", "cancelled"),
+    (CANCELLED, OUTCOME_WORDS[CANCELLED]),
     ("running", "running"),
-    ("unchecked", "not checked yet"),
+    ("unchecked", NOT_CHECKED_YET),
     ("fatal", "could not be checked"),
     ("other", "in other states"),
 )
@@ -65,17 +69,17 @@ _OTHER_KINDS = (
 def _kind(row: Mapping[str, Any]) -> str:
     """What the summary counts a row as (each row once)."""
     state = str(row.get("state") or "")
-    if state in ("SUCCESS", "FAILED", "CANCELLED"):
+    if state in TERMINAL_STATES:
         return state
     if row.get("trouble") == "fatal":
         return "fatal"
     if not state:
         return "unchecked"
-    return "running" if state in _ACTIVE else "other"
+    return "running" if state in ACTIVE_STATES else "other"
 
 
 def with_static_copy(page: str, document: str) -> str:
-    """``page`` (from :func:`._static.standalone_html`) with ``document`` in a
+    """``page`` (from :func:`.static.standalone_html`) with ``document`` in a
     ``<noscript>`` after the live view's element: read where scripts do not run."""
     marker = '<div id="stw-export"></div>'
     return page.replace(marker, f"{marker}\n<noscript>{document}</noscript>", 1)
@@ -94,7 +98,7 @@ class _Bar:
     def tone(self) -> str:
         if self.fatal and self.ended is None:
             return "unknown"
-        return {"SUCCESS": "success", "FAILED": "failed"}.get(self.state, "unknown")
+        return tone_of(self.state) if self.state in (SUCCESS, FAILED) else "unknown"
 
 
 def bars_of(rows: Sequence[Mapping[str, Any]]) -> list[_Bar]:
@@ -120,9 +124,9 @@ def timeline_summary(rows: Sequence[Mapping[str, Any]]) -> str:
     word for word as ``timelineSummary`` in ``js/timeline.js`` says it."""
     n = len(rows)
     if not n:
-        return "No tasks"
+        return NO_TASKS
     kinds = [_kind(row) for row in rows]
-    parts = [f"{kinds.count('SUCCESS')} succeeded", f"{kinds.count('FAILED')} failed"]
+    parts = [f"{kinds.count(end)} {OUTCOME_WORDS[end]}" for end in (SUCCESS, FAILED)]
     for kind, word in _OTHER_KINDS:
         if kinds.count(kind):
             parts.append(f"{kinds.count(kind)} {word}")
@@ -190,8 +194,8 @@ def _scale_words(t0: float, t1: float, peak: int, rate: str) -> str:
     middle = "; blocks: tasks finished per minute" if rate else ""
     return (
         '<p class="stw-tl-scale" style="margin:0;font-size:11px">'
-        f"From {_esc(_utc(t0))} to {_esc(_utc(t1))}. Top {lines}{middle}; below, one bar per "
-        "task, in order of submission.</p>"
+        f"From {_esc(utc_text(t0))} to {_esc(utc_text(t1))}. Top {lines}{middle}; below, one "
+        "bar per task, in order of submission.</p>"
     )
 
 
@@ -223,7 +227,7 @@ def _legend_html(bars: list[_Bar]) -> str:
 
 
 def _legend_item(mark: str, tone: str, name: str) -> str:
-    _, plain = _FILL[tone]
+    _, plain = PALETTE[tone]
     swatch = (
         f'<span style="display:inline-block;width:18px;vertical-align:middle;margin-right:4px;'
         f'{mark}{plain}"></span>'
@@ -240,7 +244,7 @@ def _scale(t0: float, t1: float) -> Any:
 
 def _paint(prop: str, tone: str) -> tuple[str, str]:
     """A presentation attribute (plain colour) and a style declaration (theme variable)."""
-    variable, plain = _FILL[tone]
+    variable, plain = PALETTE[tone]
     return f'{prop}="{plain}"', f"{prop}:var({variable},{plain})"
 
 
@@ -272,10 +276,10 @@ def _counts_at(bars: list[_Bar], t: float) -> dict[str, int]:
         if b.created > t:
             continue
         if b.ended is not None and b.ended <= t:
-            c["failed" if b.state == "FAILED" else "done"] += 1
-        elif b.started is None and b.ended is None and (b.fatal or b.state not in _ACTIVE):
+            c["failed" if b.state == FAILED else "done"] += 1
+        elif b.started is None and b.ended is None and (b.fatal or b.state not in ACTIVE_STATES):
             continue  # stopped being checked: nothing known after that
-        elif (b.started is None and b.state not in _WAITING) or (
+        elif (b.started is None and b.state not in QUEUED_STATES) or (
             b.started is not None and b.started <= t
         ):
             c["running"] += 1
@@ -333,7 +337,7 @@ def _group(key: str, rects: list[str]) -> str:
     # no start seen paler.
     # Every mark keeps 3:1 against light and dark pages: a pale fill has a full-colour
     # outline, and no start seen is a dotted outline rather than a paler fill.
-    plain = _FILL[tone][1]
+    plain = PALETTE[tone][1]
     shape = {
         "queue": f' fill-opacity="0.3" stroke="{plain}"',
         "failed": ' stroke="currentColor" stroke-dasharray="2 2"',
@@ -343,12 +347,6 @@ def _group(key: str, rects: list[str]) -> str:
         shape += ' stroke="currentColor" stroke-dasharray="1 2"'
     cls = "stw-tl-queue" if tone == "queue" else f"stw-tl-run stw-tl-{key}"
     return f'<g class="{cls}" {attr} style="{style}"{shape}>{"".join(rects)}</g>'
-
-
-def _utc(t: float) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _median(values: list[float]) -> float | None:

@@ -12,7 +12,13 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from .config import SDK_ENVIRONMENT_ENV_VAR
+from .config import (
+    CLIENT_ID_ENV_VAR,
+    HUB_ENV_VAR,
+    SDK_ENVIRONMENT_ENV_VAR,
+    TOKEN_ENV_VAR,
+    VERIFY_SSL_ENV_VAR,
+)
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -150,6 +156,8 @@ def advice(
     """What a person can do about ``error``, in one sentence (``otherwise`` when nothing
     specific: the widgets' default suits a notebook, the terminal passes ``""``)."""
     index = f"index {index_id}" if index_id else "the task's index"
+    if error.code in _ADVICE_BY_CODE:
+        return _ADVICE_BY_CODE[error.code]
     return {
         400: "Check the task id.",
         401: "Sign in again or pass a fresh access token (auth=...).",
@@ -157,6 +165,82 @@ def advice(
         404: f"Check the task id, and that base_url / {SDK_ENVIRONMENT_ENV_VAR} point at the "
         "Search service where the task was created.",
     }.get(error.http_status or 0, otherwise)
+
+
+#: Codes whose advice does not depend on the status: trying again cannot help them.
+_ADVICE_BY_CODE = {
+    "UnexpectedRedirect": "Check base_url: it must be the Search service itself (redirects "
+    "are not followed, so that the token never goes elsewhere).",
+    "CertificateError": "Check base_url; behind a proxy that inspects TLS, set "
+    f"{VERIFY_SSL_ENV_VAR} to the path of its CA bundle.",
+}
+
+
+def expired_advice(source: str, *, can_sign_in: bool) -> str:
+    """What to do after a 401 that the credentials could not fix, in a notebook:
+    ``source`` says where they came from, ``can_sign_in`` whether a notebook sign-in
+    can renew them."""
+    if can_sign_in:
+        return "Use 'Sign in again' in the widget (or start_sign_in()); polling then resumes."
+    if HUB_ENV_VAR in source:
+        return (
+            "JupyterHub's tokens expire: log in to the hub again and restart your server "
+            "from its control panel to get fresh ones, or set "
+            f"${CLIENT_ID_ENV_VAR} to sign in here."
+        )
+    if TOKEN_ENV_VAR in source:
+        return f"Set a fresh ${TOKEN_ENV_VAR} and call set_auth(None), or pass auth=."
+    return "Call set_auth() with fresh credentials (a token, authorizer or GlobusApp)."
+
+
+#: What a notebook sign-in needs and lacks.
+SIGN_IN_NOT_CONFIGURED = (
+    "notebook sign-in needs the client id of a Globus native app: set "
+    f"${CLIENT_ID_ENV_VAR} (or pass client_id=...); "
+    "register one at https://app.globus.org/settings/developers "
+    "(see 'Signing in' in the search_task_widget docs)"
+)
+
+#: What to do in a notebook when no credentials were found.
+NO_CREDENTIALS_ADVICE = (
+    "No Globus credentials were found. Pass auth= (a SearchClient, GlobusApp, authorizer "
+    f"or access token), set ${TOKEN_ENV_VAR}, or {SIGN_IN_NOT_CONFIGURED}."
+)
+
+#: What to do after a 401 in a terminal (which never signs in).
+TERMINAL_EXPIRED_ADVICE = (
+    f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope, "
+    "or sign in again from a notebook."
+)
+
+
+def no_credentials_advice(url: str, *, client_id: str = "", on_hub: bool = False) -> str:
+    """What to do in a terminal when no credentials were found for ``url``: environment
+    variables to set, and what was found but is not usable (``client_id``: the one set;
+    ``on_hub``: JupyterHub's variable is set). Never a token."""
+    lines = [f"no Globus credentials for {url}. This command never signs in; either:"]
+    lines.append(
+        f"  - put an access token (Search ingest or all scope) in ${TOKEN_ENV_VAR} without "
+        f"typing it on the command line: read -rs {TOKEN_ENV_VAR} && export {TOKEN_ENV_VAR}"
+    )
+    if client_id:
+        lines.append(
+            f"  - sign in once from a notebook (stw.sign_in()) with the same "
+            f"${CLIENT_ID_ENV_VAR}: none is stored yet for {client_id} under ~/.globus/app/"
+        )
+    else:
+        lines.append(
+            "  - sign in once from a notebook (stw.sign_in()), then export "
+            f"{CLIENT_ID_ENV_VAR}=<that native app's client id> here so its stored tokens "
+            "are found"
+        )
+    if on_hub:
+        lines.append(
+            f"${HUB_ENV_VAR} is set (JupyterHub) but holds no Search token: the hub admin "
+            "must add a Search scope to GlobusOAuthenticator.scope and keep auth state; then "
+            "log in to the hub again and restart your server"
+        )
+    return "\n".join(lines)
 
 
 #: What replaces a secret in text for people.
@@ -170,11 +254,18 @@ _ECHOED = re.compile(
 )
 
 
+# The user name and password of a URL (scheme://user:password@host): base_url refuses
+# them, but a redirect's Location or a service's message may still carry some.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]*@")
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and any echoed Authorization value replaced."""
+    """``text`` with each of ``secrets``, any echoed Authorization value and any URL's
+    user name and password replaced."""
     for secret in secrets:
         if len(secret) >= 8:  # a short "secret" would shred ordinary words
             text = text.replace(secret, REDACTED)
+    text = _USERINFO.sub(rf"\1{REDACTED}@", text)
     return _ECHOED.sub(_redact_echo, text)
 
 

@@ -16,40 +16,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from types import MappingProxyType
 from typing import Any
 
-# The states, spelled as the service spells them. Every other module (and the simulator,
-# the tests' fake service and the bench) takes them from here.
-CREATING = "CREATING"
-PENDING = "PENDING"
-PROGRESS = "PROGRESS"
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
-#: Outside the documented enum: Search moves the pending tasks of a deleted index there.
-CANCELLED = "CANCELLED"
-
-#: States the service documents, in lifecycle order.
-KNOWN_STATES = (CREATING, PENDING, PROGRESS, SUCCESS, FAILED)
-
-#: States in which the service is still working on a task.
-ACTIVE_STATES = frozenset({CREATING, PENDING, PROGRESS})
-
-#: States after which a task never changes again. ``CANCELLED`` is outside the documented
-#: enum but Search moves pending tasks of a deleted index there, and they stay there.
-TERMINAL_STATES = frozenset({SUCCESS, FAILED, CANCELLED})
-
-#: The ``state_description`` Search writes with each state.
-STATE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
-    {
-        CREATING: "Task is being created",
-        PENDING: "Task is waiting to start",
-        PROGRESS: "Task is running",
-        SUCCESS: "Task succeeded",
-        FAILED: "Task failed",
-        CANCELLED: "Task cancelled because its index was deleted",
-    }
-)
+from .vocabulary import TERMINAL_STATES
 
 #: The fields of a Task document, in the order the service sends them.
 FIELDS = (
@@ -143,7 +112,8 @@ class Task:
     additional_details: dict[str, Any] | None = None
     creation_date: str | None = None
     completion_date: str | None = None
-    #: The document exactly as the service sent it (fields added later included).
+    #: The document as the service sent it (fields added later included), within the
+    #: caps of :func:`bounded_document`.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -153,6 +123,7 @@ class Task:
             raise MalformedTaskError(
                 f"expected a Task document (a JSON object), got {type(document).__name__}"
             )
+        document = bounded_document(document)  # once, here: every later copy is bounded
         task_id, state = document.get("task_id"), document.get("state")
         if not isinstance(task_id, str) or not task_id:
             raise MalformedTaskError("the Task document has no 'task_id'")
@@ -169,7 +140,7 @@ class Task:
             additional_details=dict(details) if isinstance(details, Mapping) else None,
             creation_date=_optional_str(document, "creation_date"),
             completion_date=_optional_str(document, "completion_date"),
-            raw=copy.deepcopy(dict(document)),
+            raw=document,  # a new dict of new containers: nothing shared with the caller
         )
 
     @property
@@ -202,6 +173,126 @@ class Task:
         return document
 
 
+#: The most characters of a short field: ``task_id``, ``state``, ``task_type``,
+#: ``index_id``, the dates, and every key (the service's are all under 40).
+MAX_NAME_CHARS = 200
+#: The most characters of any other string a document holds (``message``,
+#: ``state_description``, strings nested in ``additional_details`` or unknown fields).
+MAX_FIELD_TEXT = 64 * 1024
+#: The most characters of JSON of ``additional_details``, and of each unknown field; a
+#: larger one is replaced by a note and the beginning of its JSON.
+MAX_FIELD_JSON = 64 * 1024
+#: Fields outside :data:`FIELDS` kept per document (the rest are dropped).
+MAX_EXTRA_FIELDS = 16
+#: Levels of nesting kept inside a field; deeper values become a note.
+MAX_FIELD_DEPTH = 32
+#: Digits of an integer kept as a number (JavaScript's numbers are exact to 16 digits);
+#: a longer one becomes a note: Python refuses to print ints of over 4300 digits.
+MAX_INT_DIGITS = 40
+
+_NAME_FIELDS = frozenset(
+    {"task_id", "state", "task_type", "index_id", "creation_date", "completion_date"}
+)
+
+
+def bounded_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` as this package keeps it: every field, known or not, within a cap.
+
+    The one place a Task document is bounded (:meth:`Task.from_document` calls it), so
+    the task, its traits, rows, comm messages, saved documents and ``to_html()`` are all
+    bounded too, whatever the service sent. Also JSON-safe: NaN and infinities become
+    the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (strict JSON has no such
+    numbers), and integers longer than :data:`MAX_INT_DIGITS` digits a note; bidi
+    controls are written as escapes (:data:`BIDI_ESCAPES`).
+    """
+    bounded: dict[str, Any] = {}
+    extras = 0
+    for key, value in document.items():
+        name = bounded_value(str(key), MAX_NAME_CHARS)  # a key is a name: the short cap
+        if key in _NAME_FIELDS:
+            bounded[name] = bounded_value(value, MAX_NAME_CHARS)
+            continue
+        if key not in FIELDS:
+            extras += 1
+            if extras > MAX_EXTRA_FIELDS:
+                continue  # a document's own fields are nine: the rest is noise
+        bounded[name] = _within_json(bounded_value(value, MAX_FIELD_TEXT), name)
+    return bounded
+
+
+#: The explicit bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI,
+#: RLI, FSI, PDI) -> their escapes. A service's text keeps none of them raw: an override
+#: is invisible and reverses what a reader sees ("Trojan Source", CVE-2021-42574), in the
+#: widget, a saved notebook or a document. Isolating the text (``<bdi>``, ``dir=auto``)
+#: would keep it from spilling over but still reverse it inside; written as escapes, as
+#: the terminal writes them, it shows what was sent. Arabic or Hebrew text needs none of
+#: them: browsers order their letters by themselves.
+BIDI_ESCAPES = {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def bounded_value(value: Any, text_limit: int, depth: int = 0) -> Any:
+    """``value`` with each string cut at ``text_limit`` characters (keys at
+    :data:`MAX_NAME_CHARS`), numbers JSON-safe, nesting cut at :data:`MAX_FIELD_DEPTH`."""
+    if isinstance(value, str):
+        return _cut(value.translate(BIDI_ESCAPES), text_limit)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return json_safe_number(value)
+    if depth >= MAX_FIELD_DEPTH:
+        return f"[nested deeper than {MAX_FIELD_DEPTH} levels: not kept]"
+    if isinstance(value, Mapping):
+        return {
+            bounded_value(str(k), MAX_NAME_CHARS): bounded_value(v, text_limit, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [bounded_value(item, text_limit, depth + 1) for item in value]
+    return _cut(str(value), text_limit)  # not JSON: shown as text
+
+
+def json_safe_number(value: int | float) -> int | float | str:
+    """``value``, or a string where JSON has no number for it (NaN, infinities, an
+    integer too long to print: measured in bits, since printing it is what fails)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else json.dumps(value)
+    # The digits of 2 ** (bits - 1): the value has these or one more.
+    digits = int((abs(value).bit_length() - 1) * math.log10(2)) + 1
+    return long_integer_note(digits) if digits > MAX_INT_DIGITS else int(value)
+
+
+def long_integer_note(digits: int) -> str:
+    """What stands for an integer of more than :data:`MAX_INT_DIGITS` digits."""
+    return f"[an integer of at least {digits} digits: not kept]"
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, the note included (so cutting again
+    changes nothing)."""
+    if len(text) <= limit:
+        return text
+    note = f"... [{len(text)} characters, cut to {limit}]"
+    return text[: limit - len(note)] + note
+
+
+def _within_json(value: Any, name: str) -> Any:
+    """``value`` if its JSON is at most :data:`MAX_FIELD_JSON` characters, else a note
+    and the beginning of that JSON (a million short strings pass every string cap)."""
+    if not isinstance(value, (Mapping, list)):
+        return value
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) <= MAX_FIELD_JSON:
+        return value
+    # Half: written as JSON again, the beginning at most doubles (only its quotes and
+    # backslashes are escaped again), so the note itself is within the cap.
+    kept = MAX_FIELD_JSON // 2 - 200
+    return {
+        "truncated": f"{name} is {len(text)} characters of JSON, more than the "
+        f"{MAX_FIELD_JSON} kept; the first {kept} are below",
+        "beginning": text[:kept],
+    }
+
+
 def format_duration(seconds: float | None) -> str:
     """Render a duration the way people read it: '7 s', '4 min 05 s', '1 h 02 min 03 s',
     '2 d 03 h 04 min 05 s'.
@@ -226,21 +317,26 @@ def format_duration(seconds: float | None) -> str:
 
 
 #: The most characters of a text field (``message``, ``state_description``) sent to the
-#: browser; longer ones are cut with a note (the whole text stays in ``widget.task``).
+#: browser; longer ones are cut with a note (the text kept, up to :data:`MAX_FIELD_TEXT`, is in
+#: ``widget.task``).
 MAX_SHOWN_TEXT = 20_000
 #: The most characters of ``additional_details``, as JSON, sent to the browser for one task
 #: (:class:`TaskListWidget` rows: :data:`MAX_SHOWN_ROW_DETAILS`); larger ones are replaced
-#: by a note and the beginning of their JSON (the whole document stays in ``widget.task``).
+#: by a note and the beginning of their JSON (the document as kept, see
+#: :func:`bounded_document`, stays in ``widget.task``).
 MAX_SHOWN_DETAILS = 64 * 1024
 #: Like :data:`MAX_SHOWN_DETAILS`, for each row of a :class:`TaskListWidget`.
 MAX_SHOWN_ROW_DETAILS = 8 * 1024
+#: Like :data:`MAX_SHOWN_TEXT`, for each row of a :class:`TaskListWidget`: a list of
+#: hundreds of rows must stay a small comm message.
+MAX_SHOWN_ROW_TEXT = 2000
 
 
 def shown_text(text: str | None, limit: int = MAX_SHOWN_TEXT) -> str | None:
     """``text`` as sent to the browser: at most ``limit`` characters, then a note."""
     if text is None or len(text) <= limit:
         return text
-    return f"{text[:limit]}... [{len(text) - limit} more characters; the full text is in .task]"
+    return f"{text[:limit]}... [{len(text) - limit} more characters; the text kept is in .task]"
 
 
 def shown_details(
@@ -255,6 +351,6 @@ def shown_details(
         return details
     return {
         "truncated": f"additional_details is {len(text)} characters of JSON, too large to "
-        f"show; the first {limit} are below, and the full document is in .task",
+        f"show; the first {limit} are below, and the document kept is in .task",
         "beginning": text[:limit],
     }

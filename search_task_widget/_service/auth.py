@@ -26,8 +26,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
-from .._model.config import CLIENT_ID_ENV_VAR, HUB_ENV_VAR, LOOPBACK_AUTH_ENV_VAR, TOKEN_ENV_VAR
-from .._model.errors import unsendable_reason
+from .._model.config import HUB_ENV_VAR, LOOPBACK_AUTH_ENV_VAR, TOKEN_ENV_VAR
+from .._model.errors import NO_CREDENTIALS_ADVICE, unsendable_reason
 from .client import Authorizer, host_of, is_loopback
 from .hub import hub_search_token
 from .login import (
@@ -38,7 +38,6 @@ from .login import (
     login_app,
     login_for,
     needs_sign_in,
-    not_configured_message,
     require_task_scope,
 )
 
@@ -135,12 +134,8 @@ def _from_environment(loopback: bool, client_id: str | None) -> Credentials:
         return Credentials(None, ("none",), "no token (a service on this machine)")
     return Credentials(
         None, ("none",), "nothing", needs_sign_in=True,
-        missing=f"No Globus credentials were found. Pass auth= ({_SHORT_ACCEPTED}), set "
-        f"${TOKEN_ENV_VAR}, or {not_configured_message()}.",
+        missing=NO_CREDENTIALS_ADVICE,
     )  # fmt: skip
-
-
-_SHORT_ACCEPTED = "a SearchClient, GlobusApp, authorizer or access token"
 
 
 def _static(token: str, source: str, client_id: str | None) -> Credentials:
@@ -216,18 +211,3 @@ def _is_globus_app(auth: object) -> TypeGuard[globus_sdk.GlobusApp]:
 
 def _fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def expired_advice(credentials: Credentials) -> str:
-    """What to do after a 401 that the authorizer could not fix, for these credentials."""
-    if credentials.login is not None:
-        return "Use 'Sign in again' in the widget (or start_sign_in()); polling then resumes."
-    if HUB_ENV_VAR in credentials.source:
-        return (
-            "JupyterHub's tokens expire: log in to the hub again and restart your server "
-            "from its control panel to get fresh ones, or set "
-            f"${CLIENT_ID_ENV_VAR} to sign in here."
-        )
-    if TOKEN_ENV_VAR in credentials.source:
-        return f"Set a fresh ${TOKEN_ENV_VAR} and call set_auth(None), or pass auth=."
-    return "Call set_auth() with fresh credentials (a token, authorizer or GlobusApp)."

@@ -19,19 +19,22 @@ import functools
 import ipaddress
 import json
 import logging
+import os
 import ssl
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 import httpx
 
 from .._model.config import (
     HTTP_TIMEOUT_ENV_VAR,
+    SERVICE_URL_ENV_VAR,
     SSL_CERT_DIR_ENV_VAR,
     SSL_CERT_FILE_ENV_VAR,
     VERIFY_SSL_ENV_VAR,
@@ -46,12 +49,14 @@ from .._model.errors import (
     scrubbed,
     unsendable_reason,
 )
-from .._model.task import MalformedTaskError, Task
+from .._model.task import MAX_INT_DIGITS, MalformedTaskError, Task, long_integer_note
 from .._version import __version__
 from .retry_after import parse_retry_after
 
 log = logging.getLogger("search_task_widget")
 
+#: The code of a POST that may have reached the service without its answer reaching us.
+UNKNOWN_FATE = "UnknownFate"
 #: HTTP statuses after which trying again later may succeed.
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -67,6 +72,8 @@ REQUEST_DEADLINE = 20.0
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: JSON nested deeper than this is refused (Task documents are about 4 levels deep).
 MAX_JSON_DEPTH = 64
+#: The most entries of a ``task_list`` read (the service sends the 1000 most recent).
+MAX_LISTED_TASKS = 1000
 
 
 @runtime_checkable
@@ -98,24 +105,48 @@ def resolve_base_url(base_url: str | None) -> str:
     globus-sdk honours ``GLOBUS_SDK_SERVICE_URL_SEARCH`` first, then
     ``GLOBUS_SDK_ENVIRONMENT``; asking it keeps us in step with ``SearchClient``.
     """
+    given = "base_url" if base_url is not None else f"${SERVICE_URL_ENV_VAR}"
     if base_url is None:
         from globus_sdk.config import get_service_url
 
         base_url = get_service_url("search")
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
-    try:
-        parts = urlsplit(base_url.strip())
-        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
-        httpx.URL(base_url.strip())
-    except (ValueError, httpx.InvalidURL):
-        parts = None
+    parts = _url_parts(base_url.strip())
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         # The URL is not quoted: it could carry a password (user:password@host).
         raise ValueError(
-            f"base_url must be an http(s) URL with a valid host and port, such as {_EXAMPLE_URL!r}"
+            f"{given} must be an http(s) URL with a valid host and port, such as {_EXAMPLE_URL!r}"
         ) from None
+    _refuse_extras(base_url.strip(), parts, given)
     return base_url.strip().rstrip("/") + "/"
+
+
+def _url_parts(url: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return None
+    return parts
+
+
+def _refuse_extras(url: str, parts: SplitResult, given: str) -> None:
+    """Refuse what a service root never has. A user name or password would be shown in
+    every message naming the host, and httpx would send it as ``Authorization: Basic``
+    in place of the token; a query or fragment would swallow the task's path. The URL is
+    never quoted: it is the very thing that may hold a password."""
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"{given} must not hold a user name or password (user:password@host): "
+            "credentials never come from a URL; pass them as auth= (or sign in)"
+        )
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ValueError(
+            f"{given} must be the service root, without a query (?...) or fragment (#...), "
+            f"such as {_EXAMPLE_URL!r}"
+        )
 
 
 _EXAMPLE_URL = "https://search.api.globus.org/"
@@ -170,14 +201,23 @@ class TaskClient:
         self._auth_lock = threading.Lock()
         self._secrets: list[str] = []  # tokens sent lately: redacted from every message
         self._closing = False
-        self._http = httpx.Client(
+        self._transport = transport
+        self._timeout = _bounded(
+            timeout if timeout is not None else _timeout_from_environment(), self.deadline
+        )
+        self._http = self._new_http()
+        _live_clients.add(self)
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
             base_url=self.base_url,
-            transport=transport,
-            timeout=_bounded(
-                timeout if timeout is not None else _timeout_from_environment(), self.deadline
-            ),
+            transport=self._transport,
+            timeout=self._timeout,
             verify=_verify_from_environment(),  # one context per setting, built once
             follow_redirects=False,  # a redirect must never carry the token elsewhere
+            # Reported before httpx parses its Location (an invalid one would be a
+            # transport error, retried as if the network failed).
+            event_hooks={"response": [_refuse_redirect]},
             headers={
                 "Accept": "application/json",
                 # Only what _Inflater decodes with a bound (no brotli, no zstd).
@@ -185,6 +225,15 @@ class TaskClient:
                 "User-Agent": f"search-task-widget/{__version__} httpx/{httpx.__version__}",
             },
         )
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child shares the parent's sockets: answers meant for one would be
+        read by the other. New connections, and a fresh lock (a thread that held it is
+        gone). The old pool is dropped, not closed: its locks may be held, and closing
+        needs them."""
+        self._auth_lock = threading.Lock()
+        if not self._closing:
+            self._http = self._new_http()
 
     def __repr__(self) -> str:
         auth = type(self.authorizer).__name__ if self.authorizer else "no auth"
@@ -200,8 +249,12 @@ class TaskClient:
         self._http.close()
 
     def redact(self, text: str) -> str:
-        """``text`` without the tokens this client sent (for any message to people)."""
-        return redact(text, self._secrets)
+        """``text`` without the tokens this client sent or holds (for any message to people)."""
+        return redact(text, self._known_secrets())
+
+    def _known_secrets(self) -> list[str]:
+        # Read each time: a renewing authorizer gets new tokens; the list is short.
+        return [*self._secrets, *held_secrets(self.authorizer)]
 
     def __enter__(self) -> TaskClient:
         return self
@@ -215,17 +268,46 @@ class TaskClient:
             return self._get_task(task_id)
         except SearchTaskError as error:
             # Redacted, and without the frames (and so the headers) it was raised through.
-            raise scrubbed(error, self._secrets) from None
+            raise scrubbed(error, self._known_secrets()) from None
 
     def get_task_list(self, index_id: str) -> list[Task]:
         """``GET /v1/task_list/<index_id>``: the index's recent tasks (malformed ones skipped)."""
         try:
             return self._get_task_list(index_id)
         except SearchTaskError as error:
+            raise scrubbed(error, self._known_secrets()) from None
+
+    def ingest(self, index_id: str, body: bytes) -> str:
+        """``POST /v1/index/<index_id>/ingest`` with ``body`` (a GIngest document, already
+        JSON); return the new task's id. No retry here (the ingest job decides).
+
+        A request that may have reached the service without its answer reaching us raises
+        :class:`TaskNetworkError` with code :data:`UNKNOWN_FATE`; one that surely never
+        left (the connection could not be made) has code ``"NotSent"``.
+        """
+        try:
+            answer = self._send(
+                f"v1/index/{quote(index_id, safe='')}/ingest", method="POST", content=body
+            )
+            if answer.status_code == 401 and self._renew_authorization():
+                answer = self._send(
+                    f"v1/index/{quote(index_id, safe='')}/ingest", method="POST", content=body
+                )
+            if not 200 <= answer.status_code < 300:
+                raise _error_from_response(answer)
+            reply = _decode_json(self._without_secrets(answer))
+            task_id = reply.get("task_id") if isinstance(reply, dict) else None
+            if not isinstance(task_id, str) or not task_id:
+                raise TaskResponseError(
+                    "the ingest answer has no task_id", http_status=answer.status_code,
+                    code="MalformedDocument", transient=True,
+                )  # fmt: skip
+            return task_id
+        except SearchTaskError as error:
             raise scrubbed(error, self._secrets) from None
 
     def _get_task(self, task_id: str) -> Task:
-        body = self._get_json(f"v1/task/{quote(task_id, safe='')}")
+        body = self._redacted(self._get_json(f"v1/task/{quote(task_id, safe='')}"))
         try:
             task = Task.from_document(body)
         except MalformedTaskError as error:
@@ -252,13 +334,24 @@ class TaskClient:
                 code="MalformedDocument",
                 transient=True,
             )
+        if len(documents) > MAX_LISTED_TASKS:
+            # The service sends at most 1000: more is not a task list to trust, and each
+            # entry costs time on the thread that asked (for_index: the caller's).
+            log.debug("reading %d of %d tasks listed", MAX_LISTED_TASKS, len(documents))
         tasks = []
-        for document in documents:
+        for document in self._redacted(documents[:MAX_LISTED_TASKS]):
             try:
                 tasks.append(Task.from_document(document))
             except MalformedTaskError:
                 log.debug("skipping a malformed entry in the task list of %s", index_id)
         return tasks
+
+    def _redacted(self, value: Any) -> Any:
+        """Every string of decoded ``value`` redacted: a token echoed as ``\\/`` or
+        ``\\u0061`` escapes escaped the raw-bytes pass and is whole again once decoded.
+        Each caller redacts what it keeps, after cutting it down (a 100,000-entry list
+        is not walked whole)."""
+        return redacted_values(value, self._known_secrets())
 
     # -- one request ------------------------------------------------------------------
 
@@ -267,6 +360,7 @@ class TaskClient:
         if answer.status_code == 401 and self._renew_authorization():
             answer = self._send(path)
         if 200 <= answer.status_code < 300:
+            # Not redacted yet when decoded: the caller redacts what it keeps (_redacted).
             return _decode_json(self._without_secrets(answer))
         raise _error_from_response(answer)
 
@@ -274,7 +368,7 @@ class TaskClient:
         # A proxy or service that writes the token into a document (its message, its
         # details) must not get it shown, synced or saved with the notebook.
         content = answer.content
-        for secret in self._secrets:
+        for secret in self._known_secrets():
             token = secret.encode()
             if len(token) >= 8 and token in content:
                 content = content.replace(token, b"[redacted]")
@@ -282,23 +376,40 @@ class TaskClient:
             answer.status_code, answer.headers, content
         )  # fmt: skip
 
-    def _send(self, path: str) -> _Answer:
-        """One GET, read whole within ``deadline`` seconds and ``max_body`` bytes."""
+    def _send(self, path: str, *, method: str = "GET", content: bytes | None = None) -> _Answer:
+        """One request, read whole within ``deadline`` seconds and ``max_body`` bytes."""
         if self._closing:
             raise TaskNetworkError("the connection was closed", code="Closed")
         deadline = time.monotonic() + self.deadline
+        headers = self._auth_headers()
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            with self._http.stream("GET", path, headers=self._auth_headers()) as response:
+            with self._http.stream(method, path, headers=headers, content=content) as response:
                 body = self._read_body(response, deadline)
                 return _Answer(response.status_code, response.headers, body)
-        except httpx.TimeoutException:
-            raise TaskNetworkError(f"no answer from {self._host} in time", code="Timeout") from None
+        except httpx.TimeoutException as error:
+            code = "Timeout" if method == "GET" else _post_fault(error)
+            raise TaskNetworkError(f"no answer from {self._host} in time", code=code) from None
         except (httpx.TransportError, httpx.StreamError, RuntimeError) as error:
+            if _is_certificate_error(error):
+                raise self._untrusted(error) from None
             # RuntimeError: the client was closed under the request (its widget closed).
             # The exception text names the host and the failure, never request headers.
             raise TaskNetworkError(
-                f"{type(error).__name__} talking to {self._host}: {self.redact(str(error))}"
+                f"{type(error).__name__} talking to {self._host}: {self.redact(str(error))}",
+                code="NetworkError" if method == "GET" else _post_fault(error),
             ) from None
+
+    def _untrusted(self, error: BaseException) -> TaskNetworkError:
+        """A certificate that is not trusted: no retry makes it trusted (5 minutes of
+        retries only hid the advice), so polling stops with it."""
+        reason = getattr(_certificate_error(error), "verify_message", "") or "not verified"
+        problem = TaskNetworkError(
+            f"the certificate of {self._host} is not trusted ({reason})", code="CertificateError"
+        )
+        problem.transient = False
+        return problem
 
     def _auth_headers(self) -> dict[str, str]:
         header = self._authorization_header()
@@ -327,7 +438,8 @@ class TaskClient:
 
     @property
     def _host(self) -> str:
-        return urlsplit(self.base_url).netloc
+        # Without any user:password@ (refused in base_url; never shown even so).
+        return urlsplit(self.base_url).netloc.rpartition("@")[2]
 
     def _authorization_header(self) -> str | None:
         if self.authorizer is None:
@@ -363,6 +475,75 @@ class TaskClient:
                 return call()
         except Exception as error:
             raise _authorizer_error(error) from None
+
+
+def _refuse_redirect(response: httpx.Response) -> None:
+    """httpx response hook: a redirect is an answer to report, whatever its Location."""
+    if response.has_redirect_location:
+        raise _redirect_error(response.status_code, response.headers)
+
+
+def _redirect_error(status: int, headers: Mapping[str, str]) -> TaskAPIError:
+    # The Location is cut and (as every message) redacted of any user:password@.
+    location = headers.get("location", "elsewhere")[:200]
+    return TaskAPIError(
+        f"unexpected redirect to {location}",
+        http_status=status,
+        code="UnexpectedRedirect",
+        transient=False,
+    )
+
+
+def _certificate_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate failure under an httpx error (its cause or context), if any."""
+    seen: BaseException | None = error
+    for _ in range(5):  # httpx wraps once or twice
+        if seen is None or isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _is_certificate_error(error: BaseException) -> bool:
+    return _certificate_error(error) is not None or "CERTIFICATE_VERIFY_FAILED" in str(error)
+
+
+#: Attributes of globus-sdk authorizers (and their auth clients' authorizers) that hold a
+#: credential: access and refresh tokens, a confidential client's secret.
+_SECRET_ATTRIBUTES = ("access_token", "refresh_token", "password")
+_INNER_CLIENTS = ("auth_client", "confidential_client")
+
+
+def held_secrets(authorizer: object, depth: int = 2) -> list[str]:
+    """Every credential ``authorizer`` holds, looked up by globus-sdk's attribute names:
+    a service that echoes any of them (not only the token sent) gets it redacted."""
+    if authorizer is None or depth <= 0:
+        return []
+    found = [getattr(authorizer, name, None) for name in _SECRET_ATTRIBUTES]
+    secrets = [value for value in found if isinstance(value, str)]
+    for name in _INNER_CLIENTS:
+        inner = getattr(getattr(authorizer, name, None), "authorizer", None)
+        secrets.extend(held_secrets(inner, depth - 1))
+    return secrets
+
+
+def redacted_values(value: Any, secrets: list[str]) -> Any:
+    """``value`` (decoded JSON) with every string, keys included, redacted. Recursive:
+    :func:`_parse` refused anything deeper than :data:`MAX_JSON_DEPTH`."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {redact(k, secrets): redacted_values(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted_values(item, secrets) for item in value]
+    return value
+
+
+def _post_fault(error: Exception) -> str:
+    """The code of a POST that got no answer: ``"NotSent"`` when no connection was made
+    (nothing reached the service), else :data:`UNKNOWN_FATE`."""
+    never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return "NotSent" if never_sent else UNKNOWN_FATE
 
 
 def _authorizer_error(error: Exception) -> SearchTaskError:
@@ -532,7 +713,7 @@ def _too_large(status: int, limit: int) -> TaskResponseError:
 def _parse(content: bytes | bytearray) -> Any:
     """Decode JSON, refusing documents nested deeper than :data:`MAX_JSON_DEPTH`."""
     try:
-        value = json.loads(content)
+        value = json.loads(content, parse_int=_parsed_int)
     except RecursionError:
         raise _too_deep() from None
     pending = [(value, 1)]
@@ -545,6 +726,13 @@ def _parse(content: bytes | bytearray) -> Any:
         elif isinstance(item, list):
             pending.extend((child, depth + 1) for child in item)
     return value
+
+
+def _parsed_int(digits: str) -> int | str:
+    # Python refuses to parse an integer of over 4300 digits (ValueError): a long one
+    # becomes the model's note before int() ever sees it.
+    length = len(digits.lstrip("-"))
+    return long_integer_note(length) if length > MAX_INT_DIGITS else int(digits)
 
 
 class _TooDeep(ValueError):
@@ -600,10 +788,8 @@ def _error_from_response(answer: _Answer) -> SearchTaskError:
             f"the service answered with {_describe_body(answer)}",
             None,
         )
-    if 300 <= status < 400:
-        location = answer.headers.get("location", "elsewhere")[:200]
-        message = f"unexpected redirect to {location}"
-        code = "UnexpectedRedirect"
+    if 300 <= status < 400:  # one without a Location (the others stop in the hook)
+        return _redirect_error(status, answer.headers)
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + f"... ({len(message)} characters, cut)"
     return TaskAPIError(
@@ -657,8 +843,23 @@ class ClientPool:
         with self._lock:
             return len(self._entries)
 
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()
+
 
 shared_clients = ClientPool()
+#: Every client of the process, for the fork handler below.
+_live_clients: weakref.WeakSet[TaskClient] = weakref.WeakSet()
+
+
+def _rebuild_after_fork() -> None:
+    """``os.register_at_fork`` handler (child): every client gets new connections."""
+    shared_clients._after_fork_in_child()
+    for client in list(_live_clients):
+        client._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_rebuild_after_fork)
 
 
 def host_of(url: str) -> str:

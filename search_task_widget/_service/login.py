@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # globus-sdk is imported only when a sign-in is actually need
     from .client import Authorizer
 
 from .._model.config import CLIENT_ID_ENV_VAR, SEARCH_RESOURCE_SERVER
+from .._model.errors import SIGN_IN_NOT_CONFIGURED
 
 log = logging.getLogger("search_task_widget")
 
@@ -69,7 +70,7 @@ def login_app(
     """
     resolved = configured_client_id(client_id)
     if resolved is None:
-        raise ValueError(not_configured_message())
+        raise ValueError(SIGN_IN_NOT_CONFIGURED)
     import globus_sdk
     from globus_sdk.config import get_environment_name
     from globus_sdk.scopes import SearchScopes
@@ -89,15 +90,6 @@ def login_app(
                 ),
             )
         return app
-
-
-def not_configured_message() -> str:
-    return (
-        "notebook sign-in needs the client id of a Globus native app: set "
-        f"${CLIENT_ID_ENV_VAR} (or pass client_id=...); "
-        "register one at https://app.globus.org/settings/developers "
-        "(see 'Signing in' in the search_task_widget docs)"
-    )
 
 
 def require_task_scope(app: globus_sdk.GlobusApp) -> None:

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._model.task import normalize_task_id
+from .._model.task import Task, normalize_task_id
+from .._model.vocabulary import TASK_CALLS
 
-# The Search calls that create a task, as the last parts of their URL path.
+# The URL path of a Search call that creates a task.
 _TASK_CREATING_PATH = re.compile(
-    r"/v1/index/(?P<index>[^/]+)/(?:ingest|delete_by_query|batch_delete_by_subject|subject|entry)/?$"
+    rf"/v1/index/(?P<index>[^/]+)/(?:{'|'.join(map(re.escape, TASK_CALLS))})/?$"
 )
 
 
@@ -43,12 +44,14 @@ class TaskReference:
 
 def task_reference(task: object, *, strict: bool = False) -> TaskReference:
     """Read ``task``: an id (str or UUID), a reply of ``SearchClient.ingest`` and friends
-    (a ``GlobusHTTPResponse``), or a dict with ``task_id``.
+    (a ``GlobusHTTPResponse``), a dict with ``task_id``, or a :class:`Task`.
 
     Raises:
         ValueError: a malformed id, or a reply without ``task_id``.
         TypeError: with ``strict``, neither an id nor a reply (else read as a bad id).
     """
+    if isinstance(task, Task):
+        return TaskReference(normalize_task_id(task.task_id), None, _uuid_or_none(task.index_id))
     data = getattr(task, "data", task)  # GlobusHTTPResponse keeps the JSON body in .data
     if not isinstance(data, Mapping):
         if strict and not isinstance(task, (str, uuid.UUID)):
@@ -96,7 +99,8 @@ def _uuid_or_none(value: object) -> str | None:
 
 
 def task_id_of(task: object) -> str:
-    """The task id in ``task``: an id (str or UUID), or a reply of ``SearchClient.ingest``,
-    ``delete_by_query`` and friends (a ``GlobusHTTPResponse`` or a dict with ``task_id``).
+    """The task id in ``task``: an id (str or UUID), a reply of ``SearchClient.ingest``,
+    ``delete_by_query`` and friends (a ``GlobusHTTPResponse`` or a dict with ``task_id``),
+    or a :class:`~search_task_widget.Task`.
     """
     return task_reference(task, strict=True).task_id

@@ -8,7 +8,13 @@ service, index or task. The bounds:
 * at most :data:`PER_SERVICE` requests in flight per service (base URL): a misbehaving
   service occupies that many workers at most, and keeps its own watches waiting, not
   those of other services;
-* at most :data:`MAX_WORKERS` workers in all; idle ones end after :data:`IDLE_SECONDS`;
+* at most :data:`MAX_WORKERS` workers in all, except that a service with a request
+  waiting and none running always gets a worker, even past that cap: otherwise enough
+  slow services (50 trickling ones, each with its few requests) would hold every worker
+  and a healthy service would wait behind them. So the threads are bounded by
+  ``MAX_WORKERS`` plus the number of services watched, and a free worker takes the
+  request of a service with none running first. Idle workers end after
+  :data:`IDLE_SECONDS`;
 * each request has a whole-request deadline in the client (``TaskClient.deadline``); a
   worker that overruns it by :data:`OVERDUE_GRACE` seconds anyway (a stuck DNS lookup or
   sign-in renewal) is reported as a timeout to its watches, and its answer, if it ever
@@ -79,6 +85,7 @@ class RequestRunner:
         self._work = threading.Condition(self._lock)
         self._queue: deque[Job] = deque()
         self._running: dict[int, Job] = {}  # serial -> job, queued or running
+        self._busy: dict[str, int] = {}  # service -> jobs a worker is running now
         self._done: deque[Job] = deque()
         self._workers = 0
         self._idle = 0
@@ -105,14 +112,21 @@ class RequestRunner:
                 raise RuntimeError("the request runner was closed")
             self._running[job.serial] = job
             self._queue.append(job)
-            # One worker per queued job while the cap allows: a job must never wait
-            # behind another service's stuck request for a free worker.
-            if len(self._queue) > self._idle and self._workers < self.max_workers:
+            if len(self._queue) > self._idle and self._may_add_worker(job.service):
                 self._workers += 1
                 threading.Thread(
                     target=self._work_loop, name="search-task-request", daemon=True
                 ).start()
             self._work.notify()
+
+    def _may_add_worker(self, service: str) -> bool:
+        """One worker per queued job while the cap allows; past it, one for a service
+        with nothing running, so that a healthy service never waits behind slow ones
+        (lock held)."""
+        if self._workers < self.max_workers:
+            return True
+        waiting = sum(1 for queued in self._queue if queued.service == service)
+        return not self._busy.get(service) and waiting == 1  # past the cap: one each
 
     def finished(self) -> list[Job]:
         """Jobs done since the last call (not abandoned ones), for the poller to apply."""
@@ -158,6 +172,9 @@ class RequestRunner:
                 job.error = error
             with self._lock:
                 self._running.pop(job.serial, None)
+                self._busy[job.service] -= 1
+                if not self._busy[job.service]:
+                    del self._busy[job.service]
                 if not job.abandoned:
                     self._done.append(job)
             self._wake()
@@ -174,4 +191,16 @@ class RequestRunner:
                 if not woken and not self._queue:
                     self._workers -= 1
                     return None
-            return self._queue.popleft()
+            job = self._fairest_job()
+            self._busy[job.service] = self._busy.get(job.service, 0) + 1
+            return job
+
+    def _fairest_job(self) -> Job:
+        """The first queued job of a service with nothing running, else the oldest: the
+        worker a healthy service's job was started for must not run a slow one's
+        (lock held, queue not empty)."""
+        for position, job in enumerate(self._queue):
+            if not self._busy.get(job.service):
+                del self._queue[position]
+                return job
+        return self._queue.popleft()

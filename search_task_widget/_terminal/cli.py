@@ -1,5 +1,9 @@
 """The terminal watcher: ``python -m search_task_widget watch TASK_ID`` (or ``search-task-watch``).
 
+``watch`` takes one task id or many (arguments, ``--from-file F``, ``-`` for stdin: many are
+watched together, see :mod:`.many`); the word ``watch`` may be left out. ``ingest INDEX_ID
+FILE...`` ingests a catalogue (see :mod:`.._ingest`).
+
 It follows one Search task until it ends: the task is a :class:`~._group.TaskGroup` of one,
 on the same pooled client and background :class:`~._poller.Poller` as the notebook widgets,
 and :mod:`._terminal` draws it (a live line on a terminal, one line per change otherwise,
@@ -25,11 +29,13 @@ from collections.abc import Iterator, Mapping
 from typing import TextIO
 
 from .._model.config import HUB_ENV_VAR, environment
+from .._model.errors import no_credentials_advice as credentials_advice
 from .._model.task import normalize_task_id
 from .._service.auth import TOKEN_ENV_VAR, resolve_auth
 from .._service.client import host_of, is_loopback, resolve_base_url
 from .._service.login import CLIENT_ID_ENV_VAR
-from .._tracking.group import TaskGroup
+from .._tracking.group import GroupView, NewsPolicy, TaskGroup
+from .._tracking.news import PerAnswer, PerRound
 from .._tracking.poller import Poller
 from .._tracking.schedule import MAX_INTERVAL_FACTOR, Clock, SystemClock, polling_bounds
 from .view import (
@@ -60,8 +66,8 @@ EXIT_USAGE = 2
 DEFAULT_TIMEOUT_EXIT_CODE = 124
 
 EXIT_STATUSES = (
-    (EXIT_SUCCESS, "the task ended in SUCCESS"),
-    (EXIT_FAILED, "the task ended in FAILED, CANCELLED or another state that is not SUCCESS"),
+    (EXIT_SUCCESS, "the task ended in SUCCESS (several tasks: every one of them)"),
+    (EXIT_FAILED, "a task ended in FAILED, CANCELLED or another state that is not SUCCESS"),
     (EXIT_USAGE, "usage error: bad option, bad task id, unknown scenario"),
     (EXIT_POLLING_ERROR, "polling stopped on an error (401, 403, 404, gave up after an outage)"),
     (DEFAULT_TIMEOUT_EXIT_CODE, "--timeout ran out (change it with --timeout-exit-code)"),
@@ -98,14 +104,19 @@ def _argparse_output(out: TextIO, err: TextIO) -> Iterator[None]:
             emit(err, complained.getvalue())
 
 
-def _seconds(text: str) -> float:
+def _positive(text: str, what: str) -> float:
+    """``text`` as a finite number above 0 (``what`` names it in the complaint)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be {what} above 0, got {text!r}")
     return value
+
+
+def _seconds(text: str) -> float:
+    return _positive(text, "a number of seconds")
 
 
 def _exit_code(text: str) -> int:
@@ -121,43 +132,18 @@ def _exit_code(text: str) -> int:
 
 
 def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
-    return value
+    return _positive(text, "a number")
 
 
 def no_credentials_advice(url: str, environ: Mapping[str, str] | None = None) -> str:
-    """What to do in a terminal when no credentials were found for ``url``: environment
-    variables to set, and what was found but is not usable (never a token)."""
+    """What to do in a terminal when no credentials were found for ``url`` (the sentences
+    are :func:`~.._model.errors.no_credentials_advice`'s; the environment says which)."""
     env = environment(environ)
-    lines = [f"no Globus credentials for {url}. This command never signs in; either:"]
-    lines.append(
-        f"  - put an access token (Search ingest or all scope) in ${TOKEN_ENV_VAR} without "
-        f"typing it on the command line: read -rs {TOKEN_ENV_VAR} && export {TOKEN_ENV_VAR}"
+    return credentials_advice(
+        url,
+        client_id=env.get(CLIENT_ID_ENV_VAR, "").strip(),
+        on_hub=bool(env.get(HUB_ENV_VAR, "").strip()),
     )
-    client_id = env.get(CLIENT_ID_ENV_VAR, "").strip()
-    if client_id:
-        lines.append(
-            f"  - sign in once from a notebook (stw.sign_in()) with the same "
-            f"${CLIENT_ID_ENV_VAR}: none is stored yet for {client_id} under ~/.globus/app/"
-        )
-    else:
-        lines.append(
-            "  - sign in once from a notebook (stw.sign_in()), then export "
-            f"{CLIENT_ID_ENV_VAR}=<that native app's client id> here so its stored tokens "
-            "are found"
-        )
-    if env.get(HUB_ENV_VAR, "").strip():
-        lines.append(
-            f"${HUB_ENV_VAR} is set (JupyterHub) but holds no Search token: the hub admin "
-            "must add a Search scope to GlobusOAuthenticator.scope and keep auth state; then "
-            "log in to the hub again and restart your server"
-        )
-    return "\n".join(lines)
 
 
 def _epilog() -> str:
@@ -170,6 +156,7 @@ def _epilog() -> str:
         "on the task's index; there is no option for it on purpose. It is never printed.\n\n"
         "examples:\n"
         "  search-task-watch watch 05c1ec1b-2400-44e2-9797-922c29199042 --timeout 600\n"
+        "  search-task-watch watch --from-file tonight.txt   # many: one line, then a summary\n"
         '  search-task-watch watch "$TASK_ID" --format json > task.json\n'
         "  python -m search_task_widget watch --demo failure"
     )
@@ -179,6 +166,20 @@ def _program_name() -> str:
     if os.path.basename(sys.argv[0] if sys.argv else "") == "__main__.py":
         return "python -m search_task_widget"
     return "search-task-watch"
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Names the simulator's scenarios where an option's help says ``{scenarios}``: read
+    from the simulator only when help is shown (watching a real task never loads it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if text is None or "{scenarios}" not in text:
+            return text
+        from ..simulator import SCENARIOS
+
+        names = [f"{name} (default)" if name == action.const else name for name in SCENARIOS]
+        return text.replace("{scenarios}", ", ".join(names))
 
 
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -199,19 +200,90 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
             "showing its state as it changes, then print a summary."
         ),
         epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     _watch_options(watch)
+    ingest = commands.add_parser(
+        "ingest",
+        help="ingest a catalogue of entries into an index, and wait for it to be indexed",
+        description=(
+            "Validate entries against Search's limits, send them in order in batches within "
+            "the request budget, watch each batch's task, and report every entry that was "
+            "invalid or failed. With --journal, running the same command again after a "
+            "crash goes on where it stopped."
+        ),
+        epilog=_ingest_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _ingest_options(ingest)
+    ingest.set_defaults(usage=ingest)  # so that its errors show its own usage
     return parser, watch
+
+
+INGEST_EXIT_STATUSES = (
+    (EXIT_SUCCESS, "every entry was indexed"),
+    (EXIT_FAILED, "some entries were invalid or failed (they are listed)"),
+    (EXIT_USAGE, "usage error: bad option, bad index id, a file that is not there"),
+    (EXIT_POLLING_ERROR, "stopped on an error (401, 403, an outage); --journal resumes it"),
+    (DEFAULT_TIMEOUT_EXIT_CODE, "--timeout ran out (--journal resumes it)"),
+    (EXIT_INTERRUPTED, "interrupted with Ctrl-C (--journal resumes it)"),
+)
+
+
+def _ingest_epilog() -> str:
+    statuses = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in INGEST_EXIT_STATUSES)
+    return (
+        f"exit statuses:\n{statuses}\n\n"
+        f"The access token comes from ${TOKEN_ENV_VAR} (as for watch).\n\n"
+        "example:\n  search-task-watch ingest $INDEX_ID part-*.jsonl --journal load.sqlite"
+    )
+
+
+def _ingest_options(ingest: argparse.ArgumentParser) -> None:
+    ingest.add_argument("index_id", metavar="INDEX_ID", help="the index to ingest into (a UUID)")
+    ingest.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="catalogue files: .jsonl (one entry a line) or .json (a GIngest or a list)",
+    )
+    ingest.add_argument(
+        "--journal", metavar="FILE", help="record progress here; run again to resume"
+    )
+    ingest.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a summary (default); json: the summary and failed entries on stdout",
+    )
+    ingest.add_argument("--base-url", metavar="URL", help="the Search service (as for watch)")
+    ingest.add_argument(
+        "--batch-entries",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N entries per request (default 1000)",
+    )
+    ingest.add_argument(
+        "--timeout", type=_seconds, metavar="SECONDS", help="stop after this many seconds"
+    )
 
 
 def _watch_options(watch: argparse.ArgumentParser) -> None:
     """The ``watch`` subcommand's options (one ``add_argument`` each: add new ones here)."""
     watch.add_argument(
-        "task_id",
-        nargs="?",
+        "task_ids",
+        nargs="*",
         metavar="TASK_ID",
-        help="the task to watch: the task_id of an ingest or delete reply (a UUID)",
+        help=(
+            "the task to watch: the task_id of an ingest or delete reply (a UUID); several "
+            "are watched together ('-' reads more from stdin, one a line)"
+        ),
+    )
+    watch.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="read task ids from FILE, one a line ('#' starts a comment; '-' is stdin)",
     )
     watch.add_argument(
         "--timeout",
@@ -272,7 +344,7 @@ def _watch_options(watch: argparse.ArgumentParser) -> None:
         metavar="SCENARIO",
         help=(
             "watch a new task on the built-in simulator instead (no account, no network); "
-            "SCENARIO: success (default), failure, slow-queue, outage, proxy-error, cancelled"
+            "SCENARIO: {scenarios}"
         ),
     )
     watch.add_argument(
@@ -308,7 +380,7 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        return _main(argv, out, err, clock or SystemClock(), poller)
+        return _main(_with_command(argv), out, err, clock or SystemClock(), poller)
     except _ParserExit as stop:
         return stop.status
     except KeyboardInterrupt:
@@ -323,10 +395,27 @@ def main(
         return EXIT_FAILED
 
 
+#: The subcommands (and the main parser's own options): anything else starts a ``watch``.
+_COMMANDS = ("watch", "ingest", "-h", "--help", "--version")
+
+
+def _with_command(argv: list[str] | None) -> list[str]:
+    """``argv`` with ``watch`` inserted when it names no subcommand (``search-task-watch
+    TASK_ID`` is what newcomers type first)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] not in _COMMANDS:
+        args.insert(0, "watch")
+    return args
+
+
 def _main(
     argv: list[str] | None, out: TextIO, err: TextIO, clock: Clock, poller: Poller | None
 ) -> int:
+    if argv and argv[0] == "ingest":
+        return _ingest(argv, out, err, clock, poller)
     usage, args = _parse(argv, out, err)
+    if len(args.task_ids) > 1:
+        return _watch_many(usage, args, out, err, clock, poller)
     simulator = None
     try:
         header, task_id, base_url = "", args.task_id, args.base_url
@@ -346,7 +435,9 @@ def _main(
             args.timeout,
         )
         with _argparse_output(out, err):
-            group = _group(usage, view, base_url, task_id, args.polling_interval, poller)
+            group = _group(
+                usage, view, base_url, [task_id], args.polling_interval, poller, PerAnswer()
+            )
         try:
             header += f"Watching task {task_id} on {base_url} (Ctrl-C stops watching)"
             status = view.run(group, header)
@@ -367,10 +458,12 @@ def _parse(
     parser, usage = _parsers()
     with _argparse_output(out, err):
         args = parser.parse_args(argv)
+        args.task_ids = _task_ids(usage, args.task_ids, args.from_file)
+        args.task_id = args.task_ids[0] if len(args.task_ids) == 1 else None
         if args.demo is not None:
             from ..simulator import SCENARIOS
 
-            if args.task_id is not None:
+            if args.task_ids:
                 usage.error("--demo watches a new simulated task: give no TASK_ID with it")
             if args.base_url is not None:
                 usage.error("--demo uses the built-in simulator: give no --base-url with it")
@@ -379,10 +472,11 @@ def _parse(
                     f"unknown demo scenario {args.demo!r}; choose one of: {', '.join(SCENARIOS)}"
                 )
             return usage, args
-        if args.task_id is None:
+        if not args.task_ids:
             usage.error("the TASK_ID argument is required (or use --demo to try a simulated task)")
         try:
-            args.task_id = normalize_task_id(args.task_id)
+            args.task_ids = list(dict.fromkeys(normalize_task_id(t) for t in args.task_ids))
+            args.task_id = args.task_ids[0]
             args.base_url = resolve_base_url(args.base_url)
             host = host_of(args.base_url)
             polling_bounds(
@@ -399,28 +493,115 @@ def _parse(
 
 def _group(
     usage: argparse.ArgumentParser,
-    view: TerminalView,
+    view: GroupView,
     base_url: str,
-    task_id: str,
+    task_ids: list[str],
     interval: float,
     poller: Poller | None,
+    news: NewsPolicy,
 ) -> TaskGroup:
-    """The task as a group of one, on a pooled client with the credentials found."""
+    """The tasks as a group told its news by ``news``, on a pooled client with the
+    credentials found."""
     try:
         url = resolve_base_url(base_url)
         credentials = resolve_auth(None, loopback=is_loopback(host_of(url)))
         if credentials.needs_sign_in:
-            usage.error(no_credentials_advice(url))
+            # The command line was right: the advice alone, without argparse's usage block.
+            usage.exit(EXIT_USAGE, f"{usage.prog}: error: {no_credentials_advice(url)}\n")
         group = TaskGroup(
             url,
             credentials,
             view=view,
             poller=poller,
             intervals=(interval, interval * MAX_INTERVAL_FACTOR),
-            single=True,
+            news=news,
             otherwise="",  # no start() to call in a terminal
         )
     except (TypeError, ValueError) as error:
         usage.error(str(error))
-    group.add(task_id)
+    for task_id in task_ids:
+        group.add(task_id)
     return group
+
+
+# -- many tasks, and ingest ---------------------------------------------------------------
+
+
+def _task_ids(usage: argparse.ArgumentParser, given: list[str], from_file: str | None) -> list[str]:
+    """The task ids of the arguments, ``-`` (stdin) and ``--from-file`` (one a line; blank
+    lines and ``#`` comments skipped), in order."""
+    found: list[str] = []
+    sources = [*given, *(["@" + from_file] if from_file else [])]
+    for item in sources:
+        if item not in ("-", "@-") and not item.startswith("@"):
+            found.append(item)
+            continue
+        name = item.lstrip("@") if item.startswith("@") else "-"
+        try:
+            if name == "-":
+                lines = sys.stdin.read().splitlines()
+            else:
+                with open(name, encoding="utf-8") as stream:
+                    lines = stream.read().splitlines()
+        except OSError as error:
+            usage.error(f"cannot read task ids from {name}: {error.strerror}")
+        found += [line.split("#", 1)[0].strip() for line in lines]
+    return [task_id for task_id in found if task_id]
+
+
+def _watch_many(
+    usage: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    clock: Clock,
+    poller: Poller | None,
+) -> int:
+    from .many import ManyTasksView
+
+    view = ManyTasksView(
+        Output(out, err, json=args.format == "json", bell=args.bell), clock, args.timeout
+    )
+    with _argparse_output(out, err):
+        group = _group(
+            usage, view, args.base_url, args.task_ids, args.polling_interval, poller, PerRound()
+        )
+    url = group.url
+    try:
+        header = f"Watching {len(args.task_ids)} tasks on {url} (Ctrl-C stops watching)"
+        status = view.run(group, header)
+        return args.timeout_exit_code if status is None else status
+    finally:
+        group.close()
+
+
+def _ingest(argv: list[str], out: TextIO, err: TextIO, clock: Clock, poller: Poller | None) -> int:
+    from .._ingest.job import IngestJob, connect
+    from .._model.limits import Limits
+    from .many import run_ingest
+
+    parser, _watch = _parsers()
+    with _argparse_output(out, err):
+        args = parser.parse_args(argv)
+        usage = args.usage
+        try:
+            index_id = normalize_task_id(args.index_id, "index id")
+            credentials, url = connect(None, resolve_base_url(args.base_url))
+            limits = Limits(batch_entries=args.batch_entries) if args.batch_entries else None
+        except (TypeError, ValueError) as error:
+            usage.error(str(error))
+        if credentials.needs_sign_in:
+            usage.error(no_credentials_advice(url))
+        try:
+            job = IngestJob(
+                index_id, args.files, credentials=credentials, url=url,
+                journal=args.journal, limits=limits, poller=poller, clock=clock,
+            )  # fmt: skip
+        except (OSError, ValueError) as error:
+            usage.error(str(error))
+    try:
+        output = Output(out, err, json=args.format == "json")
+        status = run_ingest(job, output, clock, args.timeout)
+        return DEFAULT_TIMEOUT_EXIT_CODE if status is None else status
+    finally:
+        job.close()

@@ -3,10 +3,12 @@
 The core watches the task on the poller; its news arrives here on the poller thread and is
 only recorded (a queue); the main thread reads the queue and does all the printing:
 
-* On a terminal, one live status line is rewritten in place (state, description, elapsed
-  time ticking every second, any retry in progress).
-* Otherwise (a pipe, a log file, CI), one line per change of state, e.g.
-  ``2026-01-01T00:00:00Z PENDING Task is waiting to start``, plus one line per retry.
+* One line per change of state, e.g. ``2026-01-01T00:00:00Z PENDING Task is waiting to
+  start``, so the history stays on screen (and in a log) once the summary prints.
+* On a terminal, below them, one live status line rewritten in place (state, description,
+  elapsed time ticking every second, any retry in progress), cut at a word to the
+  terminal's width.
+* Otherwise (a pipe, a log file, CI), one more line per retry instead.
 * At the end, the ``text`` format prints a summary like ``globus search task show``; the
   ``json`` format prints the final Task document on stdout and sends everything else to
   stderr, so stdout stays machine-readable.
@@ -31,10 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TextIO
 
-from .._model.errors import SearchTaskError
+from .._model.errors import TERMINAL_EXPIRED_ADVICE, SearchTaskError
 from .._model.task import Task, format_duration
 from .._model.timing import NOT_SEEN, Phases, phases
-from .._service.auth import TOKEN_ENV_VAR
+from .._model.vocabulary import PROGRESS, QUEUED_STATES, SUCCESS, utc_stamp
 from .._tracking.group import Entry, News, TaskGroup
 from .._tracking.poller import Schedule
 from .._tracking.schedule import Clock
@@ -46,12 +48,6 @@ EXIT_INTERRUPTED = 130
 
 #: Back to the start of the line and erase it (a live status line on a terminal).
 CLEAR_LINE = "\r\x1b[2K"
-
-#: What to do after a 401 in a terminal (which never signs in).
-EXPIRED_ADVICE = (
-    f"Set ${TOKEN_ENV_VAR} to a fresh access token with the Search ingest scope, "
-    "or sign in again from a notebook."
-)
 
 
 # -- safe output ----------------------------------------------------------------------------
@@ -87,8 +83,25 @@ def visible(text: str) -> str:
     )
 
 
-def _utc_stamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _date_text(moment: datetime | None, as_sent: str | None) -> str | None:
+    """A task's date as the progress lines write theirs (UTC, ``Z``); as the service sent it
+    if it could not be read."""
+    return as_sent if moment is None else utc_stamp(moment.timestamp())
+
+
+#: Where a live line was cut (ASCII: a terminal's encoding may have no "…").
+ELLIPSIS = "..."
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` columns: whole, or cut after its last whole word that
+    fits, with :data:`ELLIPSIS` (mid-word only when a single word is that long)."""
+    if len(text) <= width:
+        return text
+    room = max(0, width - len(ELLIPSIS))
+    cut = text[: room + 1]  # one more: a space there means the last word fits whole
+    head = cut[: cut.rfind(" ")] if " " in cut else text[:room]
+    return head.rstrip(" -:,;(") + ELLIPSIS
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -115,7 +128,8 @@ def _state_text(task: Task) -> str:
 def format_summary(task: Task, now: datetime | None = None, started: float | None = None) -> str:
     """A Task as ``globus search task show`` lays it out, plus how long it took, queued
     and ran (``started``: when it was first seen running, epoch seconds) as the widget says
-    it (one timing truth, :mod:`.._model.timing`)."""
+    it (one timing truth, :mod:`.._model.timing`); a field the document leaves empty (a
+    success's message, a running task's completion) is left out."""
     spans = _phases(task, now, started)
     rows = [
         ("State", _state_text(task)),
@@ -123,14 +137,14 @@ def format_summary(task: Task, now: datetime | None = None, started: float | Non
         ("Task Type", task.task_type),
         ("Index ID", task.index_id),
         ("Message", task.message),
-        ("Creation Date", task.creation_date),
-        ("Completion Date", task.completion_date),
+        ("Creation Date", _date_text(task.created_at, task.creation_date)),
+        ("Completion Date", _date_text(task.completed_at, task.completion_date)),
         ("Elapsed", format_duration(spans.elapsed)),
         ("Queued", _part(spans.queued, spans.elapsed)),
         ("Running", _part(spans.running, spans.elapsed)),
     ]
     width = max(len(label) for label, _ in rows) + 2
-    lines = [f"{label + ':':<{width}}{'None' if value is None else value}" for label, value in rows]
+    lines = [f"{label + ':':<{width}}{value}" for label, value in rows if value is not None]
     if task.additional_details:
         lines.append("Additional Details:")
         lines.append(json.dumps(task.additional_details, indent=2, ensure_ascii=False))
@@ -145,14 +159,14 @@ def _phases(task: Task, now: datetime | None, started: float | None) -> Phases:
         started * 1000 if started is not None else None,
         completed.timestamp() * 1000 if completed else None,
         clock.timestamp() * 1000,
-        waiting=task.state in ("CREATING", "PENDING"),
+        waiting=task.state in QUEUED_STATES,
     )
 
 
-def _part(seconds: int | None, elapsed: int | None) -> str:
+def _part(seconds: int | None, elapsed: int | None) -> str | None:
     if seconds is not None:
         return format_duration(seconds)
-    return NOT_SEEN if elapsed is not None else "None"
+    return NOT_SEEN if elapsed is not None else None
 
 
 # -- the view -------------------------------------------------------------------------------
@@ -203,7 +217,7 @@ class TerminalView:
         """Nothing to do: the last news says how it ended."""
 
     def _credentials_expired(self, error: SearchTaskError) -> str:
-        return EXPIRED_ADVICE
+        return TERMINAL_EXPIRED_ADVICE
 
     # -- the loop (main thread) -------------------------------------------------------------
 
@@ -251,7 +265,7 @@ class TerminalView:
                 return found
 
     def _handle(self, news: News, entry: Entry) -> int | None:
-        self._seen_running = entry.stage_times.get("PROGRESS")
+        self._seen_running = entry.stage_times.get(PROGRESS)
         if news.kind == "task" and news.task is not None and news.schedule is not None:
             return self._on_task(news.task, news.schedule)
         if news.kind == "trouble" and news.error is not None and news.schedule is not None:
@@ -260,7 +274,7 @@ class TerminalView:
                 schedule = news.schedule
                 wait = math.ceil(max(0.0, (schedule.next_check or 0) - schedule.checked_at))
                 self._line(
-                    f"{_utc_stamp(schedule.checked_at)} RETRYING in {wait} s "
+                    f"{utc_stamp(schedule.checked_at)} RETRYING in {wait} s "
                     f"(attempt {schedule.failures}): {news.error}"
                 )
             return None
@@ -272,24 +286,24 @@ class TerminalView:
         self.task = task
         recovered, self.trouble = self.trouble is not None, None
         shown = (task.state, task.state_description)
-        if not self.live:
-            stamp = _utc_stamp(schedule.checked_at)
-            if shown != self._shown or recovered:
-                self._line(f"{stamp} {task.state} {task.state_description}".rstrip())
-            elif self.out.heartbeat:
-                elapsed = format_duration(task.elapsed(self._now()))
-                self._line(f"{stamp} {task.state} still, elapsed {elapsed}")
+        stamp = utc_stamp(schedule.checked_at)
+        # A terminal keeps the history of states above its live line, which shows retries.
+        if shown != self._shown or (recovered and not self.live):
+            self._line(f"{stamp} {task.state} {task.state_description}".rstrip())
+        elif not self.live and self.out.heartbeat:
+            elapsed = format_duration(task.elapsed(self._now()))
+            self._line(f"{stamp} {task.state} still, elapsed {elapsed}")
         self._shown = shown
         if not task.is_terminal:
             return None
         self._clear()
         self._report(task)
-        return EXIT_SUCCESS if task.state == "SUCCESS" else EXIT_FAILED
+        return EXIT_SUCCESS if task.state == SUCCESS else EXIT_FAILED
 
     def _fatal(self, error: SearchTaskError, hint: str) -> int:
         self._clear()
         if not self.live:
-            self._line(f"{_utc_stamp(self.clock.time())} STOPPED polling: {error.summary}")
+            self._line(f"{utc_stamp(self.clock.time())} STOPPED polling: {error.summary}")
         text = f"Error: {error}"
         if error.request_id:
             text += f" (request id {error.request_id})"
@@ -307,10 +321,12 @@ class TerminalView:
     def _report(self, task: Task, now: datetime | None = None) -> None:
         """The final (or last known) document: JSON, or the summary."""
         if self.out.json:
-            emit(self.out.stdout, json.dumps(task.to_document(), indent=2) + "\n")
+            # Strict JSON (JSON.parse refuses NaN): the document was made JSON-safe where
+            # it was read (bounded_document), so allow_nan=False only states it.
+            document = task.to_document()
+            emit(self.out.stdout, json.dumps(document, indent=2, allow_nan=False) + "\n")
         else:
-            summary = format_summary(task, now, self._seen_running)
-            emit(self.out.stdout, ("" if self.live else "\n") + summary)
+            emit(self.out.stdout, "\n" + format_summary(task, now, self._seen_running))
 
     # -- output helpers ---------------------------------------------------------------------
 
@@ -341,6 +357,6 @@ class TerminalView:
             status = f" (HTTP {error.http_status})" if error.http_status else ""
             when = f"in {left} s" if left > 0 else "now"
             text += f" - retrying {when}: {error.summary}{status}"
-        text = visible(text)[: _width(self.progress) - 1]
+        text = fit(visible(text), _width(self.progress) - 1)  # the last column would wrap
         emit_raw(self.progress, CLEAR_LINE + text)
         self._line_drawn = True

@@ -1,22 +1,15 @@
 """The tracking core: a group of watched tasks, with no widget in it.
 
-A :class:`TaskGroup` holds one :class:`Entry` per task and a :class:`~._poller.Watch` for each
+A :class:`TaskGroup` holds one :class:`Entry` per task and a :class:`~.poller.Watch` for each
 task it polls, on a pooled client. It turns what the poller thread learns into state (the
 last Task, its retry or fatal error and what to do about it, the times each state was first
-seen, a row of shown fields) and tells its :class:`GroupView` when to draw it:
-
-* a group of one (``single=True``: :class:`~._widget.TaskWidget`, the terminal watcher) tells
-  each answer at once; an unchanged answer moves the liveness stamp only every
-  :data:`~._schedule.STAMP_EVERY` seconds, or when the next check moved clearly sooner;
-* a group of many (:class:`~._list_widget.TaskListWidget`) tells once per poll round
-  (``on_round_end``), however many tasks that round moved; an unchanged round moves only the
-  stamp, every :data:`~._schedule.STAMP_EVERY` seconds.
-
-The last end is told at once in both, then :meth:`GroupView._group_ended`. The group also owns
+seen) and tells its :class:`GroupView` when to draw it, as the view's :class:`NewsPolicy`
+says (:mod:`.news`: :class:`~.news.PerAnswer` for one task, :class:`~.news.PerRound` for
+many). The last end is told at once, then :meth:`GroupView._group_ended`. The group also owns
 ``wait()``'s side: blocking with a timeout, and the outcome (documents, or the error).
 
-Layering: views (``_widget``, ``_list_widget``, ``_terminal``) -> this module -> ``_poller``
--> ``_client`` -> ``_task``. Nothing here imports ipywidgets, anywidget or traitlets.
+Layering: views (``_views``, ``_terminal``) -> this module -> ``poller`` -> ``_service`` ->
+``_model``. Nothing here imports ipywidgets, anywidget or traitlets.
 """
 
 from __future__ import annotations
@@ -38,31 +31,14 @@ from .._model.errors import (
     TaskListError,
     advice,
 )
-from .._model.task import (
-    MAX_SHOWN_DETAILS,
-    MAX_SHOWN_ROW_DETAILS,
-    TERMINAL_STATES,
-    Task,
-    format_duration,
-    parse_service_date,
-    shown_details,
-    shown_text,
-)
+from .._model.task import Task, format_duration, parse_service_date
+from .._model.vocabulary import FAILED, count_states
 from .._service.auth import Credentials
 from .._service.client import TaskClient, shared_clients
-from .poller import Listener, Poller, Schedule, Watch, default_poller
-from .schedule import STAMP_EVERY, AdaptiveInterval, epoch_ms, wait_slice
+from .poller import Poller, Schedule, Watch, default_poller
+from .schedule import AdaptiveInterval, wait_slice
 
 log = logging.getLogger("search_task_widget")
-
-#: The key of :meth:`TaskGroup.counts` for tasks not checked yet.
-UNCHECKED = "UNCHECKED"
-#: A next check this much earlier than the one shown is told at once (not with the next
-#: liveness stamp). Larger than the young tasks' 1.8 s gap, so their checks stay silent.
-NEXT_CHECK_SLACK = 2.0
-
-# Order of states in counts and in the text form: ends first, then what still runs.
-_STATE_ORDER = ("SUCCESS", "FAILED", "CANCELLED", "PROGRESS", "PENDING", "CREATING")
 
 
 @dataclass(frozen=True)
@@ -96,6 +72,35 @@ class GroupView(Protocol):
 
     def _credentials_expired(self, error: SearchTaskError) -> str:
         """A 401 that the credentials could not fix: what to do (e.g. offer to sign in)."""
+
+
+class NewsPolicy(Protocol):
+    """When a group tells its view, and what of an entry is news: chosen by the view
+    (:mod:`.news`). Called with the group's lock held."""
+
+    def shown_changed(self, entry: Entry) -> bool:
+        """Refresh what the view shows of ``entry``; whether it changed."""
+
+    def answered(self, group: TaskGroup, schedule: Schedule, first: bool) -> None:
+        """A Task document was recorded (``first``: the entry's first)."""
+
+    def retrying(self, group: TaskGroup, schedule: Schedule) -> None:
+        """Transient trouble was recorded; the poller tries again at ``schedule.next_check``."""
+
+    def ended(self, group: TaskGroup) -> None:
+        """An entry ended (its last state, or a fatal error)."""
+
+    def settle(self, group: TaskGroup, news: News, checked_at: float, last: bool) -> None:
+        """After one answer: tell it now, or keep it (``last``: nothing polls any more)."""
+
+    def round_end(self, group: TaskGroup) -> None:
+        """The poller's round is over."""
+
+    def still_running(self, entries: list[Entry], timeout: float) -> str:
+        """What a timeout of ``wait()`` says about what has not ended yet."""
+
+    def rows(self, entries: list[Entry]) -> list[dict[str, Any]]:
+        """One row per entry (see :func:`.rows.row_of`)."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,6 @@ class Entry:
     outage_summary: str = ""
     created: datetime | None = None
     completed: datetime | None = None
-    #: The shown fields of a row of many (see :func:`row_of`), kept to tell changes.
-    row: dict[str, Any] = field(default_factory=dict)
     watch: Watch | None = None
     listener: _EntryListener | None = None
 
@@ -181,45 +184,6 @@ class Entry:
         if self.fatal is not None:
             return "fatal"
         return "retrying" if self.trouble is not None else ""
-
-
-def shown_fields(task: Task | None, details_limit: int = MAX_SHOWN_DETAILS) -> dict[str, Any]:
-    """The Task document's fields as shown: long texts and details capped, so a comm
-    message (and a saved notebook) never carries megabytes."""
-    return {
-        "state": task.state if task else "",
-        "state_description": (shown_text(task.state_description) or "") if task else "",
-        "task_type": task.task_type if task else None,
-        "message": shown_text(task.message) if task else None,
-        "additional_details": shown_details(task.additional_details, details_limit)
-        if task
-        else None,
-        "creation_date": (task.creation_date or "") if task else "",
-        "completion_date": task.completion_date if task else None,
-    }
-
-
-def row_of(entry: Entry) -> dict[str, Any]:
-    """One row of a group of many (a fresh dict: rows are replaced, never changed).
-
-    The row's error carries no countdown: repeated trouble of one kind is no change.
-    """
-    error = entry.fatal_text if entry.fatal is not None else str(entry.trouble or "")
-    return {
-        "task_id": entry.task_id,
-        **shown_fields(entry.task, MAX_SHOWN_ROW_DETAILS),
-        "error": error,
-        "trouble": entry.trouble_kind,
-        "retried": entry.retried_text,
-        "started": _started_ms(entry),
-    }
-
-
-def _started_ms(entry: Entry) -> float | None:
-    """When the task was first seen running (epoch ms), for the list's timeline; None if
-    no check found it in PROGRESS (e.g. it was queued, then done, between two checks)."""
-    seen = entry.stage_times.get("PROGRESS")
-    return None if seen is None else epoch_ms(seen)
 
 
 class _EntryListener:
@@ -276,12 +240,8 @@ class TaskGroup:
         view: what draws the group (held weakly: a forgotten view ends the watching).
         poller: the poller (default: the kernel-wide one).
         intervals: the (starting, largest) polling interval of each task, in seconds.
-        single: a group of one task: each answer is told at once, with its next check.
+        news: when the view is told (:class:`~.news.PerAnswer`, :class:`~.news.PerRound`).
         otherwise: the advice for a fatal error without a specific one.
-        listener: what the poller calls for every watch (held weakly), if not the group's
-            own forwarding listeners: a :class:`~._widget.TaskWidget` is the listener of its
-            one task, as its public ``on_task`` / ``on_trouble`` / ``on_fatal`` say (it
-            forwards to :meth:`task_seen` and friends).
     """
 
     def __init__(
@@ -292,15 +252,13 @@ class TaskGroup:
         view: GroupView,
         poller: Poller | None = None,
         intervals: tuple[float, float] = (1.0, 600.0),
-        single: bool = False,
+        news: NewsPolicy,
         otherwise: str = RETRY_ADVICE,
-        listener: Listener | None = None,
     ) -> None:
         self.url = url
-        self._listener = weakref.ref(listener) if listener is not None else None
+        self.news = news
         self.poller = poller or default_poller()
         self.min_interval, self.max_interval = intervals
-        self.single = single
         self.otherwise = otherwise
         #: One writer at a time, for the group and for what its view draws.
         self.lock = threading.RLock()
@@ -312,9 +270,8 @@ class TaskGroup:
         self._active = 0  # entries with a running watch
         self._idle = threading.Event()  # set while no watch runs, for wait()
         self._idle.set()
-        self._dirty = False  # some row changed since the view was last told
-        self._round_checked_at: float | None = None  # when this round's news was fetched
-        self._stamp_sent = 0.0
+        self._dirty = False  # something shown changed since the view was last told
+        self.stamp_sent = 0.0  # when the stamp was last moved
 
     # -- the connection -----------------------------------------------------------------
 
@@ -330,7 +287,7 @@ class TaskGroup:
 
     def _release(self, client: TaskClient | None) -> None:
         if client is not None and shared_clients.release(client):
-            self.poller.retire(client)  # closed between its requests
+            self.poller._retire(client)  # closed between its requests
 
     def use(self, credentials: Credentials) -> None:
         """Poll with ``credentials`` from now on (stops polling; :meth:`start` resumes)."""
@@ -368,7 +325,7 @@ class TaskGroup:
             if task_id in self._entries:
                 return None
             entry = Entry(task_id, index_id)
-            entry.row = row_of(entry)
+            self.news.shown_changed(entry)
             self._entries[task_id] = entry
             self._dirty = True
             return entry
@@ -418,7 +375,7 @@ class TaskGroup:
             try:
                 # Under the lock, so a concurrent stop() finds the watches registered. (The
                 # poller never takes a group's lock while holding its own: no deadlock.)
-                self.poller.add_all(watches)
+                self.poller._add_all(watches)
             except BaseException:  # e.g. the poller was shut down: nothing half-started
                 self.stop()
                 raise
@@ -428,16 +385,12 @@ class TaskGroup:
         entry.fatal, entry.fatal_advice, entry.fatal_text = None, "", ""
         entry.trouble = entry.trouble_schedule = None
         self._changed(entry)
-        # The watch holds its listener weakly (see _EntryListener); the entry holds ours.
-        target = self._listener
-        entry.listener = None
-        if target is None:
-            entry.listener = _EntryListener(self, entry.task_id)
-            target = weakref.ref(entry.listener)
+        # The watch holds its listener weakly (see _EntryListener); the entry holds it.
+        entry.listener = _EntryListener(self, entry.task_id)
         entry.watch = Watch(
             task_id=entry.task_id,
             client=client,
-            listener=target,
+            listener=weakref.ref(entry.listener),
             interval=AdaptiveInterval(self.min_interval, self.max_interval),
             index_id=entry.known_index,
             last_task=entry.task,
@@ -450,10 +403,10 @@ class TaskGroup:
         with self.lock:
             for entry in self._entries.values():
                 if entry.watch is not None:
-                    self.poller.remove(entry.watch)
+                    self.poller._remove(entry.watch)
                     entry.watch = entry.listener = None
             self._active = 0
-            self.stamp = Stamp(self.stamp.checked_at, None, self.stamp.interval)
+            self.expect_next(None)
             try:
                 self._tell_action()
             finally:
@@ -474,13 +427,7 @@ class TaskGroup:
                 entry.outage_seconds += max(0.0, schedule.checked_at - entry.outage_began)
                 entry.outage_began = None
             self._record(entry, task, schedule.checked_at)  # the row, once
-            if self.single and (
-                schedule.changed
-                or first
-                or schedule.checked_at - self._stamp_sent >= STAMP_EVERY
-                or self._sooner(schedule)
-            ):
-                self._stamp(schedule)
+            self.news.answered(self, schedule, first)
             ended = task.is_terminal
             if ended:
                 self._end(entry)
@@ -500,8 +447,7 @@ class TaskGroup:
             if entry.outage_began is None:
                 entry.outage_began = schedule.checked_at
             self._changed(entry)
-            if self.single:
-                self.stamp = Stamp(self.stamp.checked_at, schedule.next_check, self.stamp.interval)
+            self.news.retrying(self, schedule)
             news = News("trouble", entry.task_id, entry.task, error, schedule)
             self._settle(news, schedule.checked_at, False)
 
@@ -518,16 +464,9 @@ class TaskGroup:
             self._settle(news, self.poller.clock.time(), True)
 
     def round_end(self) -> None:
-        """The poller's round is over: a group of many tells its changes now, or a stamp."""
-        if self.single:
-            return
+        """The poller's round is over (a group of many tells its changes now)."""
         with self.lock:
-            checked_at, self._round_checked_at = self._round_checked_at, None
-            if checked_at is None:  # already told, e.g. with the last end
-                return
-            if self._dirty or checked_at - self._stamp_sent >= STAMP_EVERY:
-                self._stamp_at(checked_at)
-                self._tell(News("round", rows_changed=self._dirty))
+            self.news.round_end(self)
 
     # -- outcome ------------------------------------------------------------------------
 
@@ -539,27 +478,23 @@ class TaskGroup:
             while not self._idle.wait(wait_slice(deadline)):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(self.still_running(timeout or 0.0))
+                self._ensure_polled()
         except KeyboardInterrupt:
             self.stop()
             raise
 
+    def _ensure_polled(self) -> None:
+        """Every running watch of this group has a live poller thread (after a fork, the
+        child's poller starts one when it is waited for)."""
+        with self.lock:
+            watches = [e.watch for e in self._entries.values() if e.watch is not None]
+        if watches and self.poller.threaded:
+            self.poller._ensure_polling(watches)
+
     def still_running(self, timeout: float) -> str:
         """What a timeout says: what has not ended yet."""
         with self.lock:
-            if self.single:
-                (entry,) = self._entries.values()
-                state = entry.state or "unknown"
-                return f"task {entry.task_id} is still {state} after {timeout:g} s"
-            running = [e for e in self._entries.values() if not e.ended and e.fatal is None]
-            states: dict[str, int] = {}
-            for e in running:
-                state = e.state or "not checked yet"
-                states[state] = states.get(state, 0) + 1
-            detail = ", ".join(f"{n} {s}" for s, n in states.items())
-            return (
-                f"{len(running)} of {len(self._entries)} tasks still running after "
-                f"{timeout:g} s ({detail})"
-            )
+            return self.news.still_running(list(self._entries.values()), timeout)
 
     def document(self) -> dict[str, Any]:
         """A group of one: its Task document once ended, else the error that stopped it
@@ -594,16 +529,12 @@ class TaskGroup:
     def counts(self) -> dict[str, int]:
         """How many tasks are in each state, ends first (:data:`UNCHECKED`: no answer yet)."""
         with self.lock:
-            found: dict[str, int] = {}
-            for entry in self._entries.values():
-                state = entry.state or UNCHECKED
-                found[state] = found.get(state, 0) + 1
-        return dict(sorted(found.items(), key=lambda item: _state_rank(item[0])))
+            return count_states(entry.state for entry in self._entries.values())
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per task (see :func:`row_of`), in the order added."""
+        """One row per task (see :func:`.rows.row_of`), in the order added."""
         with self.lock:
-            return [e.row for e in self._entries.values()]
+            return self.news.rows(list(self._entries.values()))
 
     def totals(self) -> dict[str, Any]:
         """What a view of many shows above its rows: ``total``, ``done``, ``failed``,
@@ -611,13 +542,15 @@ class TaskGroup:
         with self.lock:
             entries = list(self._entries.values())
             ended = [e.task for e in entries if e.task is not None and e.task.is_terminal]
-            created = [(e.created, e.row["creation_date"]) for e in entries if e.created]
-            completed = [(e.completed, e.row["completion_date"]) for e in entries if e.completed]
+            created = [(e.created, e.task.creation_date) for e in entries if e.created and e.task]
+            completed = [
+                (e.completed, e.task.completion_date) for e in entries if e.completed and e.task
+            ]
             all_ended = bool(entries) and len(ended) == len(entries)
             return {
                 "total": len(entries),
                 "done": len(ended),
-                "failed": sum(1 for task in ended if task.state == "FAILED"),
+                "failed": sum(1 for task in ended if task.state == FAILED),
                 "polling": self._active > 0,
                 "first_submitted": min(created)[1] if created else None,
                 "last_completed": max(completed)[1] if all_ended and completed else None,
@@ -647,14 +580,14 @@ class TaskGroup:
         self._changed(entry)
 
     def _changed(self, entry: Entry) -> None:
-        """Refresh the entry's row (a group of many); mark the group dirty if it changed."""
-        if self.single:
+        """Mark the group dirty if what its view shows of ``entry`` changed."""
+        if self.news.shown_changed(entry):
             self._dirty = True
-            return
-        row = row_of(entry)
-        if row != entry.row:
-            entry.row = row
-            self._dirty = True
+
+    @property
+    def dirty(self) -> bool:
+        """Whether something shown changed since the view was last told."""
+        return self._dirty
 
     def _explained(self, entry: Entry, error: SearchTaskError) -> tuple[SearchTaskError, str, str]:
         """The error ``wait()`` raises, the advice, and the text for people."""
@@ -677,37 +610,28 @@ class TaskGroup:
         if entry.watch is not None:  # else never polled (a test playing the poller)
             self._active = max(0, self._active - 1)
         entry.watch = entry.listener = None
-        if self.single:
-            self.stamp = Stamp(self.stamp.checked_at, None, self.stamp.interval)
+        self.news.ended(self)
 
-    def _sooner(self, schedule: Schedule) -> bool:
-        """Whether the next check moved clearly before the one told: another task of the
-        index needs its list sooner (the told time would then be a promise not kept)."""
-        told = self.stamp.next_check
-        upcoming = schedule.next_check
-        return bool(told) and upcoming is not None and upcoming < (told or 0) - NEXT_CHECK_SLACK
-
-    def _stamp(self, schedule: Schedule) -> None:
-        self._stamp_sent = schedule.checked_at
+    def stamp_from(self, schedule: Schedule) -> None:
+        """Move the liveness stamp to ``schedule``: checked, next check and interval."""
+        self.stamp_sent = schedule.checked_at
         self.stamp = Stamp(schedule.checked_at, schedule.next_check, schedule.interval)
 
-    def _stamp_at(self, checked_at: float) -> None:
-        self._stamp_sent = checked_at
+    def stamp_at(self, checked_at: float) -> None:
+        """Move the liveness stamp's check time only."""
+        self.stamp_sent = checked_at
         self.stamp = Stamp(checked_at, self.stamp.next_check, self.stamp.interval)
+
+    def expect_next(self, next_check: float | None) -> None:
+        """Say when the next check is due (None: nothing is due)."""
+        self.stamp = Stamp(self.stamp.checked_at, next_check, self.stamp.interval)
 
     def _settle(self, news: News, checked_at: float, ended: bool) -> None:
         """After one answer: tell it (a group of one) or keep it for the round's end; the
         last end is told at once, then the view learns that nothing runs any more."""
         last = ended and self._active == 0
         try:
-            if self.single:
-                self._tell(news)
-            else:
-                self._round_checked_at = checked_at
-                if last:
-                    self._round_checked_at = None
-                    self._stamp_at(checked_at)
-                    self._tell(News("round", rows_changed=self._dirty))
+            self.news.settle(self, news, checked_at, last)
         finally:  # even if telling failed, wait() must learn that every watch ended
             if last:
                 try:
@@ -723,9 +647,10 @@ class TaskGroup:
             self._tell_action()
 
     def _tell_action(self) -> None:
-        self._tell(News("action", rows_changed=self._dirty))
+        self.tell(News("action", rows_changed=self._dirty))
 
-    def _tell(self, news: News) -> None:
+    def tell(self, news: News) -> None:
+        """Have the view draw the group now (lock held)."""
         view = self._view()
         try:
             if view is not None:
@@ -745,11 +670,3 @@ def _overall_error(entries: list[Entry]) -> str:
         n = len(retrying)
         parts.append(f"Retrying {n} task{'' if n == 1 else 's'}: {retrying[0].trouble}")
     return " ".join(parts)
-
-
-def _state_rank(state: str) -> tuple[int, str]:
-    if state in _STATE_ORDER:
-        return _STATE_ORDER.index(state), state
-    if state == UNCHECKED:
-        return len(_STATE_ORDER) + 2, state
-    return len(_STATE_ORDER) + (0 if state in TERMINAL_STATES else 1), state

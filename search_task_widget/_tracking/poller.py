@@ -30,6 +30,7 @@ import contextvars
 import copy
 import itertools
 import logging
+import os
 import threading
 import time
 import weakref
@@ -135,7 +136,8 @@ class _Seen:
 
 
 class Poller:
-    """Polls every registered :class:`Watch` from one background thread.
+    """Polls the tasks of every widget that uses it from one background thread (widgets
+    register a :class:`Watch` per task through ``_add_all``; nothing to call for users).
 
     Args:
         rate: requests per second for all watches together.
@@ -178,15 +180,18 @@ class Poller:
         self._runner = RequestRunner(self._wake.set) if threaded else None
         # base URL -> (monotonic time until which it is paused, the answer that asked)
         self._paused: dict[str, tuple[float, SearchTaskError]] = {}
+        # Watches inherited by a forked child: polled there only once waited for.
+        self._parked: dict[int, Watch] = {}
+        _live_pollers.add(self)
 
     # -- registration (any thread) ----------------------------------------------------
 
-    def add(self, watch: Watch) -> Watch:
+    def _add(self, watch: Watch) -> Watch:
         """Start polling ``watch``."""
-        self.add_all([watch])
+        self._add_all([watch])
         return watch
 
-    def add_all(self, watches: Iterable[Watch]) -> None:
+    def _add_all(self, watches: Iterable[Watch]) -> None:
         """Start polling ``watches`` together: the first round sees them all, so tasks of
         one index are batched from the start."""
         with self._lock:
@@ -204,14 +209,45 @@ class Poller:
     def _thread_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def remove(self, watch: Watch) -> None:
+    def _ensure_polling(self, watches: Iterable[Watch]) -> None:
+        """Make sure ``watches`` are polled by a live thread: those a fork parked come
+        back, and a thread that is gone without saying so (it did not follow a fork) is
+        started again. :meth:`TaskGroup.wait_idle` calls it at every slice of its wait,
+        so no ``wait()`` hangs on a thread that no longer exists."""
+        with self._lock:
+            for watch in watches:
+                if self._parked.pop(watch.serial, None) is not None and watch.active:
+                    watch.next_due = self.clock.monotonic()
+                    self._watches[watch.serial] = watch
+            alive = self._thread_alive()
+            if self.threaded and self._watches and not self._closed and not alive:
+                self._start_thread()
+        self._wake.set()
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child, only the forking thread exists: this poller's thread and
+        workers are gone, its locks may be held by threads that are no longer there, and
+        its requests in flight will never answer. Fresh locks, no thread, a new request
+        runner; the inherited watches are parked: their widgets belong to the parent,
+        which goes on polling them, so a child (a multiprocessing worker) polls them only
+        if it waits for them (:meth:`_ensure_polling`), and new watches as usual."""
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+        if self._runner is not None:
+            self._runner = RequestRunner(self._wake.set)
+        self._parked.update(self._watches)
+        self._watches = {}
+
+    def _remove(self, watch: Watch) -> None:
         """Stop polling ``watch`` (idempotent). No listener call for it happens afterwards."""
         with self._lock:
             watch.active = False
             self._watches.pop(watch.serial, None)
+            self._parked.pop(watch.serial, None)
         self._wake.set()
 
-    def retire(self, client: TaskClient) -> None:
+    def _retire(self, client: TaskClient) -> None:
         """Close ``client`` once no request of this poller can be using it.
 
         Requests run on the poller thread, so that thread closes retired clients between
@@ -669,13 +705,13 @@ class Poller:
     def _fatal(self, watch: Watch, error: SearchTaskError) -> None:
         if not watch.active:
             return
-        self.remove(watch)
+        self._remove(watch)
         self._notify(watch, "on_fatal", error)
 
     def _notify(self, watch: Watch, method: str, *args: object) -> None:
         listener = watch.deliver()
         if listener is None:  # the widget was garbage-collected: nobody is watching
-            self.remove(watch)
+            self._remove(watch)
             return
         self._round[id(listener)] = listener
         try:
@@ -720,6 +756,22 @@ def default_poller() -> Poller:
             _default = Poller()
             atexit.register(_default.shutdown, 1.0)
         return _default
+
+
+#: Every poller of the process, for the fork handler below.
+_live_pollers: weakref.WeakSet[Poller] = weakref.WeakSet()
+
+
+def _rebuild_after_fork() -> None:
+    """``os.register_at_fork`` handler (child): rebuild every poller (see
+    :meth:`Poller._after_fork_in_child`) and the lock that guards the default one."""
+    global _default_lock
+    _default_lock = threading.Lock()
+    for poller in list(_live_pollers):
+        poller._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_rebuild_after_fork)
 
 
 def _shutdown_weakly(ref: weakref.ReferenceType[Poller]) -> None:

@@ -164,8 +164,10 @@ class RateBudget:
     """A token bucket shared by every watch: at most ``rate`` requests per second overall.
 
     ``burst`` tokens may be spent at once (e.g. the first poll of several new tasks); the
-    bucket then refills at ``rate`` per second. Not thread safe: only the poller thread
-    spends from it.
+    bucket then refills at ``rate`` per second. The poller thread spends from it with
+    :meth:`try_take`; an ingest job's submitting thread spends from the same bucket with
+    :meth:`take` (Search's limit counts polls and submissions together), so every method
+    holds a lock.
     """
 
     def __init__(self, rate: float, burst: float, clock: Clock) -> None:
@@ -175,6 +177,7 @@ class RateBudget:
         self._tokens = self.burst
         self._stamp = clock.monotonic()
         self._paused_until = 0.0
+        self._lock = threading.RLock()
 
     def _refill(self) -> float:
         now = self._clock.monotonic()
@@ -184,26 +187,40 @@ class RateBudget:
 
     def try_take(self) -> bool:
         """Spend one request if the budget allows it now."""
-        now = self._refill()
-        if now < self._paused_until or self._tokens < 1.0 - _TOKEN_SLACK:
-            return False
-        self._tokens = max(0.0, self._tokens - 1.0)
-        return True
+        with self._lock:
+            now = self._refill()
+            if now < self._paused_until or self._tokens < 1.0 - _TOKEN_SLACK:
+                return False
+            self._tokens = max(0.0, self._tokens - 1.0)
+            return True
+
+    def take(self, stop: threading.Event) -> bool:
+        """Block until one request may be spent, and spend it; False if ``stop`` was set
+        first. For threads other than the poller's (the poller never blocks on it)."""
+        while not stop.is_set():
+            if self.try_take():
+                return True
+            self._clock.wait(stop, max(0.001, self.seconds_until_available()))
+        return False
 
     def seconds_until_available(self) -> float:
-        now = self._refill()
-        pause = max(0.0, self._paused_until - now)
-        refill = 0.0 if self._tokens >= 1.0 - _TOKEN_SLACK else (1.0 - self._tokens) / self.rate
-        return max(pause, refill)
+        with self._lock:
+            now = self._refill()
+            pause = max(0.0, self._paused_until - now)
+            short = 1.0 - self._tokens
+            refill = 0.0 if self._tokens >= 1.0 - _TOKEN_SLACK else short / self.rate
+            return max(pause, refill)
 
     def pause(self, seconds: float) -> None:
         """Spend nothing for ``seconds`` (at most :data:`MAX_RETRY_AFTER`)."""
         seconds = min(MAX_RETRY_AFTER, max(0.0, seconds)) if seconds == seconds else 0.0
-        self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
 
     def give_back(self) -> None:
         """Return a request taken with :meth:`try_take` but not sent (its service was busy)."""
-        self._tokens = min(self.burst, self._tokens + 1.0)
+        with self._lock:
+            self._tokens = min(self.burst, self._tokens + 1.0)
 
 
 #: Seconds between liveness stamps ("last checked") while nothing changes.

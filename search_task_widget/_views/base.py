@@ -16,16 +16,16 @@ import traitlets
 from .._documents.document import snapshot_note, snapshot_words
 from .._model.errors import SearchTaskError, SignInRequiredError
 from .._service.auth import Credentials, is_search_client, resolve_auth
-from .._service.client import Authorizer, TaskClient, host_of, is_loopback, resolve_base_url
+from .._service.client import TaskClient, host_of, is_loopback, resolve_base_url
 from .._tracking.cells import after_next_execution, current_execution, sending_execution
-from .._tracking.group import News, TaskGroup
-from .._tracking.poller import Listener, Poller
+from .._tracking.group import News, NewsPolicy, TaskGroup
+from .._tracking.poller import Poller
 from .._tracking.schedule import check_interval, polling_bounds
 from .assets import loader
 from .display import ShownOnce
 from .front_end import FrontEnd, hold_shared, is_shared_layout, opening, release_shared
 from .host import keeps_live_views
-from .sign_in import SIGN_IN_STATES, SignIn
+from .sign_in import SIGN_IN_STATES, SignIn, SignInMethods
 from .unrecorded import Unrecorded, in_kernel, update_live_display
 
 log = logging.getLogger("search_task_widget")
@@ -71,7 +71,7 @@ def connection_settings(
     return credentials, url, low, high
 
 
-class PolledWidget(ShownOnce, Unrecorded, anywidget.AnyWidget):
+class PolledWidget(SignInMethods, ShownOnce, Unrecorded, anywidget.AnyWidget):
     """A widget that draws a :class:`~._group.TaskGroup`: subclasses call :meth:`_connect`
     and define ``start``, ``stop`` and ``_render``. It holds a :class:`~._sign_in.SignIn`
     and shows its panel when there are no usable credentials, and resumes polling once
@@ -129,19 +129,17 @@ class PolledWidget(ShownOnce, Unrecorded, anywidget.AnyWidget):
         client_id: str | None = None,
         *,
         intervals: tuple[float, float],
-        single: bool,
-        listener: Listener | None = None,
+        news: NewsPolicy,
     ) -> None:
         """Set up the tracking core (a pooled client for ``url`` with ``credentials``,
-        none until signed in) that this widget draws."""
+        none until signed in) that this widget draws, told as ``news`` says."""
         self._group = TaskGroup(
             url,
             credentials,
             view=self,
             poller=poller,
             intervals=intervals,
-            single=single,
-            listener=listener,
+            news=news,
         )
         self._lock = self._group.lock  # one writer at a time, for the group and the traits
         self._display_ids: list[str] = []
@@ -184,39 +182,6 @@ class PolledWidget(ShownOnce, Unrecorded, anywidget.AnyWidget):
 
     # -- sign-in (main thread only; see _sign_in.SignIn) ----------------------------------
 
-    def start_sign_in(self) -> str:
-        """Show the sign-in link and code box; return the link (to open in a browser).
-
-        Raises:
-            SignInRequiredError: no notebook sign-in is possible here (the message says
-                what to configure).
-        """
-        return self._sign_in.start()
-
-    def finish_sign_in(self, code: str) -> None:
-        """Complete the sign-in with the code Globus showed; polling starts at once.
-
-        Raises:
-            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
-                (the panel then offers a fresh link).
-        """
-        self._sign_in.finish(code)
-
-    def set_auth(self, auth: object) -> None:
-        """Use new credentials (any form ``auth=`` takes) and resume.
-
-        For a token that expired mid-session: the timings observed so far are kept. The
-        service stays the one the widget was created for.
-        """
-        self._sign_in.set_auth(auth)
-
-    def on_signed_in(self, authorizer: Authorizer) -> None:
-        """The shared login succeeded: use its tokens (the login calls this)."""
-        self._sign_in.on_signed_in(authorizer)
-
-    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
-        self._sign_in.handle(content)
-
     def _sign_in_error(self) -> SignInRequiredError | None:
         """Why nothing can be fetched now, or None when the credentials are usable."""
         return self._sign_in.blocker()
@@ -235,6 +200,18 @@ class PolledWidget(ShownOnce, Unrecorded, anywidget.AnyWidget):
             self.start()
 
     # -- display: a live view plus static text that is brought up to date at the end ----
+
+    @classmethod
+    def _view_traits(cls) -> tuple[str, ...]:
+        """The synced traits this kind of widget adds to the sign-in panel's and the bell's:
+        what its front end reads (``TASK_TRAITS`` / ``LIST_TRAITS`` in js/vocabulary.js;
+        tests/test_vocabulary.py checks they agree) and what its documents freeze."""
+        shared = set(PolledWidget.class_trait_names(sync=True))
+        return tuple(name for name in cls.class_trait_names(sync=True) if name not in shared)
+
+    def _view_state(self) -> dict[str, Any]:
+        """The values of :meth:`_view_traits`, as the front end would receive them."""
+        return self.get_state(self._view_traits())
 
     def _snapshot_html(self) -> str:
         """An escaped HTML summary of the current state, for widget-less viewers."""

@@ -29,31 +29,28 @@ from .._documents.static import standalone_html
 from .._documents.timeline_svg import with_static_copy
 from .._model.errors import PollingStoppedError, SearchTaskError, TaskListError
 from .._model.task import Task, format_duration, normalize_task_id
+from .._model.vocabulary import count_word
 from .._service.reply import TaskReference, task_reference
-from .._tracking.group import UNCHECKED, Entry, News
+from .._tracking.group import Entry, News
+from .._tracking.news import PerRound
 from .._tracking.poller import Poller
 from .._tracking.schedule import epoch_ms
 from .assets import front_end
 from .base import PolledWidget, checked_timeout, connection_settings
 from .front_end import front_end_traits
 
-__all__ = ["UNCHECKED", "TaskListError", "TaskListWidget"]
+__all__ = ["TaskListError", "TaskListWidget"]
 
 log = logging.getLogger("search_task_widget")
-
-# What to_html() freezes: every synced trait the list's front end reads.
-_EXPORT_TRAITS = (
-    "rows", "total", "done", "failed", "polling", "first_submitted", "last_completed",
-    "error", "last_checked",
-)  # fmt: skip
 
 
 class TaskListWidget(PolledWidget):
     """A live view of many Globus Search tasks: aggregate progress, counts and one row each.
 
     Args:
-        tasks: task ids (str or :class:`uuid.UUID`) or replies of ``SearchClient.ingest``
-            / ``delete_by_query`` / ``batch_delete_by_subject``. Given such replies and no
+        tasks: task ids (str or :class:`uuid.UUID`), replies of ``SearchClient.ingest``
+            / ``delete_by_query`` / ``batch_delete_by_subject``, or
+            :class:`~search_task_widget.Task` objects. Given such replies and no
             ``auth``, the list polls with the client that sent them (its sign-in and
             service URL), and each task's index is that of its request.
         auth: what :class:`~search_task_widget.TaskWidget` takes: a ``SearchClient``, a
@@ -152,7 +149,7 @@ class TaskListWidget(PolledWidget):
             poller,
             client_id,
             intervals=(self._min_interval, self._max_interval),
-            single=False,
+            news=PerRound(),
         )
         self._started = False
         with self._lock:
@@ -244,7 +241,7 @@ class TaskListWidget(PolledWidget):
     # -- public API -------------------------------------------------------------------
 
     def add(self, task: object, *, index_id: str | None = None) -> str:
-        """Watch one more task (an id or an ingest reply); return its id.
+        """Watch one more task (an id, an ingest reply or a :class:`Task`); return its id.
 
         A task already in the list is ignored (its id is returned). While the list polls,
         the new task is polled at once.
@@ -353,7 +350,7 @@ class TaskListWidget(PolledWidget):
             standalone_html(
                 front_end("list", "js"),
                 front_end("list", "css"),
-                self.get_state(_EXPORT_TRAITS),
+                self._view_state(),
                 title=f"Search tasks: {self.describe()}",
             ),
             self._snapshot_html(),
@@ -371,9 +368,7 @@ class TaskListWidget(PolledWidget):
                 text += " (sign-in needed)"
             if not total:
                 return text
-            counts = ", ".join(
-                f"{n} {'not checked yet' if s == UNCHECKED else s}" for s, n in self.counts.items()
-            )
+            counts = ", ".join(f"{n} {count_word(s)}" for s, n in self.counts.items())
             text += f": {counts}"
             elapsed = self._group.elapsed()
             if elapsed is not None:

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import anywidget
 import traitlets
 
-from .._model.errors import SearchTaskError, SignInRequiredError
-from .._service.auth import Credentials, expired_advice, resolve_auth
+from .._model.errors import SearchTaskError, SignInRequiredError, expired_advice
+from .._service.auth import Credentials, resolve_auth
 from .._service.client import Authorizer
 from .._service.login import SignInError
 from .assets import bundle
@@ -86,7 +86,7 @@ class SignIn:
         """Show the link and code box; return the link (see the widgets' start_sign_in)."""
         login = self.credentials.login
         if login is None:
-            raise SignInRequiredError(self.credentials.missing or expired_advice(self.credentials))
+            raise SignInRequiredError(self.credentials.missing or self._expired_advice())
         login.subscribe(self)
         url = login.start()
         host = self._surface()
@@ -179,10 +179,14 @@ class SignIn:
             f"The credentials from {self.credentials.source} were refused ({error.message}): "
             "they expired or were revoked."
         )
-        text = f"{refused} {expired_advice(self.credentials)}"
+        text = f"{refused} {self._expired_advice()}"
         # With a way to sign in, the panel's button says what to do.
         self._ask(refused if self.credentials.login else text, offer=True)
         return text
+
+    def _expired_advice(self) -> str:
+        credentials = self.credentials
+        return expired_advice(credentials.source, can_sign_in=credentials.login is not None)
 
     def handle(self, content: object) -> None:
         """A message of the panel's front end (the host registers it with ``on_msg``)."""
@@ -206,7 +210,43 @@ class SignIn:
                 host.sign_in = "offer" if self.credentials.login else "unavailable"
 
 
-class SignInWidget(ShownOnce, anywidget.AnyWidget):
+class SignInMethods:
+    """What a widget with a sign-in panel (its ``_sign_in``) offers for signing in."""
+
+    _sign_in: SignIn
+
+    def start_sign_in(self) -> str:
+        """Show the sign-in link and code box; return the link (to open in a browser).
+
+        Raises:
+            SignInRequiredError: no notebook sign-in is possible here (the message says
+                what to configure).
+        """
+        return self._sign_in.start()
+
+    def finish_sign_in(self, code: str) -> None:
+        """Complete the sign-in with the code Globus showed (a widget that polls starts
+        polling at once).
+
+        Raises:
+            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
+                (the panel then offers a fresh link).
+        """
+        self._sign_in.finish(code)
+
+    def set_auth(self, auth: object) -> None:
+        """Use new credentials (any form ``auth=`` takes); a widget that polls resumes.
+
+        For a token that expired mid-session: the timings observed so far are kept. The
+        service stays the one the widget was created for.
+        """
+        self._sign_in.set_auth(auth)
+
+    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
+        self._sign_in.handle(content)
+
+
+class SignInWidget(SignInMethods, ShownOnce, anywidget.AnyWidget):
     """Just the sign-in panel, for signing in before anything is watched.
 
     For example before the first ``SearchClient.ingest`` of a tutorial whose client uses
@@ -243,37 +283,8 @@ class SignInWidget(ShownOnce, anywidget.AnyWidget):
         """True once there are usable credentials."""
         return not self._sign_in.needed
 
-    def start_sign_in(self) -> str:
-        """Show the sign-in link and code box; return the link (to open in a browser).
-
-        Raises:
-            SignInRequiredError: no notebook sign-in is possible here (the message says
-                what to configure).
-        """
-        return self._sign_in.start()
-
-    def finish_sign_in(self, code: str) -> None:
-        """Complete the sign-in with the code Globus showed.
-
-        Raises:
-            SignInRequiredError: no sign-in in progress, or Globus Auth refused the code
-                (the panel then offers a fresh link).
-        """
-        self._sign_in.finish(code)
-
-    def set_auth(self, auth: object) -> None:
-        """Use new credentials (any form ``auth=`` takes)."""
-        self._sign_in.set_auth(auth)
-
-    def on_signed_in(self, authorizer: Authorizer) -> None:
-        """The shared login succeeded: use its tokens (the login calls this)."""
-        self._sign_in.on_signed_in(authorizer)
-
     def _credentials_changed(self, credentials: Credentials) -> None:
         pass  # nothing polls here
-
-    def _on_front_end_message(self, widget: object, content: Any, buffers: object) -> None:
-        self._sign_in.handle(content)
 
     def _signed_in(self) -> None:
         credentials = self._sign_in.credentials

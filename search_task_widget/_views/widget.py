@@ -18,28 +18,20 @@ import traitlets
 
 from .._documents.document import task_document
 from .._documents.static import standalone_html
-from .._model.errors import PollingStoppedError, SearchTaskError
-from .._model.task import Task, format_duration, normalize_task_id
+from .._model.errors import PollingStoppedError
+from .._model.task import format_duration, normalize_task_id
+from .._model.vocabulary import NOT_CHECKED_YET
 from .._service.reply import task_reference
-from .._tracking.group import News, shown_fields
-from .._tracking.poller import Poller, Schedule
+from .._tracking.group import News
+from .._tracking.news import PerAnswer
+from .._tracking.poller import Poller
+from .._tracking.rows import shown_fields
 from .._tracking.schedule import epoch_ms
 from .assets import front_end
 from .base import PolledWidget, checked_timeout, connection_settings
 from .front_end import front_end_traits
 
 log = logging.getLogger("search_task_widget")
-
-#: Traits shown by the static snapshot and carried by the standalone export.
-_DOCUMENT_TRAITS = (
-    "task_id", "state", "task_type", "state_description", "index_id", "message",
-    "additional_details", "creation_date", "completion_date",
-)  # fmt: skip
-_SNAPSHOT_TRAITS = (*_DOCUMENT_TRAITS, "error")
-_EXPORT_TRAITS = (
-    *_SNAPSHOT_TRAITS, "trouble", "polling", "stage_times", "last_checked", "next_check",
-    "poll_interval", "retried",
-)  # fmt: skip
 
 
 class TaskWidget(PolledWidget):
@@ -48,7 +40,8 @@ class TaskWidget(PolledWidget):
     Args:
         task_id: the task's id (a UUID, as a str or :class:`uuid.UUID`), or the reply of
             ``SearchClient.ingest`` / ``delete_by_query`` / ``batch_delete_by_subject`` /
-            ``get_task``. Given such a reply and no ``auth``, the widget polls with the
+            ``get_task``, or a :class:`~search_task_widget.Task` (its index is used too).
+            Given such a reply and no ``auth``, the widget polls with the
             client that sent it (its sign-in and service URL, as ``auth=`` that client)
             and takes the index id from the request.
         auth: a ``globus_sdk.SearchClient`` (its service URL is used too), a
@@ -168,8 +161,7 @@ class TaskWidget(PolledWidget):
             poller,
             client_id,
             intervals=(self._min_interval, self._max_interval),
-            single=True,
-            listener=self,  # the poller calls on_task() & co. of the widget, as it always did
+            news=PerAnswer(),
         )
         entry = self._group.add(normalized_id, hint or None)
         assert entry is not None  # a new group holds nothing else
@@ -229,7 +221,7 @@ class TaskWidget(PolledWidget):
         return f"<TaskWidget {self.describe()}>"
 
     def _snapshot_html(self) -> str:
-        return task_document(self.get_state(_EXPORT_TRAITS))
+        return task_document(self._view_state())
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """A self-contained HTML page of the widget as it is now (works offline).
@@ -240,7 +232,7 @@ class TaskWidget(PolledWidget):
         page = standalone_html(
             front_end("widget", "js"),
             front_end("widget", "css"),
-            self.get_state(_EXPORT_TRAITS),
+            self._view_state(),
             title=f"Search task {self.task_id}",
         )
         if path is not None:
@@ -249,7 +241,7 @@ class TaskWidget(PolledWidget):
 
     def describe(self) -> str:
         """One line for people: id, state, description, elapsed, and any error."""
-        text = f"task {self.task_id}: {self.state or 'not checked yet'}"
+        text = f"task {self.task_id}: {self.state or NOT_CHECKED_YET}"
         if self.state_description:
             text += f" ({self.state_description})"
         task = self._entry.task
@@ -260,17 +252,6 @@ class TaskWidget(PolledWidget):
         elif self.sign_in:
             text += "; sign-in needed"
         return text
-
-    # -- Listener: called on the poller thread; the core decides what to show ------------
-
-    def on_task(self, task: Task, schedule: Schedule) -> None:
-        self._group.task_seen(self._entry, task, schedule)
-
-    def on_trouble(self, error: SearchTaskError, schedule: Schedule) -> None:
-        self._group.trouble_seen(self._entry, error, schedule)
-
-    def on_fatal(self, error: SearchTaskError) -> None:
-        self._group.fatal_seen(self._entry, error)
 
     # -- drawing (the core calls this, lock held) ----------------------------------------
 

@@ -101,16 +101,13 @@ text, e.g. "Task is waiting to start"):
 every HTTP answer by that many real seconds, to show a slow network.
 """
 
+from .documents import SCENARIO_PREFIX
+from .scenarios import Fault, Phase, Scenario, format_search_date
 from .service import (
-    SCENARIO_PREFIX,
     SCENARIOS,
     TASK_TYPES,
     TUTORIAL_INDEX_ID,
-    Fault,
-    Phase,
-    Scenario,
     Simulator,
-    format_search_date,
     shared_simulator,
 )
 

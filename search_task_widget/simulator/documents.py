@@ -8,17 +8,24 @@
 * :class:`FieldTypes`: Search's type detection. The first value of a field fixes its type
   for the index, and a later value that cannot be stored as that type (``"warm"`` in a
   field of integers) fails its entry *in the task*, after the ingest call said 200.
+* Search's limits (:class:`~search_task_widget._model.limits.Limits`): an entry whose
+  subject, ``visible_to``, field values, nesting or size break one is refused like a
+  malformed one; a field that would take the index past its distinct fields fails its
+  entry in the task.
 * :func:`scenario_in`: the per-call scenario a teacher can write into a document, as a
   subject (or query) starting ``simulate:<scenario>:``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from search_task_widget._model.limits import DEFAULT_LIMITS, Limits, content_values
 
 #: A subject or query starting with this picks the scenario of its call.
 SCENARIO_PREFIX = "simulate:"
@@ -68,8 +75,9 @@ def _json_type(value: object) -> str:
 # -- ingest ------------------------------------------------------------------------------
 
 
-def ingest_entries(body: object) -> list[dict[str, Any]]:
-    """The entries of a GIngest document; :class:`Invalid` if it is not one."""
+def ingest_entries(body: object, limits: Limits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+    """The entries of a GIngest document; :class:`Invalid` if it is not one, or if an
+    entry breaks one of ``limits``."""
     if not isinstance(body, dict):
         raise Invalid([("", f"the body must be a GIngest object, not {_json_type(body)}")])
     problems: list[tuple[str, str]] = []
@@ -89,15 +97,17 @@ def ingest_entries(body: object) -> list[dict[str, Any]]:
     assert isinstance(data, dict)  # checked above; for the type checker
     if ingest_type == "GMetaEntry":
         entries = [data]
-        problems = list(_entry_problems(data, "ingest_data"))
+        problems = list(_entry_problems(data, "ingest_data", limits))
     else:
-        entries, problems = _gmeta_list(data)
+        entries, problems = _gmeta_list(data, limits)
     if problems:
         raise Invalid(problems)
     return entries
 
 
-def _gmeta_list(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+def _gmeta_list(
+    data: dict[str, Any], limits: Limits
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     gmeta = data.get("gmeta")
     if "gmeta" not in data:
         return [], [("ingest_data.gmeta", "is required (an array of GMetaEntry objects)")]
@@ -105,12 +115,12 @@ def _gmeta_list(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[
         return [], [("ingest_data.gmeta", f"must be an array, not {_json_type(gmeta)}")]
     problems: list[tuple[str, str]] = []
     for number, entry in enumerate(gmeta):
-        problems.extend(_entry_problems(entry, f"ingest_data.gmeta[{number}]"))
+        problems.extend(_entry_problems(entry, f"ingest_data.gmeta[{number}]", limits))
     return gmeta, problems
 
 
-def _entry_problems(entry: object, where: str) -> Iterator[tuple[str, str]]:
-    """What is wrong with one GMetaEntry at ``where``."""
+def _entry_problems(entry: object, where: str, limits: Limits) -> Iterator[tuple[str, str]]:
+    """What is wrong with one GMetaEntry at ``where`` (its shape, then the limits)."""
     if not isinstance(entry, dict):
         yield where, f"a GMetaEntry must be an object, not {_json_type(entry)}"
         return
@@ -128,6 +138,32 @@ def _entry_problems(entry: object, where: str) -> Iterator[tuple[str, str]]:
     entry_id = entry.get("id")
     if entry_id is not None and not isinstance(entry_id, str):
         yield f"{where}.id", f"must be a string or null, not {_json_type(entry_id)}"
+    yield from _limit_problems(entry, where, limits)
+
+
+def _limit_problems(entry: dict[str, Any], where: str, limits: Limits) -> Iterator[tuple[str, str]]:
+    """Which of Search's limits one entry breaks (its Limits page's words)."""
+    subject = entry.get("subject")
+    if isinstance(subject, str) and len(subject.encode("utf-8", "replace")) > limits.subject_bytes:
+        yield f"{where}.subject", f"is longer than {limits.subject_bytes} bytes"
+    visible_to = entry.get("visible_to")
+    if isinstance(visible_to, list) and len(visible_to) > limits.visible_to:
+        yield f"{where}.visible_to", f"lists more than {limits.visible_to} principals"
+    content = entry.get("content")
+    if isinstance(content, dict):
+        for path, value, depth in content_values(content):
+            if depth > limits.depth:
+                yield f"{where}.content.{path}", f"is nested deeper than {limits.depth} levels"
+                break
+            if (
+                isinstance(value, str)
+                and len(value.encode("utf-8", "replace")) > limits.field_bytes
+            ):
+                yield f"{where}.content.{path}", f"is longer than {limits.field_bytes} bytes"
+                break
+    size = len(json.dumps(entry, ensure_ascii=False).encode("utf-8", "replace"))
+    if size > limits.entry_bytes:
+        yield where, f"is larger than {limits.entry_bytes} bytes"
 
 
 def _visible_to_problems(value: object, where: str) -> Iterator[tuple[str, str]]:
@@ -253,8 +289,9 @@ class FieldTypes:
 
     types: dict[str, str] = field(default_factory=dict)
 
-    def conflict(self, content: dict[str, Any]) -> str | None:
-        """Why ``content`` cannot be stored, or None; stores its new fields' types."""
+    def conflict(self, content: dict[str, Any], most_fields: int = 1000) -> str | None:
+        """Why ``content`` cannot be stored, or None; stores its new fields' types. An
+        index holds at most ``most_fields`` distinct fields."""
         found: dict[str, str] = {}
         for name, value in _leaves(content):
             kind = _detected_type(value)
@@ -266,5 +303,7 @@ class FieldTypes:
                     f"field '{name}' holds {known} values in this index; {shown(value)} "
                     f"is {'an' if kind[0] in 'aeiou' else 'a'} {kind}"
                 )
+        if len(self.types) + len(found) > most_fields:
+            return f"the index would hold more than {most_fields} distinct fields"
         self.types.update(found)  # a refused entry adds no field types
         return None

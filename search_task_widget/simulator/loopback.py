@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 __all__ = ["ErrorAnswer", "Handler", "LoopbackServer", "Request", "Response"]
@@ -294,7 +294,31 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
-class LoopbackServer:
+_S = TypeVar("_S", bound="Serving")
+
+
+class Serving:
+    """A ``with`` block serves: :meth:`start` on entry, :meth:`stop` on exit."""
+
+    def start(self: _S) -> _S:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LoopbackServer(Serving):
     """Serve ``handler`` over HTTP on a loopback address from a daemon thread; the server's
     own troubles (a garbled request, a handler that raised) are answered by ``on_error``."""
 
@@ -361,14 +385,3 @@ class LoopbackServer:
         server.server_close()
         for connection_thread in server.close_connections():
             connection_thread.join(_JOIN_TIMEOUT)
-
-    def __enter__(self) -> LoopbackServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

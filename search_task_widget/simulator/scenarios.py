@@ -42,7 +42,17 @@ from http import HTTPStatus
 from types import MappingProxyType
 from typing import Any
 
-from .._model.task import FIELDS, TERMINAL_STATES
+from .._model.task import FIELDS
+from .._model.vocabulary import (
+    CREATING,
+    FAILED,
+    PENDING,
+    PROGRESS,
+    STATE_DESCRIPTIONS,
+    SUCCESS,
+    TASK_CALLS,
+    TERMINAL_STATES,
+)
 from .loopback import Handler, LoopbackServer, Response
 
 #: The ``@version`` Globus Search puts in every GError body.
@@ -50,18 +60,6 @@ GERROR_VERSION = "2017-09-01"
 
 #: The most tasks the service answers from ``task_list``.
 TASK_LIST_LIMIT = 1000
-
-#: The service's usual ``state_description`` of each state.
-DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
-    {
-        "CREATING": "Task is being created",
-        "PENDING": "Task is waiting to start",
-        "PROGRESS": "Task is running",
-        "SUCCESS": "Task succeeded",
-        "FAILED": "Task failed",
-        "CANCELLED": "Task cancelled because its index was deleted",
-    }
-)
 
 # Search's usual GError code for each status, so http_error(503) looks real by default.
 _CODES = {
@@ -80,7 +78,7 @@ _CODES = {
 
 _JSON = "application/json"
 # The endings of a task whose documents were processed, well or not.
-_PROCESSED = ("SUCCESS", "FAILED")
+_PROCESSED = (SUCCESS, FAILED)
 
 
 # -- vocabulary ------------------------------------------------------------------------------
@@ -88,7 +86,7 @@ _PROCESSED = ("SUCCESS", "FAILED")
 
 def describe(state: str) -> str:
     """The service's usual ``state_description`` of ``state``."""
-    return DESCRIPTIONS.get(state, f"Task is {state.lower()}")
+    return STATE_DESCRIPTIONS.get(state, f"Task is {state.lower()}")
 
 
 def format_search_date(timestamp: float) -> str:
@@ -135,18 +133,6 @@ def list_body(index_id: str, documents: Iterable[dict[str, Any]]) -> dict[str, A
     """The body of ``GET /v1/task_list/<index_id>``; ``documents`` newest first."""
     return {"index_id": index_id, "tasks": list(itertools.islice(documents, TASK_LIST_LIMIT))}
 
-
-#: The calls that create a task: last part of ``/v1/index/<index_id>/...`` -> (HTTP method,
-#: the ``task_type`` of the task it creates).
-TASK_CALLS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "ingest": ("POST", "ingest"),
-        "batch_delete_by_subject": ("POST", "delete-by-subject"),
-        "delete_by_query": ("POST", "delete-by-query"),
-        "subject": ("DELETE", "delete-by-subject"),
-        "entry": ("DELETE", "delete-by-entry-id"),
-    }
-)
 
 #: The task types Search creates.
 TASK_TYPES = tuple(dict.fromkeys(task_type for _method, task_type in TASK_CALLS.values()))
@@ -242,7 +228,7 @@ def not_json() -> Response:
 
 def missing_fields(index_id: str) -> Response:
     """A 200 JSON object that is not a usable Task document (no task_id, no state)."""
-    return Response.json({"index_id": index_id, "state_description": describe("PROGRESS")})
+    return Response.json({"index_id": index_id, "state_description": describe(PROGRESS)})
 
 
 def trickle(body: bytes | None = None, pace: float = 1.0) -> Response:
@@ -281,7 +267,7 @@ def deep_json(depth: int = 100_000) -> Response:
 def huge_details(task_id: str, size: int = 20 << 20) -> Response:
     """A valid Task document whose ``additional_details`` hold ``size`` characters."""
     document = task_document(
-        task_id, "PROGRESS", index_id=str(uuid.uuid4()), created=time.time(),
+        task_id, PROGRESS, index_id=str(uuid.uuid4()), created=time.time(),
         additional_details={"blob": "x" * size},
     )  # fmt: skip
     return Response(200, json.dumps(document).encode(), {"Content-Type": _JSON})
@@ -382,13 +368,18 @@ FAULT_KINDS: Mapping[str, _FaultAnswer] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Phase:
-    """From ``at`` seconds after submit (at speed 1.0) the task shows this state."""
+    """From ``at`` seconds after submit (at speed 1.0) the task shows this state, with
+    ``description`` as its ``state_description`` (default: the service's usual one)."""
 
     at: float
     state: str
     description: str = ""
     message: str | None = None
     additional_details: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            object.__setattr__(self, "description", describe(self.state))
 
     @property
     def ended(self) -> bool:
@@ -425,7 +416,7 @@ class Scenario:
     @property
     def ends_failed(self) -> bool:
         """Whether the task ends FAILED."""
-        return self.phases[-1].state == "FAILED"
+        return self.phases[-1].state == FAILED
 
     @property
     def ends_processed(self) -> bool:
@@ -435,13 +426,13 @@ class Scenario:
 
 
 def lifecycle(
-    *, queued_until: float = 2.0, done_at: float = 5.0, end: str = "SUCCESS"
+    *, queued_until: float = 2.0, done_at: float = 5.0, end: str = SUCCESS
 ) -> tuple[Phase, ...]:
     """CREATING, PENDING from 0.5 s, PROGRESS from ``queued_until``, ``end`` at ``done_at``."""
     return (
-        phase(0.0, "CREATING"),
-        phase(0.5, "PENDING"),
-        phase(queued_until, "PROGRESS"),
+        phase(0.0, CREATING),
+        phase(0.5, PENDING),
+        phase(queued_until, PROGRESS),
         phase(done_at, end),
     )
 
@@ -449,7 +440,7 @@ def lifecycle(
 def planned(progress_at: float, success_at: float, name: str = "planned") -> Scenario:
     """PENDING from submit, PROGRESS at ``progress_at``, SUCCESS at ``success_at``: the
     benchmark's and the polling-policy tests' many tasks."""
-    phases = (phase(0.0, "PENDING"), phase(progress_at, "PROGRESS"), phase(success_at, "SUCCESS"))
+    phases = (phase(0.0, PENDING), phase(progress_at, PROGRESS), phase(success_at, SUCCESS))
     return Scenario(name, "PENDING, PROGRESS, then SUCCESS", phases)
 
 
@@ -480,7 +471,7 @@ class TimedTask:
         state, description = current.state, current.description
         message, details = current.message, current.additional_details
         if self.failure is not None and state in _PROCESSED:
-            state, description = "FAILED", describe("FAILED")
+            state, description = FAILED, describe(FAILED)
             message, details = self.failure.message, self.failure.details
         return task_document(
             self.task_id, state, index_id=self.index_id, task_type=self.task_type,

@@ -4,6 +4,7 @@ user guide; this module may import the other simulator modules and the model onl
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -11,13 +12,15 @@ import math
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import Any
 
+from search_task_widget._model.limits import DEFAULT_LIMITS, Limits
+from search_task_widget._model.vocabulary import CANCELLED, CREATING, FAILED, PENDING
 from search_task_widget.simulator import scenarios as engine
 from search_task_widget.simulator.documents import (
-    SCENARIO_PREFIX,
     FieldTypes,
     Invalid,
     delete_query,
@@ -26,33 +29,18 @@ from search_task_widget.simulator.documents import (
     scenario_in,
     shown,
 )
-from search_task_widget.simulator.loopback import LoopbackServer, Request, Response
+from search_task_widget.simulator.loopback import LoopbackServer, Request, Response, Serving
 from search_task_widget.simulator.scenarios import (
     Failure,
     Fault,
-    Phase,
     Scenario,
     TaskBook,
-    format_search_date,
     http_error,
     lifecycle,
     phase,
     route_of,
     serve,
 )
-
-__all__ = [
-    "SCENARIOS",
-    "SCENARIO_PREFIX",
-    "TASK_TYPES",
-    "TUTORIAL_INDEX_ID",
-    "Fault",
-    "Phase",
-    "Scenario",
-    "Simulator",
-    "format_search_date",
-    "shared_simulator",
-]
 
 logger = logging.getLogger("search_task_widget")
 
@@ -72,7 +60,7 @@ _SCENARIO_LIST = (
         "failure",
         "The task runs, then ends FAILED at 4 s with a message and error details.",
         # The message and details are derived from what each task was sent.
-        lifecycle(done_at=4.0, end="FAILED"),
+        lifecycle(done_at=4.0, end=FAILED),
     ),
     Scenario(
         "slow-queue",
@@ -95,9 +83,9 @@ _SCENARIO_LIST = (
         "cancelled",
         "The task waits PENDING, then at 3 s turns CANCELLED, a state outside the docs.",
         (
-            phase(0.0, "CREATING"),
-            phase(0.5, "PENDING"),
-            phase(3.0, "CANCELLED"),
+            phase(0.0, CREATING),
+            phase(0.5, PENDING),
+            phase(3.0, CANCELLED),
         ),
     ),
 )
@@ -114,12 +102,15 @@ def _canonical_uuid(value: str) -> str | None:
         return None
 
 
-def _scenario(name: str) -> Scenario:
+def _scenario(scenario: str | Scenario) -> Scenario:
+    """``scenario`` itself, or the one of :data:`SCENARIOS` it names."""
+    if isinstance(scenario, Scenario):
+        return scenario
     try:
-        return SCENARIOS[name]
+        return SCENARIOS[scenario]
     except KeyError:
         known = ", ".join(SCENARIOS)
-        raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}") from None
+        raise ValueError(f"unknown scenario {scenario!r}; known scenarios: {known}") from None
 
 
 # A task's errors list is cut here, like a service that doesn't echo a whole batch back.
@@ -150,15 +141,19 @@ def _simulated(name: str) -> str:
     return f"simulated error (scenario {name!r})"
 
 
-class Simulator:
+class Simulator(Serving):
     """An in-memory Search task service whose tasks follow :data:`SCENARIOS`.
 
     ``clock`` returns POSIX seconds (inject a fake one to step through a timeline without
     sleeping); ``speed`` divides every scenario time; ``latency`` delays each HTTP answer;
-    ``scenario`` is what new tasks follow unless their index (:meth:`set_scenario`) or
-    their request names another; ``required_token`` makes every request need that bearer
-    token. Serve it with :meth:`start` (or a ``with`` block); reading :attr:`base_url`
-    starts it too.
+    ``scenario`` (a :class:`Scenario`, or the name of one of :data:`SCENARIOS`) is what new
+    tasks follow unless their index (:meth:`set_scenario`) or their request names another;
+    ``required_token`` makes every request need that bearer token; ``limits`` are Search's
+    limits, which its ingest route enforces (a request too large is answered 413, an entry
+    breaking one 400, a field too many fails its entry in the task); ``rate_limit``
+    (requests per second per client, None: no limit) makes it answer 429 with
+    ``Retry-After`` past that rate, as a loaded service would. Serve it with :meth:`start`
+    (or a ``with`` block); reading :attr:`base_url` starts it too.
     """
 
     def __init__(
@@ -168,19 +163,25 @@ class Simulator:
         speed: float = 1.0,
         latency: float = 0.0,
         required_token: str | None = None,
-        scenario: str = "success",
+        scenario: str | Scenario = "success",
+        limits: Limits = DEFAULT_LIMITS,
+        rate_limit: float | None = None,
     ) -> None:
-        self._scenario = _scenario(scenario).name  # refuse an unknown name at once
+        self._scenario = _scenario(scenario)  # refuse an unknown name at once
         if not (math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be a positive number, not {speed!r}")
         if not (math.isfinite(latency) and latency >= 0):
             raise ValueError(f"latency must be zero or more seconds, not {latency!r}")
         if required_token is not None and not required_token:
             raise ValueError("required_token must be a non-empty string or None")
+        if rate_limit is not None and not (math.isfinite(rate_limit) and rate_limit > 0):
+            raise ValueError(f"rate_limit must be a positive number or None, not {rate_limit!r}")
         self._latency = latency
         self._required_token = required_token
+        self._limits = limits
+        self._rate = _RateLimit(rate_limit, clock) if rate_limit is not None else None
         self._book = TaskBook(clock, speed)
-        self._index_scenarios: dict[str, str] = {}
+        self._index_scenarios: dict[str, Scenario] = {}
         self._field_types: dict[str, FieldTypes] = {}  # per index, like Search's schemas
         self._lock = threading.Lock()  # guards _index_scenarios and _field_types
         self._server: LoopbackServer | None = None
@@ -189,8 +190,9 @@ class Simulator:
 
     # -- the Python API ---------------------------------------------------------------------
 
-    def set_scenario(self, index_id: str, scenario: str | None) -> None:
-        """Make every new task of ``index_id`` follow ``scenario`` (None: the simulator's).
+    def set_scenario(self, index_id: str, scenario: str | Scenario | None) -> None:
+        """Make every new task of ``index_id`` follow ``scenario`` (a :class:`Scenario` or
+        a name; None: the simulator's).
 
         A scenario named in a request (a ``simulate:<scenario>:`` subject or query, or the
         ``X-Simulator-Scenario`` header) still wins for that request.
@@ -202,23 +204,28 @@ class Simulator:
             if scenario is None:
                 self._index_scenarios.pop(index, None)
             else:
-                self._index_scenarios[index] = _scenario(scenario).name
+                self._index_scenarios[index] = _scenario(scenario)
 
     def scenario_for(self, index_id: str) -> str:
-        """The scenario new tasks of ``index_id`` follow unless a request names one."""
+        """The name of the scenario new tasks of ``index_id`` follow unless a request names
+        one."""
+        return self._scenario_of(index_id).name
+
+    def _scenario_of(self, index_id: str) -> Scenario:
         index = _canonical_uuid(index_id) or index_id
         with self._lock:
             return self._index_scenarios.get(index, self._scenario)
 
     def submit(
         self,
-        scenario: str | None = None,
+        scenario: str | Scenario | None = None,
         *,
         index_id: str | None = None,
         task_type: str = "ingest",
     ) -> dict[str, Any]:
-        """Create a task following ``scenario`` (default: the index's, see
-        :meth:`set_scenario`, else the simulator's); answer like Search's ingest call.
+        """Create a task following ``scenario`` (a :class:`Scenario` or a name; default: the
+        index's, see :meth:`set_scenario`, else the simulator's); answer like Search's
+        ingest call.
 
         No documents are sent this way, so a failing ingest reports the demo's three
         sample records, the last of which failed on a field type.
@@ -226,7 +233,7 @@ class Simulator:
         index = _canonical_uuid(index_id) if index_id is not None else TUTORIAL_INDEX_ID
         if index is None:
             raise ValueError(f"index_id must be a UUID, not {index_id!r}")
-        chosen = _scenario(scenario or self.scenario_for(index))
+        chosen = _scenario(scenario) if scenario else self._scenario_of(index)
         if task_type not in TASK_TYPES:
             raise ValueError(f"task_type must be one of {', '.join(TASK_TYPES)}")
         failure = None
@@ -275,6 +282,8 @@ class Simulator:
         refusal = self._check_token(request)
         if refusal is not None:
             return refusal
+        if self._rate is not None and not self._rate.allows(request.headers.get("authorization")):
+            return http_error(429, "TooManyRequests", "Too many requests: slow down", retry_after=1)
         route = route_of(request.path)
         if route is not None and route.kind == "task":
             return self._only("GET", request) or self._get_task(route.key)
@@ -331,6 +340,11 @@ class Simulator:
         if index_id is None:
             return _invalid_uuid("index_id", raw_id)
         body: object = None
+        if request.method == "POST" and len(request.body) > self._limits.request_bytes:
+            return http_error(
+                413, "RequestTooLarge",
+                f"The request is larger than {self._limits.request_bytes} bytes",
+            )  # fmt: skip
         if request.method == "POST":
             try:
                 body = json.loads(request.body)
@@ -364,10 +378,10 @@ class Simulator:
                     return _scenario(name)
                 except ValueError as exc:
                     raise Invalid([(location, str(exc))]) from None
-        return _scenario(self.scenario_for(index_id))
+        return self._scenario_of(index_id)
 
     def _ingest(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
-        entries = ingest_entries(body)
+        entries = ingest_entries(body, self._limits)
         listed = isinstance(body, dict) and body.get("ingest_type") == "GMetaList"
         where = "ingest_data.gmeta[{}].subject" if listed else "ingest_data.subject"
         subjects = [str(entry["subject"]) for entry in entries]
@@ -400,7 +414,7 @@ class Simulator:
                 if number in on_purpose:
                     errors.append((entry["subject"], "SimulatedError", _simulated(chosen.name)))
                     continue
-                conflict = types.conflict(entry["content"])
+                conflict = types.conflict(entry["content"], self._limits.fields_per_index)
                 if conflict is not None:
                     errors.append((entry["subject"], "FieldTypeConflict", conflict))
         return _ingest_failure(len(entries), errors) if errors else None
@@ -482,16 +496,28 @@ class Simulator:
         if server is not None:
             server.stop()
 
-    def __enter__(self) -> Simulator:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+class _RateLimit:
+    """At most ``rate`` requests in any second per client (its Authorization header)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
+        self._rate = rate
+        self._clock = clock
+        self._seen: dict[str | None, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allows(self, authorization: str | None) -> bool:
+        # Clients are told apart by a digest: the simulator keeps no token.
+        client = hashlib.sha256(authorization.encode()).hexdigest() if authorization else None
+        now = self._clock()
+        with self._lock:
+            recent = self._seen.setdefault(client, deque())
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= self._rate:
+                return False
+            recent.append(now)
+            return True
 
 
 def _invalid_uuid(name: str, value: str) -> Response:
@@ -512,16 +538,17 @@ def _query_param(request: Request, name: str) -> str:
 
 _TaskHandler = Callable[[Simulator, str, Request, object], dict[str, Any]]
 
-# The calls that create a task: last path part -> (method, handler).
-# The calls that create a task: last path part -> handler (the method is the engine's).
+# What plays each task type; the calls that create them (and their methods) are TASK_CALLS.
 _HANDLERS: dict[str, _TaskHandler] = {
     "ingest": Simulator._ingest,
-    "delete_by_query": Simulator._delete_by_query,
-    "batch_delete_by_subject": Simulator._delete_by_subjects,
-    "subject": Simulator._delete_by_subjects,
-    "entry": Simulator._delete_entry,
+    "delete-by-query": Simulator._delete_by_query,
+    "delete-by-subject": Simulator._delete_by_subjects,
+    "delete-by-entry-id": Simulator._delete_entry,
 }
-_TASK_ROUTES = {action: (engine.TASK_CALLS[action][0], h) for action, h in _HANDLERS.items()}
+_TASK_ROUTES = {
+    action: (method, _HANDLERS[task_type])
+    for action, (method, task_type) in engine.TASK_CALLS.items()
+}
 
 
 _shared: dict[float, Simulator] = {}

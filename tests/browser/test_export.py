@@ -20,7 +20,9 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'
 def failed_widget():
     widget = stw.TaskWidget(str(uuid.uuid4()), base_url="http://127.0.0.1:9/", start=False)
     doc = task_doc(widget.task_id, "FAILED", message=HOSTILE)
-    widget.on_task(Task.from_document(doc), Schedule(1.7e9, None, 1.0, changed=True))
+    widget._group.task_seen(
+        widget._entry, Task.from_document(doc), Schedule(1.7e9, None, 1.0, changed=True)
+    )
     yield widget
     widget.close()
 

@@ -314,13 +314,55 @@ def test_an_executed_tutorial_renders_offline_with_each_end(page: Page, tmp_path
     page.goto((tmp_path / "tutorial.html").as_uri())
     documents = page.locator(".stw-document")
     expect(documents).to_have_count(len(widget_outputs(nb)))
-    # Three batches (the second fails on a field type), the list of them with its timeline
-    # (issue #15), then the second sent again.
-    for i, state in [(0, "SUCCESS"), (1, "FAILED"), (2, "SUCCESS"), (4, "SUCCESS")]:
-        expect(documents.nth(i).locator(".stw-badge")).to_have_text(state)
-        expect(documents.nth(i)).to_be_visible()
-    expect(documents.nth(3).locator("figure.stw-tl-static svg")).to_be_visible()
-    expect(documents.nth(1).locator(".stw-message")).to_contain_text("ingest documents failed")
+    # The ingest job: its header (how it ended, the entry still failed), then its batches'
+    # list with the timeline, one of them FAILED on a field type.
+    header = page.locator(".stw-ingest")
+    expect(header).to_contain_text("(done): 40 read, 1 invalid, 39 sent, 39 indexed")
+    expect(header).to_contain_text("subject_bytes")
+    expect(documents.nth(0).locator("figure.stw-tl-static svg")).to_be_visible()
+    expect(documents.nth(0)).to_contain_text("FAILED")
     assert set(requested) <= template_cdn, requested
     assert [c for c in console if c[0] == "error" and c[1] not in template_cdn] == [], console
     assert errors == []
+
+
+#: The width of the documentation site's content column (furo, a desktop window).
+DOCS_CONTENT_WIDTH = 736
+#: The geometry of a document's panels: each ``dl``'s box, and whether each label (``dt``)
+#: sits on the same row as its value (``dd``).
+PANELS_JS = """root => [...root.querySelectorAll('.stw-panels > dl')].map(dl => ({
+  top: dl.getBoundingClientRect().top,
+  bottom: dl.getBoundingClientRect().bottom,
+  rows: [...dl.querySelectorAll('dt')].map(dt =>
+    Math.abs(dt.getBoundingClientRect().top - dt.nextElementSibling.getBoundingClientRect().top) < 2),
+}))"""
+
+
+@pytest.mark.parametrize("width", [DOCS_CONTENT_WIDTH, 360])
+def test_a_documents_panels_keep_their_layout_with_no_stylesheet_of_ours(page: Page, width):
+    """Where the widget's stylesheet is not loaded (the docs site, nbconvert HTML, a notebook
+    reopened without a kernel), the document's own styles lay it out as the live widget:
+    identity and timing side by side at the docs' width, wrapped on a phone, and each label
+    beside its value either way, not one tall column of labels over values."""
+    from search_task_widget._documents.document import task_document
+
+    created, completed = "2026-12-07T04:19:07.678338", "2026-12-07T04:19:27.1"
+    times = {"PENDING": 1_796_617_148_000.0, "PROGRESS": 1_796_617_153_000.0}
+    state = {
+        **task_doc(HOSTILE_ID, "SUCCESS", creation_date=created, completion_date=completed),
+        "error": "",
+        "stage_times": {**times, "SUCCESS": 1_796_617_167_000.0},
+    }
+    page.set_content(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body style="margin:0">'
+        f'<main style="width:{width}px">{task_document(state)}</main></body></html>'
+    )
+    ids, timing = page.locator(".stw-document").evaluate(PANELS_JS)
+    assert all(ids["rows"]), ids
+    assert all(timing["rows"]), timing
+    if width == DOCS_CONTENT_WIDTH:
+        assert ids["top"] == timing["top"]  # two columns
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".stw-document").screenshot(path=str(ARTIFACTS / "document-docs-width.png"))
+    else:
+        assert timing["top"] >= ids["bottom"]  # wrapped below

@@ -382,9 +382,10 @@ def test_task_list_widget_streams_from_the_thread_in_few_messages(kernel):
         final.update(update)
     assert (final["done"], final["failed"], final["polling"]) == (12, 1, False)
     assert [row["state"] for row in final["rows"]].count("SUCCESS") == 11
-    # Twelve tasks through four states: far fewer messages than one per task change,
-    # because one poll round is one message.
+    # Twelve tasks through four states (36 changes): one poll round is one message, so
+    # far fewer. How many rounds see a change depends on when the checks fall (a busy
+    # machine splits the tasks' moves over more rounds): half the changes is the bound.
     with_rows = [u for u in updates if "rows" in u]
-    assert len(with_rows) <= 12, len(with_rows)
+    assert len(with_rows) <= 18, len(with_rows)
     assert_quiet(kernel)
     kernel.execute("board.close()")
