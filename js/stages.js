@@ -50,18 +50,3 @@ export function taskRunning(task) {
 
 /** A list row still runs unless it ended or cannot be checked. @param {{ state: string, trouble: string }} row */
 export const rowRunning = (row) => !TERMINAL.has(row.state) && row.trouble !== "fatal";
-
-/**
- * Time the poller saw the task in `name`: from the first sighting to the next later
- * sighting of any state, or to `now` while it is still there. Null when not seen.
- * @param {Record<string, number>} stageTimes @param {string} state the current state
- * @param {string} name @param {number} now
- * @returns {number | null} ms
- */
-export function observedSpan(stageTimes, state, name, now) {
-  const start = Object.hasOwn(stageTimes, name) ? stageTimes[name] : undefined;
-  if (typeof start !== "number") return null;
-  const later = Object.values(stageTimes).filter((t) => typeof t === "number" && t > start);
-  if (later.length) return Math.min(...later) - start;
-  return state === name ? now - start : null;
-}

@@ -2,7 +2,7 @@
 // What a state means (js/stages.js). Run with `npm test` (node --test).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { observedSpan, rowRunning, stageOf, stageText, taskRunning, toneOf } from "../stages.js";
+import { rowRunning, stageOf, stageText, taskRunning, toneOf } from "../stages.js";
 
 test("each documented state has its stage and tone", () => {
   const expected = {
@@ -55,13 +55,4 @@ test("a list row runs unless it ended or cannot be checked", () => {
   assert.equal(rowRunning({ state: "", trouble: "retrying" }), true);
   assert.equal(rowRunning({ state: "PENDING", trouble: "fatal" }), false);
   for (const state of ["SUCCESS", "FAILED", "CANCELLED"]) assert.equal(rowRunning({ state, trouble: "" }), false);
-});
-
-test("observedSpan runs to the next sighting, or to now while still in the state", () => {
-  const times = { CREATING: 1000, PENDING: 4000, PROGRESS: 9000 };
-  assert.equal(observedSpan(times, "PROGRESS", "PENDING", 20_000), 5000);
-  assert.equal(observedSpan(times, "PROGRESS", "PROGRESS", 20_000), 11_000);
-  assert.equal(observedSpan(times, "SUCCESS", "PROGRESS", 20_000), null);
-  assert.equal(observedSpan(times, "PROGRESS", "FAILED", 20_000), null);
-  assert.equal(observedSpan({}, "PENDING", "constructor", 20_000), null);
 });
