@@ -2,7 +2,7 @@
 // file each in search_task_widget/static/ (git-ignored; the wheel carries it): anywidget
 // loads a widget's front end as a single module and stylesheet, and nothing may come
 // from a CDN. `node build.js --watch` rebuilds on every change (see README, Development).
-import { copyFile, mkdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -29,8 +29,17 @@ const options = {
 
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
-// Every widget carries the loader itself (not bundled: see search_task_widget/_views/assets.py).
-await copyFile(join(here, "loader.js"), join(outdir, "loader.js"));
+// Every widget carries the loader itself (not bundled: see search_task_widget/_views/assets.py),
+// minified like the rest: a saved notebook keeps it once per widget.
+await esbuild.build({
+  entryPoints: [join(here, "loader.js")],
+  outdir,
+  format: "esm",
+  target: "es2022",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning",
+});
 if (process.argv.includes("--watch")) {
   // Unminified while editing, with source maps: readable in the browser's debugger.
   const context = await esbuild.context({

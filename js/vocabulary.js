@@ -14,14 +14,14 @@ export const FAILED = "FAILED";
 export const CANCELLED = "CANCELLED";
 
 /** Task states in which the service is still working on a task. */
-export const ACTIVE = new Set([CREATING, PENDING, PROGRESS]);
+export const ACTIVE = /* @__PURE__ */ new Set([CREATING, PENDING, PROGRESS]);
 /** Active states before the task runs: still in the queue. */
-export const QUEUED = new Set([CREATING, PENDING]);
+export const QUEUED = /* @__PURE__ */ new Set([CREATING, PENDING]);
 /** States a task ends in. */
-export const TERMINAL = new Set([SUCCESS, FAILED, CANCELLED]);
+export const TERMINAL = /* @__PURE__ */ new Set([SUCCESS, FAILED, CANCELLED]);
 
 /** How an ending is said after "the task" ("300 succeeded"). */
-export const OUTCOME_WORDS = Object.freeze({ [SUCCESS]: "succeeded", [FAILED]: "failed", [CANCELLED]: "cancelled" });
+export const OUTCOME_WORDS = /* @__PURE__ */ Object.freeze({ [SUCCESS]: "succeeded", [FAILED]: "failed", [CANCELLED]: "cancelled" });
 
 /** A task without an answer yet: in a badge or count, and in a sentence. */
 export const NOT_CHECKED = "not checked";
@@ -48,7 +48,7 @@ export function stateRank(state) {
 export const STAGES = ["Submitted", "Queued", "Running", "Done"];
 
 /** @type {Readonly<Record<string, number>>} stage reached by each documented state */
-export const STAGE_OF = Object.freeze({ [CREATING]: 1, [PENDING]: 2, [PROGRESS]: 3, [SUCCESS]: 4, [FAILED]: 4 });
+export const STAGE_OF = /* @__PURE__ */ Object.freeze({ [CREATING]: 1, [PENDING]: 2, [PROGRESS]: 3, [SUCCESS]: 4, [FAILED]: 4 });
 
 /** @typedef {import("./model.js").SignInTraits} SignInTraits */
 /** @typedef {import("./model.js").TaskOwnTraits} TaskOwnTraits */
@@ -59,23 +59,23 @@ export const STAGE_OF = Object.freeze({ [CREATING]: 1, [PENDING]: 2, [PROGRESS]:
 // extra) and against the Python traitlets by tests/test_vocabulary.py.
 
 /** @type {Readonly<Record<keyof SignInTraits, true>>} */
-const SIGN_IN_TRAIT_SET = Object.freeze({ sign_in: true, sign_in_url: true, sign_in_message: true });
+const SIGN_IN_TRAIT_SET = /* @__PURE__ */ Object.freeze({ sign_in: true, sign_in_url: true, sign_in_message: true });
 /** @type {Readonly<Record<keyof TaskOwnTraits, true>>} */
-const TASK_TRAIT_SET = Object.freeze({
+const TASK_TRAIT_SET = /* @__PURE__ */ Object.freeze({
   task_id: true, state: true, task_type: true, state_description: true, index_id: true,
   message: true, additional_details: true, creation_date: true, completion_date: true,
   error: true, trouble: true, polling: true, stage_times: true, last_checked: true,
   next_check: true, poll_interval: true, retried: true,
 });
 /** @type {Readonly<Record<keyof ListOwnTraits, true>>} */
-const LIST_TRAIT_SET = Object.freeze({
+const LIST_TRAIT_SET = /* @__PURE__ */ Object.freeze({
   rows: true, total: true, done: true, failed: true, polling: true, first_submitted: true,
   last_completed: true, error: true, last_checked: true,
 });
 
 /** The sign-in panel's traits, which every widget has (js/signin.js). */
-export const SIGN_IN_TRAITS = /** @type {(keyof SignInTraits)[]} */ (Object.keys(SIGN_IN_TRAIT_SET));
+export const SIGN_IN_TRAITS = /** @type {(keyof SignInTraits)[]} */ (/* @__PURE__ */ Object.keys(SIGN_IN_TRAIT_SET));
 /** TaskWidget's traits (js/widget.js). */
-export const TASK_TRAITS = /** @type {(keyof TaskOwnTraits)[]} */ (Object.keys(TASK_TRAIT_SET));
+export const TASK_TRAITS = /** @type {(keyof TaskOwnTraits)[]} */ (/* @__PURE__ */ Object.keys(TASK_TRAIT_SET));
 /** TaskListWidget's traits (js/list.js). */
-export const LIST_TRAITS = /** @type {(keyof ListOwnTraits)[]} */ (Object.keys(LIST_TRAIT_SET));
+export const LIST_TRAITS = /** @type {(keyof ListOwnTraits)[]} */ (/* @__PURE__ */ Object.keys(LIST_TRAIT_SET));

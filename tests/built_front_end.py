@@ -34,3 +34,13 @@ def bring_up_to_date() -> None:
         if REQUIRED:
             raise
         warnings.warn(f"front end not rebuilt: {error}", stacklevel=1)
+
+
+def warn_if_stale() -> None:
+    """The fast tier runs no npm: say so when ``js/`` is newer than its bundle, whose tests
+    then read yesterday's front end (``npm run build`` in ``js/``, or run a slow test)."""
+    if not hatch_build_module().is_fresh():
+        warnings.warn(
+            "the bundled front end is older than js/: run `npm run build` in js/",
+            stacklevel=1,
+        )

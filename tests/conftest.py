@@ -22,11 +22,14 @@ def pytest_configure(config: pytest.Config) -> None:
     Here, before any test module is collected (the widgets read their bundle when their
     module is imported), and only in the controller when the suite runs on xdist workers.
     """
-    if hasattr(config, "workerinput") or not _selects_slow_tests(config):
+    if hasattr(config, "workerinput"):
         return
     import built_front_end
 
-    built_front_end.bring_up_to_date()
+    if _selects_slow_tests(config):
+        built_front_end.bring_up_to_date()
+    else:
+        built_front_end.warn_if_stale()
 
 
 def _selects_slow_tests(config: pytest.Config) -> bool:

@@ -27,6 +27,19 @@ from search_task_widget._views.front_end import FrontEnd, shared_front_end, shar
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+@pytest.fixture(autouse=True)
+def no_open_widgets_from_other_tests():
+    """The shared front end lives while any open widget needs it: a widget another test in
+    this process left open (and not yet collected) would keep it, whatever this test does."""
+    from ipywidgets.widgets.widget import _instances
+
+    from search_task_widget._views.base import PolledWidget
+
+    for model in list(_instances.values()):
+        if isinstance(model, PolledWidget):
+            model.close()
+
+
 @pytest.fixture
 def displays(monkeypatch):
     """Every display update the widgets make: (display id, bundle)."""

@@ -79,7 +79,7 @@ def test_the_checks_see_what_they_look_for():
 
 def _code(path: Path) -> str:
     """A JS module without its comments (so prose may name a state)."""
-    text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+    text = re.sub(r"/\*.*?\*/ ?", "", path.read_text(encoding="utf-8"), flags=re.S)
     return re.sub(r"(?m)(^|\s)//.*$", r"\1", text)
 
 
