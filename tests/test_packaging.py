@@ -106,7 +106,7 @@ here = pathlib.Path(stw.__file__).parent
 assert 'site-packages' in str(here), here
 w = stw.TaskWidget('05c1ec1b-2400-44e2-9797-922c29199042', base_url='http://127.0.0.1:9/', start=False)
 state = w.get_state()
-assert 'export default' in state['_esm']  # the loader; the front end is in a shared model
+assert 'as default' in state['_esm']  # the loader; the front end is in a shared model
 code = w._front_end.esm
 assert 'as default' in code and '.stw-' in code and 'stw-signin' in code  # the bundle
 print(repr(w))

@@ -6,12 +6,13 @@ they open, and never forgets one, even after it is closed. A widget that was sti
 at the end of one cell and ended in a later one would leave its model, and the shared
 front end, in the saved file for good.
 
-So these widgets' models talk with no parent (``{}``): JupyterLab, Notebook 7 and VS Code
-handle comm messages whatever their parent, executors ignore them and save no widget
-state. Likewise each display goes out in its cell with the static forms only (what a saved
-notebook shows, see ``PolledWidget._ipython_display_``), and the live view is added by an
-``update_display_data`` with no parent, which live front ends apply by display id and
-executors ignore. Outside an IPython kernel (tests, marimo) nothing changes.
+So these widgets' models talk with no parent (``{}``): JupyterLab, Notebook 7 and Voila
+(tested here in Chromium) handle comm messages whatever their parent; executors ignore them
+and save no widget state. VS Code and Colab could not be tried here. Likewise each display
+goes out in its cell with the static forms only (what a saved notebook shows, see
+``PolledWidget._ipython_display_``), and the live view is added by an ``update_display_data``
+with no parent, which live front ends apply by display id and executors ignore. Outside an
+IPython kernel (tests, marimo) nothing changes.
 """
 
 from __future__ import annotations
