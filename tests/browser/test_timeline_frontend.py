@@ -384,7 +384,7 @@ def _assert_rows_named(root, drawing: str, count: int) -> None:
     seen = root.evaluate(ROWS_JS, drawing)
     labels, rows = seen["labels"], seen["rows"]
     assert len(labels) == count, [label["text"] for label in labels]
-    for label, after in zip(labels, labels[1:] + [None]):
+    for label, after in zip(labels, [*labels[1:], None], strict=True):
         number = int(label["text"].split()[0])
         assert label["size"] >= 11, label
         assert abs((label["top"] + label["bottom"]) / 2 - rows[number - 1]) <= 1.5, (label, rows)
@@ -421,6 +421,12 @@ def test_live_rows_are_named_and_readable_at_every_width(page, base_url, width, 
         chart.screenshot(path=str(ARTIFACTS / f"timeline-live-{n}-{width}-{theme}.png"))
     first = chart.locator(".stw-tl-rows li").first
     expect(first).to_have_text("1 00000001" if n < 20 else "5")
+    # One time scale: the counts and the bars begin and end at the same x, beside the labels.
+    counts, drawing = (chart.locator(s).bounding_box() for s in (".stw-tl-counts", ".stw-tl-bars"))
+    assert counts["x"] == pytest.approx(drawing["x"], abs=1)
+    assert counts["width"] == pytest.approx(drawing["width"], abs=1)
+    # 3 tasks ended within a minute: no throughput block (it would be one, as tall as the chart).
+    expect(chart.locator(".stw-tl-rate")).to_be_visible(visible=n > 3)
     view.assert_clean()
 
 
