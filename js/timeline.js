@@ -227,6 +227,15 @@ export function barLabel(b, now) {
 const TL_SVG_NS = "http://www.w3.org/2000/svg";
 /** Height of one bar row in px: tall when few tasks, thin (and scrolled) when many. */
 export const barHeight = (/** @type {number} */ n) => Math.max(3, Math.min(14, Math.floor(240 / Math.max(1, n))));
+/** Rows from one label to the next, so labels of 11 px text stay 12 px apart (as timeline_svg.py). */
+export const rowStep = (/** @type {number} */ bh) => (bh < 6 ? 5 : bh < 12 ? 2 : 1);
+/**
+ * The labels beside the bars, one for each rowStep-th row: its number by submission, with
+ * the task's short id where every row has one (the cases: tests/timeline_cases.json).
+ * @param {string[]} ids the bars' task ids, in order
+ */
+export const rowLabels = (ids, step = rowStep(barHeight(ids.length))) =>
+  ids.flatMap((id, i) => ((i + 1) % step ? [] : [`${i + 1}${step > 1 ? "" : ` ${id.slice(0, 8)}`}`]));
 
 /** @param {string} tag @param {Record<string, string | number>} [attrs] @returns {SVGElement} */
 function tlSvg(tag, attrs = {}) {
@@ -272,6 +281,9 @@ export function mountTimeline({ onSelect }) {
   const rateSvg = body.appendChild(tlStretched("stw-tl-rate", 24));
   const rateNote = body.appendChild(h("span", "stw-tl-axis-note", "", { "aria-hidden": "true" }));
   const scroller = body.appendChild(h("div", "stw-tl-scroll"));
+  // The rows' labels, a column beside the bars (sized by timeline.css from --r and --s).
+  const rowList = scroller.appendChild(h("ul", "stw-tl-rows", undefined, { "aria-hidden": "true" }));
+  let rowText = "";
   const bars = scroller.appendChild(tlSvg("svg", {
     // tabindex -1: the bars are the stops (one at a time), not their drawing.
     class: "stw-tl-bars", preserveAspectRatio: "none", width: "100%", role: "group", tabindex: "-1",
@@ -353,12 +365,12 @@ export function mountTimeline({ onSelect }) {
     e.preventDefault();
     focusBar(order[next].id, true);
   };
-  bars.addEventListener("mouseover", onOver);
-  bars.addEventListener("mouseleave", hideTip);
-  bars.addEventListener("focusin", onFocus);
-  bars.addEventListener("focusout", hideTip);
-  bars.addEventListener("click", onClick);
-  bars.addEventListener("keydown", /** @type {EventListener} */ (onKey));
+  /** @type {Record<string, EventListener>} */
+  const listeners = {
+    mouseover: onOver, mouseleave: hideTip, focusin: onFocus, focusout: hideTip, click: onClick,
+    keydown: /** @type {EventListener} */ (onKey),
+  };
+  for (const [type, listener] of Object.entries(listeners)) bars.addEventListener(type, listener);
 
   /** One bar's elements, made once per task id and reused. @param {Bar} b */
   const makeBar = (b) => {
@@ -383,6 +395,12 @@ export function mountTimeline({ onSelect }) {
     const height = Math.max(bh, bh * all.length);
     setAttr(bars, "viewBox", `0 0 ${TL_WIDTH} ${height}`);
     setAttr(bars, "height", String(height));
+    setAttr(rowList, "style", `--r:${bh}px;--s:${rowStep(bh)}`);
+    const labels = rowLabels(all.map((b) => b.id));
+    if (labels.join() !== rowText) {
+      rowText = labels.join();
+      rowList.replaceChildren(...labels.map((text) => h("li", "", text)));
+    }
     const seen = new Set();
     /** @type {SVGElement[]} */
     const wanted = [];
@@ -469,12 +487,7 @@ export function mountTimeline({ onSelect }) {
   };
 
   const dispose = () => {
-    bars.removeEventListener("mouseover", onOver);
-    bars.removeEventListener("mouseleave", hideTip);
-    bars.removeEventListener("focusin", onFocus);
-    bars.removeEventListener("focusout", hideTip);
-    bars.removeEventListener("click", onClick);
-    bars.removeEventListener("keydown", /** @type {EventListener} */ (onKey));
+    for (const [type, listener] of Object.entries(listeners)) bars.removeEventListener(type, listener);
     drawn.clear();
     root.remove();
   };

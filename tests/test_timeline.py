@@ -16,6 +16,8 @@ from search_task_widget._documents.document import list_document
 from search_task_widget._documents.timeline_svg import (
     MAX_BARS,
     WIDTH,
+    row_height,
+    row_labels,
     timeline_figure,
     timeline_summary,
 )
@@ -23,6 +25,8 @@ from search_task_widget._terminal.cli import main
 from search_task_widget._views.list_widget import TaskListWidget
 
 CASES = json.loads((Path(__file__).parent / "timeline_cases.json").read_text())
+SUMMARIES = [case for case in CASES if "summary" in case]
+ROW_LABELS = [case for case in CASES if "row_labels_of" in case]
 T0 = "2026-01-01T12:00:"
 
 
@@ -41,9 +45,60 @@ def row(state: str, created: str, ended: str | None = None, started: float | Non
     return value
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["summary"][:30] for c in CASES])
+@pytest.mark.parametrize("case", SUMMARIES, ids=[c["summary"][:30] for c in SUMMARIES])
 def test_summary_says_what_the_front_end_says(case):
     assert timeline_summary(case["rows"]) == case["summary"]
+
+
+def _task_ids(n: int) -> list[str]:
+    """The ids of tests/timeline_cases.json's row-label cases, by submission."""
+    return [f"{i:08d}-0000-4000-8000-000000000000" for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("case", ROW_LABELS, ids=[str(c["row_labels_of"]) for c in ROW_LABELS])
+def test_rows_are_labelled_as_the_front_end_labels_them(case):
+    n = case["row_labels_of"]
+    labels = row_labels(_task_ids(n))
+    assert row_height(n) == case["row_px"]
+    assert labels[:3] == case["labels_first"]
+    assert len(labels) == case["labels_count"]
+    assert labels[-1] == case["labels_last"]
+
+
+def _row_label_items(svg: str) -> list[tuple[int, int, str]]:
+    """Each row label of a figure: its item's height and line height (px) and its text."""
+    column = re.search(r'<ul class="stw-tl-rows"[^>]*padding:(\d+)px[^>]*>(.*?)</ul>', svg)
+    assert column, svg[:500]
+    items = re.findall(r'<li style="height:(\d+)px;line-height:(\d+)px">([^<]*)</li>', column[2])
+    return [(int(column[1]), 0, "")] + [(int(a), int(b), text) for a, b, text in items]
+
+
+def test_each_row_of_a_few_tasks_is_named_beside_its_bar():
+    started = [1767268800000 + (10 * i + 5) * 1000 for i in range(4)]  # 12:00:05, :15, ...
+    rows = [row("SUCCESS", f"{10 * i:02d}", "59", started[i], task_id=f"{i:08d}-0000")
+            for i in range(1, 4)]  # fmt: skip
+    svg = timeline_figure(rows)
+    (top, _, _), *items = _row_label_items(svg)
+    assert items == [(14, 14, "1 00000001"), (14, 14, "2 00000002"), (14, 14, "3 00000003")]
+    # The column starts where the first bar does; the drawing keeps rows of 14 px.
+    (first, *_) = _rects(svg, "stw-tl-run stw-tl-success")
+    assert first["y"] == top
+    assert 'preserveAspectRatio="none"' in svg
+    assert "its row numbered at the left" in svg
+
+
+def test_hundreds_of_rows_are_numbered_every_fifth_and_their_outlines_do_not_stretch():
+    rows = [row("", "00", task_id=f"{i:08d}-x", trouble="fatal") for i in range(1, 501)]
+    svg = timeline_figure(rows)
+    (top, _, _), *items = _row_label_items(svg)
+    drawn = row_labels(_task_ids(MAX_BARS))
+    assert [text for _, _, text in items] == drawn  # rows 5, 10, ... 200: those drawn
+    assert {(height, line) for height, line, _ in items} == {(15, 3)}
+    # Label "5" centred on row 5: the column's padding is four rows of 3 px below the bars' top.
+    (first, *_) = _rects(svg, "stw-tl-run stw-tl-unknown-unsplit")
+    assert top == first["y"] + 4 * 3
+    # Hollow bars: their outline keeps 1 px however wide the page.
+    assert svg.count('vector-effect="non-scaling-stroke"') == MAX_BARS + 4  # + the 4 lines
 
 
 def test_list_rows_carry_when_the_poller_saw_each_task_start(fake_search, ticked, clock):

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
-  barGeometry, barLabel, roundUp, clockTime, countsOverTime, median, throughput, timeSpan,
-  timelineBars, timelineSummary, TL_WIDTH,
+  barGeometry, barHeight, barLabel, roundUp, clockTime, countsOverTime, median, rowLabels, throughput,
+  timeSpan, timelineBars, timelineSummary, TL_WIDTH,
 } from "../timeline.js";
 
 const T0 = Date.parse("2026-01-01T12:00:00Z");
@@ -91,10 +91,25 @@ test("median of odd, even and no values", () => {
   assert.ok(Number.isNaN(median([])));
 });
 
+/** @type {any[]} */
+const fixture = JSON.parse(readFileSync(new URL("../../tests/timeline_cases.json", import.meta.url), "utf8"));
+
 test("the summary says counts and median queue and run, as in the issue", () => {
-  const fixture = JSON.parse(readFileSync(new URL("../../tests/timeline_cases.json", import.meta.url), "utf8"));
-  for (const { rows, summary } of fixture) {
+  for (const { rows, summary } of fixture.filter((c) => "summary" in c)) {
     assert.equal(timelineSummary(rows, timelineBars(rows)), summary);
+  }
+});
+
+test("rows are labelled as the saved timeline labels them: all at 3 tasks, every 5th at 500", () => {
+  const cases = fixture.filter((c) => "row_labels_of" in c);
+  assert.ok(cases.length >= 2);
+  for (const c of cases) {
+    const ids = Array.from({ length: c.row_labels_of }, (_, i) => `${String(i + 1).padStart(8, "0")}-0000-4000-8000-000000000000`);
+    const labels = rowLabels(ids);
+    assert.equal(barHeight(ids.length), c.row_px);
+    assert.deepEqual(labels.slice(0, 3), c.labels_first);
+    assert.equal(labels.length, c.labels_count);
+    assert.equal(labels.at(-1), c.labels_last);
   }
 });
 

@@ -4,10 +4,12 @@ and for :meth:`TaskListWidget.to_html`.
 It draws what ``js/timeline.js`` draws live, from the same rows: counts over time, tasks
 finished per minute, and one bar per task (queued part pale, running part solid, ended
 green / red / grey, with a shape as well as a colour: failed dashed outline, other ends
-hollow). Pixel geometry in a fixed viewBox that scales down with the page; colours as plain
-values (kept where styles are dropped) plus theme variables in ``style`` where they are
-kept; text is escaped and inherits the page's colour. Bars are capped at :data:`MAX_BARS`
-(the rest are counted), so a saved notebook stays small.
+hollow), its row numbered at the left as :func:`row_labels` says. Rows are as many px tall
+as live (:func:`row_height`); the drawing stretches to the page's width only, its strokes
+keeping their width, so row labels in HTML (11 px) stay beside their rows at any width.
+Colours as plain values (kept where styles are dropped) plus theme variables in ``style``
+where they are kept; text is escaped and inherits the page's colour. Bars are capped at
+:data:`MAX_BARS` (the rest are counted), so a saved notebook stays small.
 
 ``started`` in a row is when the widget first saw the task running (epoch ms): the service
 does not say when a task left the queue (see ``_tracking.rows.row_of``).
@@ -54,6 +56,34 @@ _SERIES = (
     ("done", "success", "", 2.5),
     ("failed", "failed", "8 2 1 2", 2.5),
 )
+
+
+#: Stroke widths in px whatever the drawing's horizontal stretch.
+_FIXED_STROKE = ' vector-effect="non-scaling-stroke"'
+
+
+def row_height(n: int) -> int:
+    """Height of one bar's row in px for ``n`` bars: tall when few, thin when many
+    (``barHeight`` in js/timeline.js)."""
+    return max(3, min(14, 240 // max(1, n)))
+
+
+def row_step(height: int) -> int:
+    """Rows from one label to the next: labels of 11 px text stay 12 px apart on rows of
+    ``height`` px (``rowStep`` in js/timeline.js)."""
+    return 1 if height >= 12 else 2 if height >= 6 else 5
+
+
+def row_labels(task_ids: Sequence[str]) -> list[str]:
+    """The labels beside the bars of these tasks (in submission order), one for each
+    :func:`row_step`-th row: its number, with the task's short id where every row has one
+    (``rowLabels`` in js/timeline.js; the cases in tests/timeline_cases.json)."""
+    step = row_step(row_height(len(task_ids)))
+    return [
+        f"{number} {task_id[:8]}" if step == 1 else str(number)
+        for number, task_id in enumerate(task_ids, 1)
+        if number % step == 0
+    ]
 
 
 #: What the summary counts after "succeeded" and "failed", in its order.
@@ -160,7 +190,7 @@ def timeline_figure(rows: Sequence[Mapping[str, Any]], now: float | None = None)
     t1 = max(max(seen), now or 0.0, t0 + 1.0)
     summary = timeline_summary(rows)
     shown = bars[:MAX_BARS]
-    bar_h = max(2, min(12, 240 // len(shown)))
+    bar_h = row_height(len(shown))
     top = _BARS_TOP
     height = top + bar_h * len(shown) + 18
     x = _scale(t0, t1)
@@ -176,13 +206,16 @@ def timeline_figure(rows: Sequence[Mapping[str, Any]], now: float | None = None)
     note = f" The first {len(shown)} tasks are drawn; {more} more are not." if more else ""
     # Every word is HTML beside the drawing, none inside it: where a sanitiser strips the
     # SVG (GitHub, an untrusted JupyterLab output), what is left still reads as sentences.
+    # Stretched to the width only (preserveAspectRatio none): rows keep their px height.
     return (
         '<figure class="stw-tl stw-tl-static" style="margin:8px 0">'
         f"{_scale_words(t0, t1, peak, rate)}{_legend_html(bars)}"
+        f'<div style="display:flex;align-items:flex-start">{_row_labels(shown, top, bar_h)}'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" style="max-width:100%;height:auto" role="img" '
+        f'width="100%" height="{height}" preserveAspectRatio="none" '
+        'style="display:block;flex:1;min-width:0" role="img" '
         f'aria-label="{_esc("Timeline. " + summary)}" fill="currentColor">'
-        f"{counts}{rate}{_bars(shown, top, bar_h, x, t1)}</svg>"
+        f"{counts}{rate}{_bars(shown, top, bar_h, x, t1)}</svg></div>"
         f'<figcaption class="stw-tl-summary" style="font-size:11px">{_esc(summary + "." + note)}'
         "</figcaption></figure>"
     )
@@ -195,7 +228,20 @@ def _scale_words(t0: float, t1: float, peak: int, rate: str) -> str:
     return (
         '<p class="stw-tl-scale" style="margin:0;font-size:11px">'
         f"From {_esc(utc_text(t0))} to {_esc(utc_text(t1))}. Top {lines}{middle}; below, one "
-        "bar per task, in order of submission.</p>"
+        "bar per task in order of submission, its row numbered at the left.</p>"
+    )
+
+
+def _row_labels(bars: list[_Bar], top: int, bar_h: int) -> str:
+    """The row labels, a column beside the drawing: each item as tall as the rows it stands
+    for, its text centred on the first (the drawing's rows are px, see timeline_figure)."""
+    step = row_step(bar_h)
+    item = f'<li style="height:{step * bar_h}px;line-height:{bar_h}px">'
+    labels = "".join(f"{item}{_esc(label)}</li>" for label in row_labels([b.task_id for b in bars]))
+    return (
+        '<ul class="stw-tl-rows" aria-hidden="true" style="flex:none;margin:0;'
+        f"padding:{top + (step - 1) * bar_h}px 4px 0 0;list-style:none;font-size:11px;"
+        f'text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums">{labels}</ul>'
     )
 
 
@@ -265,7 +311,7 @@ def _counts_chart(bars: list[_Bar], t0: float, t1: float, x: Any) -> tuple[str, 
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         lines.append(
             f'<polyline class="stw-tl-{key}" points="{points}" fill="none" {attr} '
-            f'style="{style}" stroke-width="{width}"{dashes}/>'
+            f'style="{style}" stroke-width="{width}"{dashes}{_FIXED_STROKE}/>'
         )
     return f'<g class="stw-tl-counts">{"".join(lines)}</g>', peak
 
@@ -310,7 +356,8 @@ def _rate_chart(bars: list[_Bar], t0: float, t1: float) -> str:
 
 def _bars(bars: list[_Bar], top: int, bar_h: int, x: Any, t1: float) -> str:
     """Bare rects, grouped by how they are painted (a bar's place is its y, not its
-    position among the elements): about 100 bytes a task."""
+    position among the elements): about 100 bytes a task. Outlined rects keep their
+    stroke's width when the drawing stretches (solid ones need not: they have none)."""
     groups: dict[str, list[str]] = {}
     h = max(1, bar_h - 1)
     for i, b in enumerate(bars):
@@ -319,15 +366,18 @@ def _bars(bars: list[_Bar], top: int, bar_h: int, x: Any, t1: float) -> str:
         run_from = b.started if b.started is not None else b.created
         if b.started is not None:
             width = max(0.0, x(run_from) - x(b.created))
-            groups.setdefault("queue", []).append(_rect(x(b.created), y, width, h))
+            groups.setdefault("queue", []).append(_rect(x(b.created), y, width, h, True))
         tone = b.tone if b.ended is not None or b.fatal else "running"
         key = f"{tone}{'' if b.started is not None else '-unsplit'}"
-        groups.setdefault(key, []).append(_rect(x(run_from), y, max(1.5, x(end) - x(run_from)), h))
+        outlined = tone in ("failed", "unknown") or b.started is None
+        run = _rect(x(run_from), y, max(1.5, x(end) - x(run_from)), h, outlined)
+        groups.setdefault(key, []).append(run)
     return "".join(_group(key, rects) for key, rects in groups.items())
 
 
-def _rect(x: float, y: int, width: float, height: int) -> str:
-    return f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{height}"/>'
+def _rect(x: float, y: int, width: float, height: int, outlined: bool) -> str:
+    stroke = _FIXED_STROKE if outlined else ""
+    return f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{height}"{stroke}/>'
 
 
 def _group(key: str, rects: list[str]) -> str:

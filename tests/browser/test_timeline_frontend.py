@@ -9,6 +9,7 @@ here only what a person sees and does.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -332,3 +333,118 @@ def test_to_html_of_a_list_draws_the_timeline_offline(page: Page, fake_search, t
     expect(chart.get_by_role("button", name="Task ")).to_have_count(2)
     expect(chart.locator(".stw-tl-summary")).to_have_text("2 tasks: 1 succeeded, 1 failed")
     expect(page.locator("figure.stw-tl-static")).to_be_hidden()  # the copy for no scripts
+
+
+# -- rows told apart, 390 px to 1600 px ----------------------------------------------------
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+WIDTHS = [390, 800, 1600]
+
+
+def _tasks(n: int) -> list[dict]:
+    """``n`` ended tasks submitted a second apart, each queued 5 s and run 20 s; every
+    7th failed."""
+    return [
+        trow(i, "FAILED" if i % 7 == 0 else "SUCCESS", i, i + 5, i + 25) for i in range(1, n + 1)
+    ]
+
+
+# Each row label (its glyphs' box and size), the centres of the bars' rows top to bottom,
+# where the drawing begins, every text's size, and whether the page scrolls sideways.
+ROWS_JS = """(root, drawing) => {
+  const box = (r) => ({ top: r.top, bottom: r.bottom, left: r.left, right: r.right });
+  const labels = [...root.querySelectorAll('.stw-tl-rows li')].map((li) => {
+    const range = document.createRange();
+    range.selectNodeContents(li);
+    return { text: li.textContent, size: parseFloat(getComputedStyle(li).fontSize),
+             ...box(range.getBoundingClientRect()) };
+  });
+  const rows = [];
+  const centres = [...root.querySelectorAll('.stw-tl-run rect, rect.stw-tl-run')]
+    .map((r) => { const b = r.getBoundingClientRect(); return (b.top + b.bottom) / 2; })
+    .sort((a, b) => a - b);
+  for (const y of centres) if (!rows.length || y - rows.at(-1) > 0.5) rows.push(y);
+  const sizes = [];
+  const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement;
+    if (n.textContent.trim() && el.checkVisibility() && !el.closest('.stw-sr-only')) {
+      sizes.push([parseFloat(getComputedStyle(el).fontSize), n.textContent.trim().slice(0, 30)]);
+    }
+  }
+  return { labels, rows, drawingLeft: root.querySelector(drawing).getBoundingClientRect().left,
+           sizes, sideways: document.documentElement.scrollWidth > window.innerWidth };
+}"""
+
+
+def _assert_rows_named(root, drawing: str, count: int) -> None:
+    """Each row label sits beside the drawing, centred on the row its number names, at
+    11 px or more, apart from the next; every text of the chart is 11 px or more, and the
+    page does not scroll sideways."""
+    seen = root.evaluate(ROWS_JS, drawing)
+    labels, rows = seen["labels"], seen["rows"]
+    assert len(labels) == count, [label["text"] for label in labels]
+    for label, after in zip(labels, [*labels[1:], None], strict=True):
+        number = int(label["text"].split()[0])
+        assert label["size"] >= 11, label
+        assert abs((label["top"] + label["bottom"]) / 2 - rows[number - 1]) <= 1.5, (label, rows)
+        assert label["right"] <= seen["drawingLeft"] + 0.5, label
+        assert after is None or after["top"] >= label["bottom"] - 1.5, (label, after)
+    assert not [s for s in seen["sizes"] if s[0] < 11], seen["sizes"]
+    assert not seen["sideways"]
+
+
+def _assert_labels_legible(root) -> None:
+    """The row labels are text: WCAG AA 4.5:1 against what is behind them."""
+    from test_jupyter_hosts import CONTRAST_JS
+
+    measured = [m for m in root.evaluate(CONTRAST_JS) if m["element"].startswith("li")]
+    assert measured
+    assert not [m for m in measured if m["ratio"] < 4.5], measured
+
+
+@pytest.mark.parametrize("n", [3, 500])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_live_rows_are_named_and_readable_at_every_width(page, base_url, width, n):
+    page.set_viewport_size({"width": width, "height": 900})
+    view = Harness(page, base_url)
+    view.mount(**traits(_tasks(n), polling=False, last_completed=iso(n + 25)))
+    chart = page.locator(".stw-tl")
+    expect(chart.get_by_role("button", name="Task ")).to_have_count(n)
+    for theme in ("light", "dark"):
+        if theme == "dark":
+            page.add_style_tag(content=DARK)
+        # 3 tasks: every row, with its task's id; 500: every 5th row's number.
+        _assert_rows_named(chart, ".stw-tl-bars", n if n < 20 else n // 5)
+        _assert_labels_legible(chart)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        chart.screenshot(path=str(ARTIFACTS / f"timeline-live-{n}-{width}-{theme}.png"))
+    first = chart.locator(".stw-tl-rows li").first
+    expect(first).to_have_text("1 00000001" if n < 20 else "5")
+    # One time scale: the counts and the bars begin and end at the same x, beside the labels.
+    counts, drawing = (chart.locator(s).bounding_box() for s in (".stw-tl-counts", ".stw-tl-bars"))
+    assert counts["x"] == pytest.approx(drawing["x"], abs=1)
+    assert counts["width"] == pytest.approx(drawing["width"], abs=1)
+    # 3 tasks ended within a minute: no throughput block (it would be one, as tall as the chart).
+    expect(chart.locator(".stw-tl-rate")).to_be_visible(visible=n > 3)
+    view.assert_clean()
+
+
+@pytest.mark.parametrize("n", [3, 500])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_saved_rows_are_named_and_readable_at_every_width(page: Page, width, n):
+    page.set_viewport_size({"width": width, "height": 900})
+    document = list_document(f"{n} tasks", _tasks(n), {"first_submitted": iso(1)})
+    page.set_content(
+        '<!doctype html><html lang="en"><title>t</title>'
+        f'<body style="margin:16px">{document}</body>'
+    )
+    figure = page.locator("figure.stw-tl-static")
+    for theme in ("light", "dark"):
+        if theme == "dark":
+            page.add_style_tag(content=DARK + "body { background: #111; color: #eee; }")
+        # The saved copy draws at most MAX_BARS (200) bars: every 5th of them numbered.
+        _assert_rows_named(figure, "svg", n if n < 20 else 200 // 5)
+        _assert_labels_legible(figure)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        figure.screenshot(path=str(ARTIFACTS / f"timeline-saved-{n}-{width}-{theme}.png"))
