@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import globus_sdk
 import pytest
-from fake_search import task_doc
+from fake_search import http_error, task_doc
 
 import search_task_widget as stw
 from search_task_widget._documents.document import MAX_ROWS
@@ -395,6 +395,23 @@ def test_a_right_to_left_override_is_shown_as_an_escape_everywhere(fake_search, 
     assert rlo not in shown
     assert isolate not in shown
     assert document["message"] == "file \\u202efdp.exe"
+    widget.close()
+
+
+def test_a_right_to_left_override_in_an_error_answer_is_an_escape_in_the_live_error(
+    fake_search, poller
+):
+    rlo = "\u202e"
+    doc = task_doc()
+    answer = http_error(404, "NotFound.Generic", f"no task {rlo}fdp.exe here")
+    fake_search.script(doc["task_id"], [answer] * 3)
+    widget = stw.TaskWidget(doc["task_id"], base_url=fake_search.base_url, poller=poller)
+    with pytest.raises(stw.SearchTaskError) as caught:
+        widget.wait(timeout=10)
+    assert "no task \\u202efdp.exe here" in str(caught.value)
+    assert rlo not in str(caught.value)
+    assert rlo not in widget.error  # the synced trait the live view draws
+    assert "\\u202efdp.exe" in widget.error
     widget.close()
 
 

@@ -19,6 +19,7 @@ from .config import (
     TOKEN_ENV_VAR,
     VERIFY_SSL_ENV_VAR,
 )
+from .task import BIDI_ESCAPES
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -275,12 +276,13 @@ def _redact_echo(match: re.Match[str]) -> str:
 
 
 def scrubbed(error: _E, secrets: Iterable[str] = ()) -> _E:
-    """``error`` ready to leave the package: redacted text, no frames and no chained
-    exceptions (their frames' locals held the request's headers)."""
+    """``error`` ready to leave the package: redacted text with bidi controls escaped, no
+    frames and no chained exceptions (their frames' locals held the request's headers)."""
     secrets = list(secrets)
     if isinstance(error, SearchTaskError):
-        error.message = redact(error.message, secrets)
-        error.code = redact(error.code, secrets)
+        # Bidi controls as escapes, as in a Task document: the error text is shown live.
+        error.message = redact(error.message, secrets).translate(BIDI_ESCAPES)
+        error.code = redact(error.code, secrets).translate(BIDI_ESCAPES)
         error.args = (error.message,)
     error.__traceback__ = None
     error.__context__ = None
