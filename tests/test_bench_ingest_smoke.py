@@ -10,6 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# The bench serves the simulator in a process of its own.
+pytestmark = pytest.mark.process
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench" / "bench_ingest.py"
 #: The poller's default budget: 5 requests a second, bursts of 1.
