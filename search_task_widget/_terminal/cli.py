@@ -4,8 +4,8 @@
 watched together, see :mod:`.many`); the word ``watch`` may be left out. ``ingest INDEX_ID
 FILE...`` ingests a catalogue (see :mod:`.._ingest`).
 
-It follows one Search task until it ends: the task is a :class:`~._group.TaskGroup` of one,
-on the same pooled client and background :class:`~._poller.Poller` as the notebook widgets,
+It follows one Search task until it ends: the task is a :class:`~.group.TaskGroup` of one,
+on the same pooled client and background :class:`~.poller.Poller` as the notebook widgets,
 and :mod:`._terminal` draws it (a live line on a terminal, one line per change otherwise,
 then a summary or the JSON document). This module reads the command line.
 

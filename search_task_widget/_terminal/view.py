@@ -1,4 +1,4 @@
-"""The terminal view of a :class:`~._group.TaskGroup` of one task (the command line's output).
+"""The terminal view of a :class:`~.group.TaskGroup` of one task (the command line's output).
 
 The core watches the task on the poller; its news arrives here on the poller thread and is
 only recorded (a queue); the main thread reads the queue and does all the printing:

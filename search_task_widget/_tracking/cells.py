@@ -4,7 +4,7 @@ Every message a kernel publishes names the request that caused it (its ``parent_
 Headless executors (nbclient, and so papermill, ``jupyter nbconvert --execute``,
 jupyter-book) keep only the messages whose parent is the cell they are executing and drop
 the rest. The poller thread runs in a copy of the :mod:`contextvars` context of the cell
-that started it (ipykernel 7.0 needs that, see ``_poller``), so on ipykernel 7 everything it
+that started it (ipykernel 7.0 needs that, see ``poller``), so on ipykernel 7 everything it
 sends would name *that* cell: a ``wait()`` in a later cell would see the task end, yet the
 executor would drop the final state and save the first one.
 

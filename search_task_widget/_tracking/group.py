@@ -187,7 +187,7 @@ class Entry:
 
 
 class _EntryListener:
-    """The poller's :class:`~._poller.Listener` for one entry: forwards to the group.
+    """The poller's :class:`~.poller.Listener` for one entry: forwards to the group.
 
     The entry holds this object; the watch holds it weakly and this holds the group weakly,
     so a group (and its view) that is garbage-collected takes its listeners with it and the

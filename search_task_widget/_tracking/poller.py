@@ -1,7 +1,7 @@
 """The background poller: one thread that watches every task in the kernel.
 
 Each watched task is a :class:`Watch`. A single daemon thread wakes when some watch is due,
-spends from a global :class:`~._schedule.RateBudget` (default 5 requests/s for all watches
+spends from a global :class:`~.schedule.RateBudget` (default 5 requests/s for all watches
 together) and asks the service, batching watches that share an index into one
 ``GET /v1/task_list/<index_id>``. Results go to each watch's :class:`Listener` (the widget).
 
@@ -10,17 +10,17 @@ client, so hundreds of independent loops would be throttled and would leak threa
 thread at all: the kernel's event loop is blocked while a cell runs, and a widget must keep
 moving while the user works in other cells.
 
-The requests themselves run on worker threads (:mod:`._requests`: a few per service, each
+The requests themselves run on worker threads (:mod:`.requests`: a few per service, each
 request with a whole-request deadline), so no answer can hold this thread up; their
 outcomes come back to this thread, which alone calls listeners. A 429/503 with
 ``Retry-After`` pauses the watches of that service only.
 
 The thread starts inside a copy of the caller's :mod:`contextvars` context: on ipykernel
 7.0 a plain thread dies on its first widget update (LookupError on ``shell_parent``). Under
-a marimo release that needs one, it is a ``marimo.Thread`` (see :mod:`._marimo`). Each
+a marimo release that needs one, it is a ``marimo.Thread`` (see :mod:`.marimo`). Each
 request and each listener call is guarded, and problems reach the user through the
 listener (widget state) and :mod:`logging`; should the thread die anyway, every watch is
-ended with an error saying so, and the next :meth:`Poller.add` starts a new thread.
+ended with an error saying so, and the next watch added starts a new thread.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class Poller:
         clock: time source; tests pass a fake one and call :meth:`tick` directly.
         backoff: the retry policy for transient trouble.
         threaded: run rounds on the background thread, and requests on worker threads
-            (see :mod:`._requests`); False leaves every round to :meth:`tick` calls, which
+            (see :mod:`.requests`); False leaves every round to :meth:`tick` calls, which
             then make their requests themselves (tests on a fake clock).
     """
 
@@ -735,14 +735,14 @@ class Poller:
 
 _default: Poller | None = None
 _default_lock = threading.Lock()
-#: One poller per marimo session where marimo needs it (see :func:`._marimo.session_key`);
+#: One poller per marimo session where marimo needs it (see :func:`.marimo.session_key`);
 #: an entry goes when its session's thread does.
 _session_pollers: weakref.WeakKeyDictionary[threading.Thread, Poller] = weakref.WeakKeyDictionary()
 
 
 def default_poller() -> Poller:
     """The kernel-wide poller that widgets share unless given their own (one per session
-    of a ``marimo run`` app on a marimo older than 0.23.14: see :mod:`._marimo`)."""
+    of a ``marimo run`` app on a marimo older than 0.23.14: see :mod:`.marimo`)."""
     global _default
     key = session_key()
     with _default_lock:

@@ -1,5 +1,5 @@
 """What TaskWidget and TaskListWidget share: settings, the tracking core and the sign-in
-they hold (composition: :class:`~._group.TaskGroup`, :class:`~._sign_in.SignIn`), the
+they hold (composition: :class:`~.group.TaskGroup`, :class:`~.sign_in.SignIn`), the
 document they become, closing."""
 
 from __future__ import annotations
@@ -72,12 +72,12 @@ def connection_settings(
 
 
 class PolledWidget(SignInMethods, ShownOnce, Unrecorded, anywidget.AnyWidget):
-    """A widget that draws a :class:`~._group.TaskGroup`: subclasses call :meth:`_connect`
-    and define ``start``, ``stop`` and ``_render``. It holds a :class:`~._sign_in.SignIn`
+    """A widget that draws a :class:`~.group.TaskGroup`: subclasses call :meth:`_connect`
+    and define ``start``, ``stop`` and ``_render``. It holds a :class:`~.sign_in.SignIn`
     and shows its panel when there are no usable credentials, and resumes polling once
     signed in.
 
-    Its front end is the loader (see :mod:`._front_end`); subclasses pass
+    Its front end is the loader (see :mod:`.front_end`); subclasses pass
     ``front_end_traits(kind)`` to ``__init__``. When what it watches has ended, it becomes
     a document: see :meth:`_become_document`.
     """
@@ -287,10 +287,10 @@ class PolledWidget(SignInMethods, ShownOnce, Unrecorded, anywidget.AnyWidget):
         The displays change at once (a notebook saved now keeps the document); the model
         is closed at the end of the next execution, or by ``wait()``, whichever comes
         first. Either sends the document again first if the end was sent outside its
-        execution (see ``_cells``: executors would have dropped it); once no open widget
+        execution (see ``_tracking.cells``: executors would have dropped it); once no open widget
         needs them, the shared front end and layout are closed too. The Python object
         keeps working (traits, ``wait()``, ``to_html()``). marimo and Voila keep the live
-        view (see :func:`._host.keeps_live_views`).
+        view (see :func:`.host.keeps_live_views`).
         """
         if self._documented or self._keeps_live_views:
             self._refresh_displays()

@@ -1,15 +1,15 @@
 """The TaskListWidget: many Search tasks, live in one view.
 
-The widget draws a :class:`~._group.TaskGroup` of many tasks: each task is one watch on the
+The widget draws a :class:`~.group.TaskGroup` of many tasks: each task is one watch on the
 shared poller, with the same adaptive interval policy and the same pooled client as
-:class:`~._widget.TaskWidget`, so tasks of one index are polled through a single
+:class:`~.widget.TaskWidget`, so tasks of one index are polled through a single
 ``GET /v1/task_list/<index_id>``.
 
 Message economy: the poller may deliver hundreds of per-task updates per second. The core
 changes rows in memory and tells the widget once per poll round, so rows and aggregates go
 out together (one comm message, ``hold_sync``), however many tasks the round moved. An
 unchanged round sends nothing but a ``last_checked`` stamp every
-:data:`~._schedule.STAMP_EVERY` seconds. User actions (``start``, ``stop``, ``add`` while
+:data:`~.schedule.STAMP_EVERY` seconds. User actions (``start``, ``stop``, ``add`` while
 stopped) send at once.
 """
 

@@ -23,7 +23,7 @@ def watch(task: object, **kwargs: Any) -> TaskWidget:
 def demo(scenario: str = "success", *, speed: float = 1.0, **kwargs: Any) -> TaskWidget:
     """Watch a task on the built-in simulator: no account, no network.
 
-    ``scenario`` is one of :data:`search_task_widget.simulator.SCENARIOS` ("success",
+    ``scenario`` is one of :data:`.SCENARIOS` ("success",
     "failure", "slow-queue", "outage", ...); ``speed`` runs its timeline faster (2 = twice
     as fast). Other keyword arguments go to :class:`TaskWidget`.
     """

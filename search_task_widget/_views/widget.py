@@ -1,6 +1,6 @@
 """The TaskWidget: one Search task, live in a notebook cell.
 
-The widget draws a :class:`~._group.TaskGroup` of one task: the core watches it on the
+The widget draws a :class:`~.group.TaskGroup` of one task: the core watches it on the
 poller and decides what is shown and when; :meth:`TaskWidget._render` writes the synced
 traits. Writes are grouped with ``hold_sync`` so one poll produces at most one comm
 message, and an unchanged poll produces nothing but a liveness stamp every

@@ -8,7 +8,7 @@
 * :class:`FieldTypes`: Search's type detection. The first value of a field fixes its type
   for the index, and a later value that cannot be stored as that type (``"warm"`` in a
   field of integers) fails its entry *in the task*, after the ingest call said 200.
-* Search's limits (:class:`~search_task_widget._model.limits.Limits`): an entry whose
+* Search's limits (:class:`~.limits.Limits`): an entry whose
   subject, ``visible_to``, field values, nesting or size break one is refused like a
   malformed one; a field that would take the index past its distinct fields fails its
   entry in the task.

@@ -1,7 +1,7 @@
 """A tiny threaded HTTP server bound to a loopback address: the fakes' transport.
 
 The simulator, the test suite's fake Search service and the benchmark serve the answers of
-the scenario engine (:mod:`._scenarios`) through it, so the production HTTP code runs end
+the scenario engine (:mod:`.scenarios`) through it, so the production HTTP code runs end
 to end with no network. A handler turns a :class:`Request` into a :class:`Response`, plain
 data that can also describe the faults a real service or proxy produces: a connection reset
 (``drop_connection``), a slow answer (``delay``), a trickled or endless chunked body

@@ -8,19 +8,19 @@ holds, once:
 
 * the service's vocabulary: each state's usual ``state_description``, its date format
   (:func:`format_search_date`), the Task document (:func:`task_document`) and GError
-  bodies (:func:`http_error`); the states themselves come from :mod:`._task`;
+  bodies (:func:`http_error`); the states themselves come from :mod:`.vocabulary`;
 * timelines: a :class:`Scenario` is a list of :class:`Phase` over scenario-seconds plus
   :class:`Fault` windows, and a :class:`TaskBook` answers with the document (or fault) of
   each of its tasks at the moment its injectable clock says, so unit tests step a fake
   clock and need no socket;
 * faults as data: a :class:`Fault` names a misbehaviour of the service or a proxy in
   front of it (:data:`FAULT_KINDS`), and :meth:`Fault.answer` turns it into the
-  :class:`~._loopback.Response` that produces it; the builders below (``dropped()``,
+  :class:`~.loopback.Response` that produces it; the builders below (``dropped()``,
   ``trickle()``, ``gzip_bomb()``...) take the parameters a test needs;
 * the Task API's routes (:func:`route_of`) and the ``task_list`` body (:func:`list_body`).
 
-Only :func:`serve` touches the network: a :class:`~._loopback.Response` is plain data,
-which :class:`~._loopback.LoopbackServer` sends.
+Only :func:`serve` touches the network: a :class:`~.loopback.Response` is plain data,
+which :class:`~.loopback.LoopbackServer` sends.
 """
 
 from __future__ import annotations
