@@ -38,6 +38,7 @@ def execute(
     shutil.copy(notebook, copy_path)
     nb = nbformat.read(copy_path, as_version=4)
     env = dict(os.environ, STW_TUTORIAL_OFFLINE="1", STW_SIMULATOR_SPEED="4")
+    env["SEARCH_TASK_WIDGET_DEMO_SPEED"] = "4"  # the quickstart's stw.demo()
     env["STW_WAIT_AT_END"] = "1" if wait else "0"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     for name in ("SEARCH_TASK_WIDGET_TOKEN", "GLOBUS_DATA", "SEARCH_TASK_WIDGET_CLIENT_ID"):

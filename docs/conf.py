@@ -25,6 +25,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.g
 # widget's output shows how its task ended. No credentials may leak into a page.
 os.environ["STW_TUTORIAL_OFFLINE"] = "1"
 os.environ.setdefault("STW_SIMULATOR_SPEED", "4")
+os.environ.setdefault("SEARCH_TASK_WIDGET_DEMO_SPEED", "4")  # the quickstart's stw.demo()
 os.environ["STW_WAIT_AT_END"] = "1"
 for _name in (
     "SEARCH_TASK_WIDGET_TOKEN",

@@ -2,7 +2,8 @@
 
 Each notebook runs with nbclient on a real python3 kernel, in a temporary copy, with the
 offline switch forced (``STW_TUTORIAL_OFFLINE=1``) and the simulator sped up through
-``STW_SIMULATOR_SPEED`` (which the notebooks read themselves).
+``STW_SIMULATOR_SPEED`` (which the notebooks read themselves) and
+``SEARCH_TASK_WIDGET_DEMO_SPEED`` (which ``stw.demo()`` reads).
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def executed(tmp_path_factory):
             with pytest.MonkeyPatch.context() as env:
                 env.setenv("STW_TUTORIAL_OFFLINE", "1")
                 env.setenv("STW_SIMULATOR_SPEED", "4")
+                env.setenv("SEARCH_TASK_WIDGET_DEMO_SPEED", "4")  # the quickstart's demo()s
                 env.setenv("STW_WAIT_AT_END", "1")  # dashboards end when their tasks do
                 # The kernel imports search_task_widget from this checkout.
                 paths = [str(REPO), os.environ.get("PYTHONPATH", "")]

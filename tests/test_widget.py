@@ -363,6 +363,30 @@ def test_demo_runs_on_the_simulator_with_no_account(monkeypatch):
     w.close()
 
 
+def test_the_demo_speed_variable_speeds_up_every_demo(monkeypatch):
+    from search_task_widget.simulator import shared_simulator
+
+    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    monkeypatch.setenv("SEARCH_TASK_WIDGET_DEMO_SPEED", "8")
+    w = stw.demo("success", speed=0.5)
+    # The task went to the process's simulator running at 0.5 x 8, and is checked 8 times
+    # as often as by default (a given poll_interval would win).
+    assert w.base_url == shared_simulator(4.0).base_url
+    assert w.poll_interval == 1 / 8
+    assert w.wait(timeout=30)["state"] == "SUCCESS"
+    w.close()
+    given = stw.demo("success", speed=0.5, poll_interval=0.3)
+    assert given.poll_interval == 0.3
+    given.close()
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-2", "inf", "nan"])
+def test_a_demo_speed_that_is_no_positive_number_is_refused_by_name(monkeypatch, value):
+    monkeypatch.setenv("SEARCH_TASK_WIDGET_DEMO_SPEED", value)
+    with pytest.raises(ValueError, match=r"SEARCH_TASK_WIDGET_DEMO_SPEED must be a positive"):
+        stw.demo("success")
+
+
 def test_importing_the_package_does_not_import_globus_sdk():
     code = "import sys, search_task_widget; sys.exit('globus_sdk' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -84,6 +84,12 @@ LOOPBACK_AUTH_ENV_VAR = EnvVar(
     doc="1 sends the credentials auth=None finds (a token, hub tokens, a stored sign-in) to "
     "a Search service on 127.0.0.1 too; otherwise a loopback service gets no token.",
 )
+DEMO_SPEED_ENV_VAR = EnvVar(
+    "SEARCH_TASK_WIDGET_DEMO_SPEED",
+    default="1",
+    doc="Runs the tasks of demo() that many times faster (a positive number), on top of its "
+    "speed argument: for tutorials executed by tests or a documentation build.",
+)
 
 # -- JupyterHub --------------------------------------------------------------------------
 
@@ -156,6 +162,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
     TOKEN_ENV_VAR,
     CLIENT_ID_ENV_VAR,
     LOOPBACK_AUTH_ENV_VAR,
+    DEMO_SPEED_ENV_VAR,
     HUB_ENV_VAR,
     HTTP_TIMEOUT_ENV_VAR,
     VERIFY_SSL_ENV_VAR,

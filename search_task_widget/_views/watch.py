@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from .widget import TaskWidget
+from .._model.config import DEMO_SPEED_ENV_VAR
+from .widget import POLL_INTERVAL, TaskWidget
 
 
 def watch(task: object, **kwargs: Any) -> TaskWidget:
@@ -25,10 +27,28 @@ def demo(scenario: str = "success", *, speed: float = 1.0, **kwargs: Any) -> Tas
 
     ``scenario`` is one of :data:`.SCENARIOS` ("success",
     "failure", "slow-queue", "outage", ...); ``speed`` runs its timeline faster (2 = twice
-    as fast). Other keyword arguments go to :class:`TaskWidget`.
+    as fast). ``$SEARCH_TASK_WIDGET_DEMO_SPEED`` makes it faster again and the widget check
+    that much more often unless given a ``poll_interval`` (tests and documentation builds
+    run the tutorials so). Other keyword arguments go to :class:`TaskWidget`.
     """
     from ..simulator import shared_simulator
 
-    simulator = shared_simulator(speed)
+    factor = demo_speed_factor()
+    if factor != 1:
+        # The widget keeps pace with the faster timeline, so a short outage is still seen.
+        kwargs.setdefault("poll_interval", POLL_INTERVAL / factor)
+    simulator = shared_simulator(speed * factor)
     kwargs.setdefault("base_url", simulator.base_url)
     return watch(simulator.submit(scenario), **kwargs)
+
+
+def demo_speed_factor() -> float:
+    """``$SEARCH_TASK_WIDGET_DEMO_SPEED`` as a number (1 when unset); ValueError if not one."""
+    text = DEMO_SPEED_ENV_VAR.read()
+    try:
+        factor = float(text)
+    except ValueError:
+        factor = math.nan
+    if not (math.isfinite(factor) and factor > 0):
+        raise ValueError(f"${DEMO_SPEED_ENV_VAR} must be a positive number, not {text!r}")
+    return factor

@@ -33,6 +33,9 @@ from .front_end import front_end_traits
 
 log = logging.getLogger("search_task_widget")
 
+#: Seconds between a task widget's first checks when no ``poll_interval`` is given.
+POLL_INTERVAL = 1.0
+
 
 class TaskWidget(PolledWidget):
     """A live view of one Globus Search task.
@@ -112,7 +115,7 @@ class TaskWidget(PolledWidget):
     #: When the next check is due (epoch ms). Synced.
     next_check = traitlets.Float(0.0).tag(sync=True)
     #: The current interval between checks, in seconds. Synced.
-    poll_interval = traitlets.Float(1.0).tag(sync=True)
+    poll_interval = traitlets.Float(POLL_INTERVAL).tag(sync=True)
 
     def __init__(
         self,
@@ -121,7 +124,7 @@ class TaskWidget(PolledWidget):
         auth: object = None,
         client_id: str | None = None,
         base_url: str | None = None,
-        poll_interval: float = 1.0,
+        poll_interval: float = POLL_INTERVAL,
         max_poll_interval: float | None = None,
         index_id: str | None = None,
         start: bool = True,

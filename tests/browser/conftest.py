@@ -26,6 +26,9 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 
+#: How long an ``expect(...)`` waits for its condition unless the test says otherwise.
+EXPECT_TIMEOUT_MS = 20_000
+
 
 def _missing(reason: str) -> None:
     """Skip on a developer machine, fail on CI where the browser must be there."""
@@ -40,9 +43,12 @@ def chromium_browser():
     if not os.access(CHROMIUM, os.X_OK):
         _missing(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _missing("the playwright Python package is not installed")
+    # Playwright's own 5 s is too short for a JupyterLab page while three other workers keep
+    # both cores busy; a passing assertion returns as soon as it holds, so this costs nothing.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield browser

@@ -46,7 +46,8 @@ IMAGES = (
 #: The simulator's "success" scenario ends at 5 s; 1.25x makes it CREATING -> PENDING
 #: (0.4 s) -> PROGRESS (1.6 s) -> SUCCESS (4 s).
 SPEED = 1.25
-SLEEP_S = 6
+#: Where the "success" scenario is at each step of a stepped clock (seconds since submitted).
+STEPS = {"PENDING": 1.0, "PROGRESS": 3.0, "SUCCESS": 6.0}
 
 FAILED_ID = "0b9f6a53-2f07-4c3e-8d7e-5e0a1f6c2d41"
 MISSING_ID = "3c4b7d2e-91f0-4a6b-b8c5-7e2d9a0f1b63"
@@ -264,6 +265,25 @@ def submit(scenario):
     )"""
 
 
+def hold_cell(release: Path) -> str:
+    """A cell that stays busy until the test creates ``release`` (at most two minutes)."""
+    return f"""\
+import pathlib, time
+release, deadline = pathlib.Path(r"{release}"), time.monotonic() + 120
+while not release.exists() and time.monotonic() < deadline:
+    time.sleep(0.05)"""
+
+
+class SteppedClock:
+    """A simulator clock that moves only when the test moves it (POSIX seconds)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def fake_cell(name: str, task_id: str) -> str:
     return f'{name} = stw.watch("{task_id}", base_url=FAKE, poll_interval=0.3)'
 
@@ -298,20 +318,41 @@ def simulator():
 
 
 @pytest.fixture(scope="module")
-def notebooks(tmp_path_factory, simulator, fake) -> Path:
+def stepped() -> SteppedClock:
+    """The clock of ``stepped_simulator``: its tasks move only when a test advances it."""
+    return SteppedClock()
+
+
+@pytest.fixture(scope="module")
+def stepped_simulator(stepped):
+    with Simulator(clock=stepped) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory) -> Path:
+    """The folder where a test creates the files that end the notebooks' hold cells."""
+    return tmp_path_factory.mktemp("releases")
+
+
+@pytest.fixture(scope="module")
+def notebooks(tmp_path_factory, simulator, stepped_simulator, fake, releases) -> Path:
     """The test notebooks (servers serve a copy of this folder)."""
     folder = tmp_path_factory.mktemp("notebooks")
     setup = setup_cell(simulator, fake)
-    sleep = f"import time\ntime.sleep({SLEEP_S})"
+    # The lifecycle notebooks ingest on the stepped simulator, and end with a cell that
+    # stays busy until the test lets it go: "the widget moves while another cell runs"
+    # then holds however slow the machine.
+    stepped_setup = setup_cell(stepped_simulator, fake)
     write_notebook(
         folder / "lifecycle.ipynb",
-        setup,
+        stepped_setup,
         INGEST_CELL,
         fake_cell("failed", FAILED_ID),
         fake_cell("missing", MISSING_ID),
         fake_cell("hostile", XSS_ID),
         fake_cell("running", RUNNING_ID),
-        sleep,
+        hold_cell(releases / "lifecycle"),
     )
     write_notebook(
         folder / "themes.ipynb",
@@ -325,7 +366,9 @@ def notebooks(tmp_path_factory, simulator, fake) -> Path:
         setup,
         fake_cell("queued", PENDING_ID) + '\nprint("model:", queued.model_id)',
     )
-    write_notebook(folder / "notebook7.ipynb", setup, INGEST_CELL, sleep)
+    write_notebook(
+        folder / "notebook7.ipynb", stepped_setup, INGEST_CELL, hold_cell(releases / "notebook7")
+    )
     write_notebook(
         folder / "voila.ipynb",
         setup,
@@ -473,27 +516,37 @@ class NotebookPage:
         self.server.delete_sessions()
 
 
-def assert_success_while_sleeping(nb: NotebookPage, task_root, sleep_index: int) -> None:
-    """The widget turned SUCCESS while the last (sleep) cell was executing."""
+def assert_moves_while_held(
+    nb: NotebookPage, task_root, hold_index: int, clock: SteppedClock, release: Path
+) -> None:
+    """The widget moves to SUCCESS while the last (hold) cell runs, then the cell ends.
+
+    The task moves only when the clock is stepped, and only once every cell before the
+    hold cell has finished; the hold cell ends only when ``release`` exists. What the page
+    showed at each moment is recorded inside it (``RECORDER_JS``).
+    """
+    expect(task_root).to_have_attribute("data-state", "CREATING")
+    expect(nb.prompt(hold_index - 1)).to_have_text(re.compile(r"\[\d+\]:"))
     task_id = task_root.locator(".stw-mono").first.text_content()
-    expect(task_root).to_have_attribute("data-state", "SUCCESS", timeout=20_000)
-    # Right after: the sleep cell still runs (it ends >= 2 s after SUCCESS).
-    expect(nb.prompt(sleep_index)).to_have_text("[*]:", timeout=1)
+    submitted = clock.now  # the clock stood still since the task was submitted
+    for state, at in STEPS.items():
+        clock.now = submitted + at
+        expect(task_root).to_have_attribute("data-state", state)
     moments = [s for s in nb.states() if s["task"] == task_id and s["state"] == "SUCCESS"]
     assert moments, nb.states()
     first = moments[0]
-    # At that moment every earlier cell had finished (a number) and the sleep cell had not:
+    # At that moment every earlier cell had finished (a number) and the hold cell had not:
     # the update arrived from the background thread mid-cell. (The front end's kernel status
-    # is no witness: Notebook 7 was seen showing "idle" while the sleep cell still ran.)
-    assert first["prompts"][sleep_index] == "[*]:", first
-    assert all(re.fullmatch(r"\[\d+\]:", p) for p in first["prompts"][:sleep_index]), first
+    # is no witness: Notebook 7 was seen showing "idle" while a cell still ran.)
+    assert first["prompts"][hold_index] == "[*]:", first
+    assert all(re.fullmatch(r"\[\d+\]:", p) for p in first["prompts"][:hold_index]), first
     seen = [s["state"] for s in nb.states() if s["task"] == task_id]
-    assert seen[-1] == "SUCCESS"
-    assert "PROGRESS" in seen, seen  # it was watched live, not just found finished
-    # And the sleep cell did finish afterwards, with the widget untouched.
-    expect(nb.prompt(sleep_index)).to_have_text(
-        re.compile(r"\[\d+\]:"), timeout=SLEEP_S * 1000 + 5000
-    )
+    changes = [state for n, state in enumerate(seen) if n == 0 or seen[n - 1] != state]
+    assert changes[-3:] == ["PENDING", "PROGRESS", "SUCCESS"], seen
+    # And the hold cell does finish once let go, with the widget untouched.
+    release.touch()
+    expect(nb.prompt(hold_index)).to_have_text(re.compile(r"\[\d+\]:"))
+    expect(task_root).to_have_attribute("data-state", "SUCCESS")
 
 
 # --------------------------------------------------------------------------- JupyterLab
@@ -510,10 +563,10 @@ def lab_run(chromium_browser, lab):
         nb.close()
 
 
-def test_lab_lifecycle_updates_while_another_cell_runs(lab_run):
+def test_lab_lifecycle_updates_while_another_cell_runs(lab_run, stepped, releases):
     nb = lab_run
     root = nb.root(1)
-    assert_success_while_sleeping(nb, root, sleep_index=6)
+    assert_moves_while_held(nb, root, 6, stepped, releases / "lifecycle")
     bar = root.get_by_role("progressbar")
     expect(bar).to_have_attribute("aria-valuenow", "4")
     expect(bar).to_have_attribute("aria-valuetext", "Succeeded")
@@ -768,13 +821,15 @@ def test_lab_themes_contrast_and_screenshots(chromium_browser, lab):
 # --------------------------------------------------------------------------- Notebook 7
 
 
-def test_notebook7_lifecycle_updates_while_another_cell_runs(chromium_browser, notebook7):
+def test_notebook7_lifecycle_updates_while_another_cell_runs(
+    chromium_browser, notebook7, stepped, releases
+):
     page = offline_page(chromium_browser)
     nb = NotebookPage(page, notebook7, "notebook7.ipynb")
     try:
         nb.open().run_all()
         root = nb.root(1)
-        assert_success_while_sleeping(nb, root, sleep_index=2)
+        assert_moves_while_held(nb, root, 2, stepped, releases / "notebook7")
         expect(root.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "4")
         expect(root.locator(".stw-desc")).to_have_text("Task succeeded")
         assert widget_errors(page) == []

@@ -20,6 +20,8 @@ import json
 import os
 import re
 import textwrap
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -39,6 +41,9 @@ pytestmark = pytest.mark.browser
 
 #: The wait cell sleeps this long after ``wait()`` returns, so its end is well after SUCCESS.
 AFTER_WAIT_S = 2
+#: The file whose existence lets the simulator's clock run (:class:`GatedClock`), in the
+#: module's temporary folder.
+GATE_NAME = "simulator-runs"
 AUTHORIZE = re.compile(r"^https://auth\.globus\.org/v2/oauth2/authorize\?")
 
 #: Before any page script: records each change of a widget's data-state with the browser's
@@ -78,6 +83,31 @@ CASES = [("edit", "light"), ("run", "dark")]
 def _cell(body: str) -> str:
     """One marimo cell (marimo reads each cell's names from its code)."""
     return "@app.cell\ndef _():\n" + textwrap.indent(textwrap.dedent(body).strip(), "    ") + "\n"
+
+
+class GatedClock:
+    """Real time (POSIX seconds) that stands still while the ``gate`` file is missing.
+
+    The simulator's tasks start their timelines only once the wait cell, having noted when
+    it started, creates the file: every state after CREATING then comes while that cell
+    waits, however slow the machine (no race between a task's pace and marimo's).
+    """
+
+    def __init__(self, gate: Path) -> None:
+        self.gate = gate
+        self._lock = threading.Lock()
+        self._stopped_at: float | None = time.time()
+        self._stood_still = 0.0
+
+    def __call__(self) -> float:
+        now = time.time()
+        with self._lock:
+            if self.gate.exists() and self._stopped_at is not None:
+                self._stood_still += now - self._stopped_at
+                self._stopped_at = None
+            elif not self.gate.exists() and self._stopped_at is None:
+                self._stopped_at = now
+            return (now if self._stopped_at is None else self._stopped_at) - self._stood_still
 
 
 def write_marimo_notebook(path: Path, ids: dict[str, str], urls: dict[str, str]) -> Path:
@@ -128,6 +158,7 @@ def write_marimo_notebook(path: Path, ids: dict[str, str], urls: dict[str, str])
         w = stw.watch(search.ingest(INDEX_ID, entry), poll_interval=0.3, max_poll_interval=0.5)""",
         f"""
         started = time.time()
+        open("{urls["gate"]}", "a").close()  # the simulator's clock runs from now on
         doc = w.wait(timeout=60)
         time.sleep({AFTER_WAIT_S})
         f"waited {{started:.3f}} {{time.time():.3f}} {{doc['state']}}\"""",
@@ -141,11 +172,18 @@ def write_marimo_notebook(path: Path, ids: dict[str, str], urls: dict[str, str])
 
 
 @pytest.fixture(scope="module")
-def services():
-    """The simulator, a FakeSearch with fixed tasks and one that wants a Bearer token."""
-    with Simulator(speed=SPEED) as sim, FakeSearch() as fake, FakeSearch() as guarded:
+def services(tmp_path_factory):
+    """The simulator (on a :class:`GatedClock`), a FakeSearch with fixed tasks and one
+    that wants a Bearer token."""
+    gate = tmp_path_factory.mktemp("gate") / GATE_NAME
+    clock = GatedClock(gate)
+    with (
+        Simulator(speed=SPEED, clock=clock) as sim,
+        FakeSearch() as fake,
+        FakeSearch() as guarded,
+    ):
         guarded.require_bearer = fake_token("search")
-        yield {"sim": sim, "fake": fake, "guarded": guarded}
+        yield {"sim": sim, "fake": fake, "guarded": guarded, "gate": gate}
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{m}-{s}" for m, s in CASES])
@@ -165,7 +203,9 @@ def marimo_page(request, tmp_path_factory, chromium_browser, services):
         "guarded": guarded.base_url,
         "token": guarded.require_bearer,
         "refresh": fake_token("refresh"),
+        "gate": str(services["gate"]),
     }
+    services["gate"].unlink(missing_ok=True)  # this page's notebook run opens it again
     home = tmp_path_factory.mktemp(f"marimo-{mode}")
     (home / "root").mkdir()
     notebook = write_marimo_notebook(home / "root" / "stw_marimo.py", ids, urls)

@@ -204,16 +204,25 @@ class KernelHarness:
 
     # -- running cells ------------------------------------------------------------------
 
-    def execute(self, code: str, timeout: float = 30.0, *, allow_error: bool = False) -> Cell:
+    def execute(
+        self,
+        code: str,
+        timeout: float = 30.0,
+        *,
+        allow_error: bool = False,
+        on_busy: Callable[[], object] | None = None,
+    ) -> Cell:
         """Run ``code``; return once its ``idle`` status arrived and its reply was read.
 
+        ``on_busy`` is called when the kernel says it started the cell (its ``busy``
+        status), so a test can change the world while the cell is known to be running.
         Raises AssertionError (with the cell's messages) if the cell fails, unless
         ``allow_error``.
         """
         msg_id = self.client.execute(code)
         deadline = time.monotonic() + timeout
         started, ended = self._until_idle(
-            msg_id, deadline, f"cell did not finish within {timeout:g} s:\n{code}"
+            msg_id, deadline, f"cell did not finish within {timeout:g} s:\n{code}", on_busy
         )
         reply = self._shell_reply(msg_id, deadline)
         cell = Cell(code, msg_id, reply, self.iopub[started : ended + 1], started, ended)
@@ -247,7 +256,13 @@ class KernelHarness:
         )
         return Handled(msg_id, self.iopub[started : ended + 1], started, ended)
 
-    def _until_idle(self, msg_id: str, deadline: float, failure: str) -> tuple[int, int]:
+    def _until_idle(
+        self,
+        msg_id: str,
+        deadline: float,
+        failure: str,
+        on_busy: Callable[[], object] | None = None,
+    ) -> tuple[int, int]:
         """Read IOPub until the kernel's ``idle`` status for ``msg_id``; return the indexes
         of its ``busy`` and ``idle`` messages in ``self.iopub``."""
         started: int | None = None
@@ -262,6 +277,8 @@ class KernelHarness:
             state = received.content["execution_state"]
             if state == "busy" and started is None:
                 started = len(self.iopub) - 1
+                if on_busy is not None:
+                    on_busy()
             elif state == "idle":
                 return started or 0, len(self.iopub) - 1
 

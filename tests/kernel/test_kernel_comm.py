@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import pytest
-from fake_search import task_doc
+from fake_search import FakeSearch, task_doc
 from kernel_harness import (
     WIDGET_VIEW_MIME,
     Cell,
@@ -20,7 +20,6 @@ from kernel_harness import (
     Received,
     WidgetStream,
     describe_messages,
-    distinct_in_order,
     problems,
     shown_view,
     update_state,
@@ -86,22 +85,36 @@ def assert_one_message_per_poll(state: dict[str, Any], required: set[str]) -> No
     assert state["state"] in state["stage_times"], state
 
 
-def start_simulated_widget(kernel: KernelHarness, *, speed: float) -> tuple[Cell, str]:
-    """Display a widget for a new "success" task on an in-kernel simulator."""
+def start_watched_task(kernel: KernelHarness, fake_search: FakeSearch) -> tuple[Cell, str, dict]:
+    """Display a widget for a CREATING task the test moves on itself (see ``move``)."""
+    creating = task_doc(state="CREATING")
+    fake_search.put_task(creating)
     kernel.execute(IMPORTS)
     cell = kernel.execute(
-        f"sim = Simulator(speed={speed}).start()\n"
-        "task_id = sim.submit('success')['task_id']\n"
-        "w = stw.TaskWidget(task_id, base_url=sim.base_url, poll_interval=0.2)\n"
-        "display(w)\n"
+        f"w = stw.TaskWidget({creating['task_id']!r}, base_url={fake_search.base_url!r}, "
+        "poll_interval=0.2)\ndisplay(w)\n"
     )
-    return cell, displayed_model_id(cell)
+    return cell, displayed_model_id(cell), creating
 
 
-def check_lifecycle(kernel: KernelHarness) -> None:
-    """The thread drives a displayed widget to SUCCESS after its cell ended, quietly."""
-    cell, comm_id = start_simulated_widget(kernel, speed=1.0)
-    kernel.collect_until(saw_state(kernel, comm_id, "SUCCESS"), 20, "update to SUCCESS")
+def move(fake_search: FakeSearch, creating: dict, state: str) -> None:
+    """The service's next answer for the task is ``state`` (the same task, created then)."""
+    fake_search.put_task(
+        task_doc(creating["task_id"], state, creation_date=creating["creation_date"])
+    )
+
+
+def check_lifecycle(kernel: KernelHarness, fake_search: FakeSearch) -> None:
+    """The thread drives a displayed widget to SUCCESS after its cell ended, quietly.
+
+    The test moves the task to its next state only once the widget showed the one before:
+    every state is seen however slow the machine, and none by luck of timing.
+    """
+    cell, comm_id, creating = start_watched_task(kernel, fake_search)
+    for state in LIFECYCLE:
+        if state != "CREATING":
+            move(fake_search, creating, state)
+        kernel.collect_until(saw_state(kernel, comm_id, state), 20, f"update to {state}")
     join = kernel.execute(JOIN_POLLER)
 
     stream = WidgetStream.of(kernel.iopub, comm_id)
@@ -115,15 +128,8 @@ def check_lifecycle(kernel: KernelHarness) -> None:
     repeated = [u for u in polls if "_esm" in update_state(u)]
     assert [u.parent_id for u in repeated] in ([], [join.msg_id]), repeated
     polls = [u for u in polls if u not in repeated]
-    states = [update_state(u)["state"] for u in polls]
-    # Each state is sent once, in lifecycle order, ending in SUCCESS. CREATING lasts 0.5 s
-    # and is normally seen by the very first poll, but a slow machine may miss it; PENDING
-    # (1.5 s) and PROGRESS (3 s) outlast the poll interval, which snaps back to 0.2 s on
-    # every change.
-    assert states == distinct_in_order(states), f"a state was sent twice: {states}"
-    assert states == [s for s in LIFECYCLE if s in states], states
-    assert states[-1] == "SUCCESS", states
-    assert {"PENDING", "PROGRESS"} <= set(states), states
+    # Each state is sent once, in lifecycle order: unchanged polls in between send nothing.
+    assert [update_state(u)["state"] for u in polls] == LIFECYCLE
 
     # All fields one poll changed travel in one message.
     for number, update in enumerate(polls):
@@ -143,16 +149,18 @@ def check_lifecycle(kernel: KernelHarness) -> None:
     assert others == [], others
     assert stream.opened.content["data"]["state"]["polling"] is True
 
-    # The later states came from the thread after the cell had finished.
+    # The task moved on only after the cell had finished, so the thread sent every later
+    # state (the first poll's CREATING may come before or after the cell's end).
     after_cell = [
         update_state(u)["state"] for u in state_updates(kernel.iopub[cell.ended :], comm_id)
     ]
-    assert {"PROGRESS", "SUCCESS"} <= set(after_cell), after_cell
+    moved_on = [state for state in after_cell if state != "CREATING"]
+    assert moved_on[: len(LIFECYCLE) - 1] == LIFECYCLE[1:], after_cell
     assert_quiet(kernel)
 
 
-def test_thread_drives_widget_to_success_after_cell_ends(kernel):
-    check_lifecycle(kernel)
+def test_thread_drives_widget_to_success_after_cell_ends(kernel, fake_search):
+    check_lifecycle(kernel, fake_search)
 
 
 def test_unchanged_polls_send_nothing(kernel, fake_search):
@@ -208,30 +216,35 @@ def test_unchanged_polls_send_nothing(kernel, fake_search):
     assert_quiet(kernel)
 
 
-def test_updates_arrive_while_another_cell_is_busy(kernel):
-    _cell, comm_id = start_simulated_widget(kernel, speed=1.0)
-    seen = [update_state(u)["state"] for u in state_updates(kernel.iopub, comm_id)]
-    before = seen[-1] if seen else None
+def test_updates_arrive_while_another_cell_is_busy(kernel, fake_search):
+    _cell, comm_id, creating = start_watched_task(kernel, fake_search)
+    kernel.collect_until(saw_state(kernel, comm_id, "CREATING"), 20, "the first poll's update")
 
-    # The task turns PENDING at 0.5 s and PROGRESS at 2 s, while this cell sleeps.
-    busy = kernel.execute("time.sleep(3)")
-    during = state_updates(busy.messages, comm_id)
-    new_states = [update_state(u)["state"] for u in during if update_state(u)["state"] != before]
-    assert new_states, (
-        f"no new state while the cell was busy (last before: {before}):\n{busy.describe()}"
+    # The task moves on once this cell runs, and the cell waits until the widget's trait
+    # shows it: the update is published while the cell is busy, however slow the machine.
+    busy = kernel.execute(
+        "deadline = time.monotonic() + 20\n"
+        "while w.state != 'PENDING' and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "w.state\n",
+        on_busy=lambda: move(fake_search, creating, "PENDING"),
     )
+    assert busy.result == "'PENDING'", busy.describe()
+    during = state_updates(busy.messages, comm_id)
+    assert [update_state(u)["state"] for u in during] == ["PENDING"], busy.describe()
     # Published between the cell's busy and idle status, and stamped before its reply.
     replied = busy.reply["header"]["date"]
     assert all(u.msg["header"]["date"] < replied for u in during), [
         (u.msg["header"]["date"], replied) for u in during
     ]
+    kernel.execute("w.close()")
     assert_quiet(kernel)
 
 
-def test_lifecycle_on_ipykernel_7_0(kernel70):
+def test_lifecycle_on_ipykernel_7_0(kernel70, fake_search):
     """The regression: on 7.0.0 only a thread started in a copied context can send."""
     assert kernel70.run_and_echo("import ipykernel; ipykernel.__version__") == "'7.0.0'"
-    check_lifecycle(kernel70)
+    check_lifecycle(kernel70, fake_search)
 
 
 def test_ipykernel_7_0_breaks_plain_threads(kernel70):
