@@ -41,15 +41,11 @@ def _(mo):
 
 @app.cell
 def _():
-    import os
-
     import marimo as mo
 
     import search_task_widget as stw
 
-    # The simulator's timelines last a few seconds; the tests run them faster.
-    speed = float(os.environ.get("STW_SIMULATOR_SPEED", "1"))
-    return mo, speed, stw
+    return mo, stw
 
 
 @app.cell(hide_code=True)
@@ -66,8 +62,8 @@ def _(mo):
 
 
 @app.cell
-def _(speed, stw):
-    w = stw.demo(speed=speed)
+def _(stw):
+    w = stw.demo()
     w
     return (w,)
 
@@ -102,8 +98,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, speed, stw):
-    bad = stw.demo("failure", speed=speed)
+def _(mo, stw):
+    bad = stw.demo("failure")
     mo.ui.anywidget(bad)
     return (bad,)
 
@@ -148,14 +144,14 @@ def _(mo):
 
 
 @app.cell
-def _(speed, stw):
+def _(stw):
     retries = []
 
     def remember_retry(change: dict) -> None:
         if change["new"]:  # an empty string means "no problem right now"
             retries.append(change["new"])
 
-    flaky = stw.demo("outage", speed=speed)
+    flaky = stw.demo("outage")
     flaky.observe(remember_retry, names="error")
     flaky
     return flaky, retries

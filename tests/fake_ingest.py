@@ -44,6 +44,7 @@ class FakeIngest:
         self.arrived = threading.Event()  # set when a gated request arrives
         self._script: deque[Scripted] = deque()
         self._tasks: dict[str, dict[str, Any]] = {}
+        self._created: dict[str, float] = {}  # task id -> when it was made (POSIX)
         self._lock = threading.Lock()
         self._server = engine.serve(self._handle)
 
@@ -61,6 +62,21 @@ class FakeIngest:
 
     def __exit__(self, *exc_info: object) -> None:
         self._server.stop()
+
+    def finish_queued(self) -> None:
+        """The service caught up: every PENDING task ends (SUCCESS), new ones end at once."""
+        with self._lock:
+            self.queued = False
+            now = time.time()
+            for task_id, document in self._tasks.items():
+                if document["state"] == "PENDING":
+                    self._tasks[task_id] = engine.task_document(
+                        task_id,
+                        "SUCCESS",
+                        index_id=document["index_id"],
+                        created=self._created[task_id],
+                        completed=now,
+                    )
 
     # -- answers ------------------------------------------------------------------------
 
@@ -106,7 +122,7 @@ class FakeIngest:
                     self.index[(entry["subject"], entry.get("id"))] = entry["content"]
             task_id = str(uuid.uuid4())
             self.task_subjects[task_id] = [entry["subject"] for entry in entries]
-            now = time.time()
+            now = self._created[task_id] = time.time()
             details = None
             if failed:
                 details = {"failed_document_count": len(failed)}

@@ -204,3 +204,52 @@ def test_ingest_that_runs_out_of_time_exits_124_and_says_how_to_resume(tmp_path,
     assert result.code == 124
     assert "Timed out after 30 s" in result.err
     assert "Run the same command again to resume" in result.err
+
+
+def test_ctrl_c_stops_an_ingest_with_130_and_the_same_command_resumes_it(tmp_path, poller):
+    """A real process and a real SIGINT: nothing sent is lost or sent twice."""
+    import signal
+    import subprocess
+    import time
+
+    from test_cli import _cli, _env
+
+    with FakeIngest() as fake:
+        fake.queued = True  # the batches sent stay PENDING: the job is mid-way when stopped
+        journal = tmp_path / "j.sqlite"
+        command = ["ingest", INDEX_ID, str(catalogue(tmp_path / "a.jsonl", 30)), "--base-url",
+                   fake.base_url, "--batch-entries", "10", "--journal", str(journal)]  # fmt: skip
+        proc = subprocess.Popen(
+            _cli(*command),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+            # Python's Ctrl-C handler, also under a suite started with SIGINT ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while len(fake.posts) < 3:  # every batch sent, none ended
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, f"{len(fake.posts)} batches sent in 30 s"
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+        assert proc.returncode == 130, err
+        assert "Interrupted: stopped sending." in out + err
+        assert f"Run the same command again to resume from {journal}" in out + err
+        assert "Traceback" not in err
+
+        fake.finish_queued()
+        again = run(command, poller)
+
+    assert again.code == 0, again.err
+    assert len(fake.posts) == 3  # the resumed job watched what was sent, and sent nothing
+    assert set(fake.sent.values()) == {1}
+    assert len(fake.index) == 30

@@ -120,6 +120,42 @@ def test_request_bytes_and_fields_per_index_are_checked_against_configured_limit
     assert second.reason.startswith("fields_per_index: ")
 
 
+def test_ids_per_subject_counts_the_distinct_ids_sent_under_a_subject():
+    from search_task_widget._ingest.entries import Read
+
+    def under(subject: str, entry_id: str | None, position: int) -> Read:
+        return Read(position, {**entry(position), "subject": subject, "id": entry_id}, "entry")
+
+    validator = Validator(Limits(ids_per_subject=2))
+    checked = [
+        validator.check(under("s", "a", 0)),
+        validator.check(under("s", "a", 1)),  # the same entry again (an upsert): not new
+        validator.check(under("s", None, 2)),  # no id: not counted
+        validator.check(under("t", "c", 3)),  # another subject counts on its own
+        validator.check(under("s", "b", 4)),
+        validator.check(under("s", "c", 5)),  # a third id under "s"
+        validator.check(under("s", "b", 6)),  # an id already there is still fine
+    ]
+
+    assert [type(c).__name__ for c in checked] == ["Item"] * 5 + ["Invalid", "Item"]
+    assert checked[5].reason == (
+        "ids_per_subject: 2 entries with other ids were already sent under this subject; "
+        "a subject holds at most 2"
+    )
+    assert Limits().ids_per_subject == 10  # Search's Limits page
+
+
+def test_an_entry_refused_for_another_rule_takes_no_id_of_its_subject():
+    from search_task_widget._ingest.entries import Read
+
+    validator = Validator(Limits(ids_per_subject=1, fields_per_index=1))
+    refused = validator.check(Read(0, {**entry(0, a=1, b=2), "subject": "s", "id": "x"}, "e"))
+    accepted = validator.check(Read(1, {**entry(1, a=1), "subject": "s", "id": "y"}, "e"))
+
+    assert refused.reason.startswith("fields_per_index: ")
+    assert isinstance(accepted, Item)
+
+
 def test_invalid_entries_are_not_sent_and_are_reported(fake, poller):
     entries = [entry(0), BROKEN["subject_bytes"], entry(2), 42, entry(4)]
 

@@ -241,9 +241,8 @@ def test_marimo_quickstart_runs_headless(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("SEARCH_TASK_WIDGET_TOKEN",)},
         "PYTHONPATH": os.pathsep.join(filter(None, paths)),
-        # x4, not faster: the outage must last long enough (about 0.9 s here) to be polled
-        # inside it on a busy machine.
-        "STW_SIMULATOR_SPEED": "4",
+        # stw.demo() x4 (the widgets poll 4 times as often, so the outage is still seen).
+        "SEARCH_TASK_WIDGET_DEMO_SPEED": "4",
         "MARIMO_SKIP_UPDATE_CHECK": "1",
         "HOME": str(tmp_path),  # no user marimo settings
     }

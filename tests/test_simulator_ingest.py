@@ -88,6 +88,22 @@ def test_a_field_past_the_index_limit_fails_its_entry_in_the_task():
     assert "more than 2 distinct fields" in error["message"]
 
 
+def test_an_entry_past_the_ids_per_subject_limit_fails_in_the_task():
+    clock = Clock()
+    with Simulator(clock=clock, limits=Limits(ids_per_subject=2)) as simulator:
+        first = gmeta(*({**entry("s"), "id": name} for name in ("a", "b", "a")))
+        second = gmeta({**entry("s"), "id": "c"}, {**entry("t"), "id": "c"}, entry("s"))
+        task_ids = [post(simulator, body).json()["task_id"] for body in (first, second)]
+        clock.now += 60
+        tasks = [simulator.task_document(task_id) for task_id in task_ids]
+
+    assert tasks[0]["state"] == "SUCCESS"  # "a" twice is one entry (an upsert)
+    assert tasks[1]["state"] == "FAILED"
+    (error,) = tasks[1]["additional_details"]["errors"]  # "t" and the id-less entry pass
+    assert (error["subject"], error["error_type"]) == ("s", "TooManyEntries")
+    assert "already holds 2 entries; a subject holds at most 2" in error["message"]
+
+
 def test_past_its_rate_a_client_gets_429_with_retry_after():
     clock = Clock()
     with Simulator(clock=clock, rate_limit=2) as simulator:

@@ -29,6 +29,7 @@ RULES = {
     "entry_bytes": "the entry's size as JSON",
     "request_bytes": "the entry fits in one request on its own",
     "fields_per_index": "distinct field names sent to the index",
+    "ids_per_subject": "distinct ids sent under one subject",
 }
 
 _PRINCIPAL = re.compile(
@@ -63,6 +64,9 @@ class Validator:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._fields: set[str] = set()
+        # The hashes of the ids sent under each subject that had one: an int while there is
+        # one id (most catalogues), a set from the second on. Subjects without ids cost nothing.
+        self._ids: dict[int, int | set[int]] = {}
 
     def check(self, read: Read) -> Item | Invalid:
         entry = read.entry
@@ -74,10 +78,13 @@ class Validator:
                 rule(entry)
             data = _encoded(entry)
             self._size(data)
+            key = entry_key(subject, entry.get("id"))
+            self._check_ids(subject, entry.get("id"), key)
             self._fields_of(entry["content"])
         except _Broken as broken:
             return Invalid(read.position, subject, f"{broken.rule}: {broken.text}")
-        return Item(read.position, subject, entry_key(subject, entry.get("id")), data)
+        self._record_id(subject, entry.get("id"), key)
+        return Item(read.position, subject, key, data)
 
     def _shape(self, entry: Any) -> None:
         if not isinstance(entry, dict):
@@ -158,6 +165,33 @@ class Validator:
                 f"an index holds at most {self.limits.fields_per_index}",
             )
         self._fields |= new
+
+    def _ids_under(self, subject: str) -> set[int]:
+        seen = self._ids.get(entry_key(subject, None), set())
+        return {seen} if isinstance(seen, int) else seen
+
+    def _check_ids(self, subject: str, entry_id: object, key: int) -> None:
+        if not isinstance(entry_id, str):
+            return
+        ids = self._ids_under(subject)
+        if key not in ids and len(ids) >= self.limits.ids_per_subject:
+            raise _Broken(
+                "ids_per_subject",
+                f"{len(ids)} entries with other ids were already sent under this subject; "
+                f"a subject holds at most {self.limits.ids_per_subject}",
+            )
+
+    def _record_id(self, subject: str, entry_id: object, key: int) -> None:
+        if not isinstance(entry_id, str):
+            return
+        subject_key = entry_key(subject, None)
+        seen = self._ids.get(subject_key)
+        if seen is None or seen == key:
+            self._ids[subject_key] = key
+        elif isinstance(seen, int):
+            self._ids[subject_key] = {seen, key}
+        else:
+            seen.add(key)
 
 
 class _Broken(Exception):

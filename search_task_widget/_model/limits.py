@@ -28,6 +28,8 @@ class Limits:
         depth: levels of nested objects in an entry's content.
         fields_per_index: distinct field names (dotted paths) in the index; only the
             fields this job sends are counted.
+        ids_per_subject: entries (distinct ``id`` values) under one subject; only the
+            entries with an ``id`` that this job sends are counted.
         batch_entries: the most entries one request carries (not one of Search's limits:
             a failed batch whose task names no entry is bisected, which costs requests in
             proportion to the log of its size).
@@ -44,6 +46,7 @@ class Limits:
     visible_to: int = 100
     depth: int = 20
     fields_per_index: int = 1000
+    ids_per_subject: int = 10
     batch_entries: int = 1000
 
     def __post_init__(self) -> None:

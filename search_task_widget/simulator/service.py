@@ -183,7 +183,10 @@ class Simulator(Serving):
         self._book = TaskBook(clock, speed)
         self._index_scenarios: dict[str, Scenario] = {}
         self._field_types: dict[str, FieldTypes] = {}  # per index, like Search's schemas
-        self._lock = threading.Lock()  # guards _index_scenarios and _field_types
+        # Per index, the ids stored under each subject that was sent entries with an id.
+        self._subject_ids: dict[str, dict[str, set[str]]] = {}
+        # guards _index_scenarios, _field_types and _subject_ids
+        self._lock = threading.Lock()
         self._server: LoopbackServer | None = None
         self._stopped = False  # stop() was called: base_url no longer starts serving
         self._server_lock = threading.Lock()
@@ -417,7 +420,24 @@ class Simulator(Serving):
                 conflict = types.conflict(entry["content"], self._limits.fields_per_index)
                 if conflict is not None:
                     errors.append((entry["subject"], "FieldTypeConflict", conflict))
+                elif (too_many := self._too_many_ids(index_id, entry)) is not None:
+                    errors.append((entry["subject"], "TooManyEntries", too_many))
         return _ingest_failure(len(entries), errors) if errors else None
+
+    def _too_many_ids(self, index_id: str, entry: dict[str, Any]) -> str | None:
+        """Why ``entry`` would be one entry too many under its subject, or None (then it is
+        counted). Called under the lock."""
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str):
+            return None
+        ids = self._subject_ids.setdefault(index_id, {}).setdefault(entry["subject"], set())
+        if entry_id not in ids and len(ids) >= self._limits.ids_per_subject:
+            return (
+                f"the subject already holds {len(ids)} entries; "
+                f"a subject holds at most {self._limits.ids_per_subject}"
+            )
+        ids.add(entry_id)
+        return None
 
     def _delete_by_subjects(self, index_id: str, request: Request, body: object) -> dict[str, Any]:
         if request.method == "DELETE":  # DELETE .../subject?subject=...
