@@ -13,6 +13,7 @@ MutationObserver at that very moment (``RECORDER_JS``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -317,16 +318,20 @@ def simulator():
         yield sim
 
 
-@pytest.fixture(scope="module")
-def stepped() -> SteppedClock:
-    """The clock of ``stepped_simulator``: its tasks move only when a test advances it."""
-    return SteppedClock()
+#: The notebooks whose task moves only when their test steps its clock.
+HELD_NOTEBOOKS = ("lifecycle", "notebook7")
 
 
 @pytest.fixture(scope="module")
-def stepped_simulator(stepped):
-    with Simulator(clock=stepped) as sim:
-        yield sim
+def stepped() -> dict[str, SteppedClock]:
+    """The clock of each held notebook's simulator (one each: tests may run in any order)."""
+    return {name: SteppedClock() for name in HELD_NOTEBOOKS}
+
+
+@pytest.fixture(scope="module")
+def stepped_simulators(stepped):
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(Simulator(clock=clock)) for name, clock in stepped.items()}
 
 
 @pytest.fixture(scope="module")
@@ -336,17 +341,17 @@ def releases(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def notebooks(tmp_path_factory, simulator, stepped_simulator, fake, releases) -> Path:
+def notebooks(tmp_path_factory, simulator, stepped_simulators, fake, releases) -> Path:
     """The test notebooks (servers serve a copy of this folder)."""
     folder = tmp_path_factory.mktemp("notebooks")
     setup = setup_cell(simulator, fake)
-    # The lifecycle notebooks ingest on the stepped simulator, and end with a cell that
-    # stays busy until the test lets it go: "the widget moves while another cell runs"
+    # The held notebooks ingest on a stepped simulator of their own, and end with a cell
+    # that stays busy until the test lets it go: "the widget moves while another cell runs"
     # then holds however slow the machine.
-    stepped_setup = setup_cell(stepped_simulator, fake)
+    held = {name: setup_cell(sim, fake) for name, sim in stepped_simulators.items()}
     write_notebook(
         folder / "lifecycle.ipynb",
-        stepped_setup,
+        held["lifecycle"],
         INGEST_CELL,
         fake_cell("failed", FAILED_ID),
         fake_cell("missing", MISSING_ID),
@@ -367,7 +372,10 @@ def notebooks(tmp_path_factory, simulator, stepped_simulator, fake, releases) ->
         fake_cell("queued", PENDING_ID) + '\nprint("model:", queued.model_id)',
     )
     write_notebook(
-        folder / "notebook7.ipynb", stepped_setup, INGEST_CELL, hold_cell(releases / "notebook7")
+        folder / "notebook7.ipynb",
+        held["notebook7"],
+        INGEST_CELL,
+        hold_cell(releases / "notebook7"),
     )
     write_notebook(
         folder / "voila.ipynb",
@@ -566,7 +574,7 @@ def lab_run(chromium_browser, lab):
 def test_lab_lifecycle_updates_while_another_cell_runs(lab_run, stepped, releases):
     nb = lab_run
     root = nb.root(1)
-    assert_moves_while_held(nb, root, 6, stepped, releases / "lifecycle")
+    assert_moves_while_held(nb, root, 6, stepped["lifecycle"], releases / "lifecycle")
     bar = root.get_by_role("progressbar")
     expect(bar).to_have_attribute("aria-valuenow", "4")
     expect(bar).to_have_attribute("aria-valuetext", "Succeeded")
@@ -829,7 +837,7 @@ def test_notebook7_lifecycle_updates_while_another_cell_runs(
     try:
         nb.open().run_all()
         root = nb.root(1)
-        assert_moves_while_held(nb, root, 2, stepped, releases / "notebook7")
+        assert_moves_while_held(nb, root, 2, stepped["notebook7"], releases / "notebook7")
         expect(root.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "4")
         expect(root.locator(".stw-desc")).to_have_text("Task succeeded")
         assert widget_errors(page) == []
