@@ -207,7 +207,8 @@ def test_ingest_that_runs_out_of_time_exits_124_and_says_how_to_resume(tmp_path,
 
 
 def test_ctrl_c_stops_an_ingest_with_130_and_the_same_command_resumes_it(tmp_path, poller):
-    """A real process and a real SIGINT: nothing sent is lost or sent twice."""
+    """A real process and a real SIGINT: nothing sent is lost or sent twice, and no other
+    run takes the journal while the process holds it."""
     import signal
     import subprocess
     import time
@@ -234,6 +235,12 @@ def test_ctrl_c_stops_an_ingest_with_130_and_the_same_command_resumes_it(tmp_pat
                 assert proc.poll() is None, proc.stderr.read()
                 assert time.monotonic() < deadline, f"{len(fake.posts)} batches sent in 30 s"
                 time.sleep(0.02)
+            # Meanwhile another run on the same journal (an overlapping nightly job) is
+            # refused: it sends nothing and says why.
+            overlapping = run(command, poller)
+            assert overlapping.code == 3, overlapping.err
+            assert "is in use by another ingest job" in overlapping.err
+            assert len(fake.posts) == 3
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=15)
         finally:

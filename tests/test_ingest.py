@@ -447,6 +447,55 @@ def test_a_journal_that_cannot_be_used_is_a_clear_error(tmp_path, fake):
     assert not_a_journal.read_text() == "shopping list\n" * 100
 
 
+def _until(condition, what: str) -> None:
+    """Poll ``condition`` (something another thread does) for up to WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {WAIT:g} s: {what}"
+        time.sleep(0.01)
+
+
+def test_one_job_at_a_time_sends_from_a_journal(tmp_path, fake, poller):
+    journal = tmp_path / "j.sqlite"
+    options = dict(base_url=fake.base_url, poller=poller, poll_interval=0.05, journal=journal)
+    options["limits"] = Limits(batch_entries=10)
+    fake.queued = True  # the first job's batches stay in flight: it keeps sending and watching
+    first = ingest(INDEX_ID, catalogue(20), **options)
+    _until(lambda: len(fake.posts) == 2, "the first job sent its two batches")
+
+    with pytest.raises(stw.SearchTaskError) as refused:
+        ingest(INDEX_ID, catalogue(20), **options)
+
+    assert refused.value.code == "JournalInUse"
+    assert f"the journal {journal} is in use by another ingest job" in refused.value.message
+    assert (tmp_path / "j.sqlite.lock").exists()
+    first.stop()  # lets go of the journal
+    fake.finish_queued()
+    second = ingest(INDEX_ID, catalogue(20), **options)  # takes up what the first left
+    assert second.wait(WAIT)["entries"]["indexed"] == 20
+    assert len(fake.posts) == 2  # nothing was sent twice
+    # The first job's picture of what is left is stale now: it may not go on.
+    with pytest.raises(stw.SearchTaskError, match=r"used the journal .* since this one stopped"):
+        first.wait(WAIT)
+    assert len(fake.posts) == 2
+    # Ended, the second job let go: a third run is welcome (and has nothing to send).
+    assert run(fake, poller, catalogue(20), journal=journal).summary()["entries"]["indexed"] == 20
+    assert len(fake.posts) == 2
+
+
+def test_a_retry_that_sends_nothing_lets_go_of_the_journal(tmp_path, fake, poller):
+    journal = tmp_path / "j.sqlite"
+    fake.failing = {"s1": "bad"}
+    job = run(fake, poller, catalogue(3), journal=journal)
+
+    with pytest.raises(KeyError):
+        job.retry_failed(fix=lambda entry: {}["fix raises"])
+    assert job.retry_failed(fix=lambda entry: None) == 0  # left failed: nothing to send
+
+    again = run(fake, poller, catalogue(3), journal=journal)  # not refused
+    assert [f["subject"] for f in again.failed] == ["s1"]
+
+
 def test_a_journal_of_another_index_is_refused(tmp_path, fake, poller):
     journal = tmp_path / "j.sqlite"
     run(fake, poller, catalogue(3), journal=journal)

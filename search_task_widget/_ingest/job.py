@@ -16,6 +16,7 @@ the journal before and after it happens (see :mod:`.journal`).
 from __future__ import annotations
 
 import collections
+import contextlib
 import contextvars
 import json
 import logging
@@ -38,7 +39,7 @@ from .._tracking.schedule import Clock, SystemClock, polling_bounds, wait_slice
 from .batches import SENDING, SENT, Batch, grouped, halves
 from .entries import Catalogue, Read
 from .failures import named_positions, named_subjects
-from .journal import FAILED, INVALID, SUPERSEDED, Journal
+from .journal import FAILED, INVALID, SUPERSEDED, Journal, JournalBusy
 from .submit import Sender, Stopped
 from .validate import Invalid, Item, Validator
 
@@ -77,7 +78,9 @@ class IngestJob:
         entries: the catalogue (see :mod:`.entries`).
         credentials: resolved credentials (see :func:`~.._service.auth.resolve_auth`).
         url: the Search service.
-        journal: the journal's path, or None (in memory: no resume).
+        journal: the journal's path, or None (in memory: no resume). The job holds it
+            from here until it ends or is stopped (see :mod:`.journal`): another job on it
+            is refused with :class:`IngestError` ``JournalInUse``.
         limits: Search's limits (default :data:`~.._model.limits.DEFAULT_LIMITS`).
         poller: the poller whose thread watches the tasks and whose budget submissions
             spend (default: the kernel-wide one).
@@ -155,8 +158,16 @@ class IngestJob:
             self._client(), self.index_id, self._poller.budget, self._clock, self._stop,
             give_up_after,
         )  # fmt: skip
-        self._skip_until = self._resume()
-        self._indexed_at_start = self.journal.counts()["indexed"]
+        # Held from here while the job may send (released when the feeder ends, taken
+        # again by start()): the state resumed below is this job's alone.
+        try:
+            self._generation = _hold(self.journal)
+            self._skip_until = self._resume()
+            self._indexed_at_start = self.journal.counts()["indexed"]
+        except BaseException:
+            self.group.close()
+            self.journal.close()  # and let go of it
+            raise
         self._items: Iterator[Item] = self._valid_items()
         self._batches = grouped(self._items, self.limits)
         if start:
@@ -168,13 +179,14 @@ class IngestJob:
         """Start the feeder thread (does nothing while it runs)."""
         with self._lock:
             old = self._thread
-            if old is not None and old.is_alive() and not self._leaving:
+            if self._feeding():
                 return
         if old is not None and old is not threading.current_thread():
             old.join(10.0)  # it decided to end: let it, then start afresh
         with self._lock:
             if self._thread is not old:
                 return  # another start() won the race
+            self._hold_journal()  # before anything changes: refused, the job stays as it was
             self._leaving = False
             self._stop.clear()
             self._done.clear()
@@ -198,7 +210,7 @@ class IngestJob:
         self.group.stop()
 
     def close(self) -> None:
-        """Stop, give the HTTP client back and close the journal."""
+        """Stop, give the HTTP client back and close (and let go of) the journal."""
         self.stop()
         self.group.close()
         self.journal.close()
@@ -260,20 +272,21 @@ class IngestJob:
         to send instead (checked again like any entry), or None to leave it failed: a
         field of the wrong type can be corrected on the way.
         """
-        items = self.journal.failed_items()  # they stay failed until queued (fix may raise)
-        if fix is not None:
-            items = self._fixed(items, fix)
-        later = self.journal.superseded_among(items)
-        todo = [item for item in items if item.position not in later]
-        parts = list(grouped(todo, self.limits))
-        with self._lock:
-            superseded = [item for item in items if item.position in later]
-            numbers = self.journal.retry(parts, superseded, RETRY_PARENT)
-            self._queue.extend(
-                Batch(n, part, RETRY_PARENT) for n, part in zip(numbers, parts, strict=True)
-            )
-        if todo:
-            self.start()
+        with self._holding_journal():  # no write to a journal another job holds
+            items = self.journal.failed_items()  # they stay failed until queued (fix may raise)
+            if fix is not None:
+                items = self._fixed(items, fix)
+            later = self.journal.superseded_among(items)
+            todo = [item for item in items if item.position not in later]
+            parts = list(grouped(todo, self.limits))
+            with self._lock:
+                superseded = [item for item in items if item.position in later]
+                numbers = self.journal.retry(parts, superseded, RETRY_PARENT)
+                self._queue.extend(
+                    Batch(n, part, RETRY_PARENT) for n, part in zip(numbers, parts, strict=True)
+                )
+            if todo:
+                self.start()
         self._changed()
         return len(todo)
 
@@ -419,9 +432,45 @@ class IngestJob:
         finally:
             with self._lock:
                 self._leaving = True
+                self.journal.release()  # another job may take it up now
             self._ended_at = self._clock.monotonic()
             self._done.set()
             self._changed()
+
+    def _feeding(self) -> bool:
+        """Whether the feeder thread runs and has not decided to end (under ``_lock``)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._leaving
+
+    @contextlib.contextmanager
+    def _holding_journal(self) -> Iterator[None]:
+        """Hold the journal while this thread writes to it; let it go afterwards unless
+        the feeder runs (it then keeps it until it ends)."""
+        with self._lock:
+            self._hold_journal()
+        try:
+            yield
+        finally:
+            with self._lock:
+                if not self._feeding():
+                    self.journal.release()
+
+    def _hold_journal(self) -> None:
+        """Hold the journal again (under ``_lock``) before sending or writing after the
+        feeder ended; refused when another job holds it or used it meanwhile (this job's
+        picture of what is left would be stale)."""
+        if self.journal.held:
+            return
+        generation = _hold(self.journal)
+        if generation != self._generation + 1:
+            self.journal.release()
+            raise IngestError(
+                f"another ingest job used the journal {self.journal.path} since this one "
+                "stopped: make a new job (stw.ingest with the same journal) to go on from "
+                "where that one got to",
+                code="JournalInUse",
+            )
+        self._generation = generation
 
     def _has_room(self) -> bool:
         most_bytes, most_batches = self._window
@@ -671,6 +720,14 @@ def _as_ingest_error(error: BaseException) -> BaseException:
     if isinstance(error, (OSError, ValueError, TypeError)):
         return error  # e.g. a file of the catalogue could not be read: as it is
     return IngestError(f"internal error ({type(error).__name__}) in the ingest", code="Internal")
+
+
+def _hold(journal: Journal) -> int:
+    """:meth:`Journal.hold`, refused as an :class:`IngestError` (code ``JournalInUse``)."""
+    try:
+        return journal.hold()
+    except JournalBusy as busy:
+        raise IngestError(str(busy), code="JournalInUse") from None
 
 
 def _path(journal: object) -> Any:

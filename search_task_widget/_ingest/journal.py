@@ -13,10 +13,19 @@ ones are sent, and the catalogue is read on from ``read_upto``. Succeeded batche
 entries (their rows are small), so the file stays about the size of the batches in flight.
 
 Without a path the journal is an in-memory database: the same logic, no resume.
+
+One job at a time sends from a journal: :meth:`Journal.hold` takes an exclusive ``flock``
+on ``<journal>.lock`` (an empty file kept beside it) for as long as the job sends, so a
+second job, in this process or another (an overlapping nightly run), is refused instead of
+sending the same batches. The operating system drops the lock when a process dies, so a
+killed kernel leaves nothing stale. Each hold counts a generation in the journal, so a job
+stopped and started again can tell that another job used the journal meanwhile. (Windows
+has no ``flock``: there the generation check alone remains.)
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -24,7 +33,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from .batches import PENDING, SENDING, SENT, SPLIT, SUCCEEDED, Batch
 from .validate import Item
@@ -48,6 +62,10 @@ INVALID, FAILED, SUPERSEDED = "invalid", "failed", "superseded"
 _SUPERSEDED_REASON = "a later entry with this subject and id was sent after it"
 
 
+class JournalBusy(Exception):
+    """Another job holds the journal (see :meth:`Journal.hold`)."""
+
+
 @dataclass(frozen=True)
 class Resumed:
     """What a journal says is left to do."""
@@ -62,6 +80,8 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str] | None, index_id: str, source: str) -> None:
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
+        self._held: IO[bytes] | None = None  # the lock file, while this job holds it
+        self._hold_lock = threading.Lock()
         try:
             self._db = sqlite3.connect(
                 str(self.path) if self.path else ":memory:",
@@ -91,8 +111,58 @@ class Journal:
         self.source = str(known.get("source", source))
 
     def close(self) -> None:
+        self.release()
         with self._lock:
             self._db.close()
+
+    # -- one sending job at a time ---------------------------------------------------------
+
+    @property
+    def held(self) -> bool:
+        """Whether this journal object holds its lock (always after :meth:`hold` on
+        Windows and in memory, where there is no lock to take)."""
+        return self._held is not None
+
+    def hold(self) -> int:
+        """Take the journal for a job that will send: the lock, then the next generation
+        number (returned). :class:`JournalBusy` when another job holds it."""
+        with self._hold_lock:
+            if self._held is None:
+                self._held = self._lock_file()
+            with self._transaction():
+                generation = int(self._meta("generation") or 0) + 1
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),)
+                )
+            return generation
+
+    def release(self) -> None:
+        """Let another job take the journal (nothing when not held)."""
+        with self._hold_lock:
+            held, self._held = self._held, None
+        if held is not None:
+            if fcntl is not None and self.path is not None:
+                fcntl.flock(held, fcntl.LOCK_UN)
+            held.close()
+
+    def _lock_file(self) -> IO[bytes]:
+        """The lock file, locked; an in-memory stand-in where there is nothing to lock."""
+        if self.path is None or fcntl is None:
+            return _Unlocked()
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            held = open(lock_path, "ab")  # noqa: SIM115 (kept open while held)
+        except OSError as error:
+            raise OSError(f"cannot lock the journal with {lock_path}: {error}") from None
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # BlockingIOError: held elsewhere
+            held.close()
+            raise JournalBusy(
+                f"the journal {self.path} is in use by another ingest job (in this process "
+                "or another): wait for that job to end or stop it, then try again"
+            ) from None
+        return held
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -292,6 +362,10 @@ class Journal:
 
 
 _STATES = (PENDING, SENDING, SENT, SUCCEEDED, SPLIT)
+
+
+class _Unlocked(io.BytesIO):
+    """What :meth:`Journal.hold` keeps where there is no file to lock."""
 
 
 class _Transaction:

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import TextIO
 
 from .._model.config import HUB_ENV_VAR, environment
+from .._model.errors import SearchTaskError
 from .._model.errors import no_credentials_advice as credentials_advice
 from .._model.task import normalize_task_id
 from .._service.auth import TOKEN_ENV_VAR, resolve_auth
@@ -224,7 +225,11 @@ INGEST_EXIT_STATUSES = (
     (EXIT_SUCCESS, "every entry was indexed"),
     (EXIT_FAILED, "some entries were invalid or failed (they are listed)"),
     (EXIT_USAGE, "usage error: bad option, bad index id, a file that is not there"),
-    (EXIT_POLLING_ERROR, "stopped on an error (401, 403, an outage); --journal resumes it"),
+    (
+        EXIT_POLLING_ERROR,
+        "stopped on an error (401, 403, an outage, a journal another run holds); --journal "
+        "resumes it",
+    ),
     (DEFAULT_TIMEOUT_EXIT_CODE, "--timeout ran out (--journal resumes it)"),
     (EXIT_INTERRUPTED, "interrupted with Ctrl-C (--journal resumes it)"),
 )
@@ -597,6 +602,9 @@ def _ingest(argv: list[str], out: TextIO, err: TextIO, clock: Clock, poller: Pol
                 index_id, args.files, credentials=credentials, url=url,
                 journal=args.journal, limits=limits, poller=poller, clock=clock,
             )  # fmt: skip
+        except SearchTaskError as error:  # e.g. the journal is held by a run still going
+            emit(err, f"Error: {error}\n")
+            return EXIT_POLLING_ERROR
         except (OSError, ValueError) as error:
             usage.error(str(error))
     try:
