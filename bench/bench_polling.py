@@ -217,7 +217,10 @@ class FakeTaskService:
 
 
 class ThreadSampler:
-    """Samples the thread count every ``period`` s; keeps the maxima (all, client-only)."""
+    """Samples every ``period`` s how many threads were started since :meth:`start`; keeps
+    the maxima (all, client-only). Threads already running at the start are left out by
+    identity, not subtracted as a count: one of an earlier run that ends meanwhile would
+    otherwise hide a new one."""
 
     def __init__(self, period: float = 0.05) -> None:
         self.period = period
@@ -225,19 +228,18 @@ class ThreadSampler:
         self.max_client = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self._before: set[threading.Thread] = set()
 
-    @staticmethod
-    def count() -> tuple[int, int]:
-        threads = threading.enumerate()
+    def count(self) -> tuple[int, int]:
+        """Threads started since :meth:`start` (this sampler aside): all, and client-only."""
+        threads = [t for t in threading.enumerate() if t not in self._before]
         server = sum(1 for t in threads if t.name.endswith(SERVER_THREAD_SUFFIX))
         return len(threads), len(threads) - server
 
-    def start(self) -> tuple[int, int]:
-        """Start sampling; return the baseline counts (this sampler included)."""
+    def start(self) -> None:
+        """Start sampling."""
+        self._before = {*threading.enumerate(), self._thread}
         self._thread.start()
-        baseline = self.count()
-        self.max_all, self.max_client = baseline
-        return baseline
 
     def _run(self) -> None:
         while not self._stop.wait(self.period):
@@ -540,7 +542,7 @@ def run_case(
     lifetime = max(task.success_at for task in tasks)
     with FakeTaskService(tasks, latency) as service:
         sampler = ThreadSampler()
-        base_all, base_client = sampler.start()
+        sampler.start()
         cpu_before, server_cpu_before = time.process_time(), service.server_cpu()
         try:
             if mode == "naive":
@@ -585,8 +587,8 @@ def run_case(
         detect_p95=percentile(latencies, 0.95),
         detect_max=max(latencies) if latencies else None,
         missed=missed,
-        threads_added=sampler.max_all - base_all,
-        client_threads_added=sampler.max_client - base_client,
+        threads_added=sampler.max_all,
+        client_threads_added=sampler.max_client,
         cpu_s=cpu,
         client_cpu_s=max(0.0, cpu - server_cpu),
         errors=len(outcome.errors),
