@@ -30,6 +30,9 @@ from .unrecorded import Unrecorded, in_kernel, update_live_display
 
 log = logging.getLogger("search_task_widget")
 
+#: Seconds between a widget's first checks of a task when no ``poll_interval`` is given.
+POLL_INTERVAL = 1.0
+
 
 def connection_settings(
     auth: object,

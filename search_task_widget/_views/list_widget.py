@@ -36,7 +36,7 @@ from .._tracking.news import PerRound
 from .._tracking.poller import Poller
 from .._tracking.schedule import epoch_ms
 from .assets import front_end
-from .base import PolledWidget, checked_timeout, connection_settings
+from .base import POLL_INTERVAL, PolledWidget, checked_timeout, connection_settings
 from .front_end import front_end_traits
 
 __all__ = ["TaskListError", "TaskListWidget"]
@@ -113,7 +113,7 @@ class TaskListWidget(PolledWidget):
         auth: object = None,
         client_id: str | None = None,
         base_url: str | None = None,
-        poll_interval: float = 1.0,
+        poll_interval: float = POLL_INTERVAL,
         max_poll_interval: float | None = None,
         index_id: str | None = None,
         start: bool = True,

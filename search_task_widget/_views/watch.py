@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 from .._model.config import DEMO_SPEED_ENV_VAR
-from .widget import POLL_INTERVAL, TaskWidget
+from .base import POLL_INTERVAL
+from .widget import TaskWidget
 
 
 def watch(task: object, **kwargs: Any) -> TaskWidget:

@@ -28,13 +28,10 @@ from .._tracking.poller import Poller
 from .._tracking.rows import shown_fields
 from .._tracking.schedule import epoch_ms
 from .assets import front_end
-from .base import PolledWidget, checked_timeout, connection_settings
+from .base import POLL_INTERVAL, PolledWidget, checked_timeout, connection_settings
 from .front_end import front_end_traits
 
 log = logging.getLogger("search_task_widget")
-
-#: Seconds between a task widget's first checks when no ``poll_interval`` is given.
-POLL_INTERVAL = 1.0
 
 
 class TaskWidget(PolledWidget):

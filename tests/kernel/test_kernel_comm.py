@@ -221,11 +221,15 @@ def test_updates_arrive_while_another_cell_is_busy(kernel, fake_search):
     kernel.collect_until(saw_state(kernel, comm_id, "CREATING"), 20, "the first poll's update")
 
     # The task moves on once this cell runs, and the cell waits until the widget's trait
-    # shows it: the update is published while the cell is busy, however slow the machine.
+    # shows it, then for the message: the poller writes the traits and sends them under
+    # the widget's lock, so taking that lock once waits for the send. The update is thus
+    # published while the cell is busy, however slow the machine.
     busy = kernel.execute(
         "deadline = time.monotonic() + 20\n"
         "while w.state != 'PENDING' and time.monotonic() < deadline:\n"
         "    time.sleep(0.05)\n"
+        "with w._lock:\n"
+        "    pass\n"
         "w.state\n",
         on_busy=lambda: move(fake_search, creating, "PENDING"),
     )
